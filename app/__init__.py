@@ -1,0 +1,47 @@
+"""Trickle: self-hosted progressive profiling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import Config, resolve_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → error handlers → CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(resolve_settings(app.instance_path, config))
+
+    from app import models  # noqa: F401 - every model registered before Alembic looks
+    from app.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from app.api import api_bp
+
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app

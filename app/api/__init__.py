@@ -1,0 +1,7 @@
+"""The JSON API: the widget's public endpoints (CORS per site) and the token API."""
+
+from flask import Blueprint
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.api import routes  # noqa: E402, F401 - routes attach themselves to api_bp

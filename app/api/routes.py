@@ -1,0 +1,1 @@
+from app.api import api_bp  # noqa: F401

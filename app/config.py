@@ -1,0 +1,100 @@
+"""Settings. The only module that reads ``os.environ``.
+
+Every setting has a default here and can be overridden by an environment variable of the same
+name prefixed with ``TRICKLE_`` (``TRICKLE_DATABASE_URL``, ``TRICKLE_SECRET_KEY``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Config:
+    DATABASE_URL: str | None = None  # None: SQLite file in the instance folder
+    SECRET_KEY: str | None = None  # None: generated once, kept in the instance folder
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Flask-Limiter strings; "per IP" applies to each client address, "per site" to a site key.
+    RATELIMIT_PUBLIC_PER_IP = "120/minute;2000/hour"
+    RATELIMIT_PUBLIC_PER_SITE = "6000/minute"
+    ALLOW_PRIVATE_TARGETS = False
+    PROXY_FIX = 0
+    MAX_CONTENT_LENGTH = 64 * 1024
+    ASK_TOKEN_MAX_AGE_SECONDS = 24 * 3600
+    # Free-mail domains never form an account (DESIGN §3); extend with TRICKLE_EXTRA_FREE_MAIL_DOMAINS.
+    EXTRA_FREE_MAIL_DOMAINS = ""
+    # The clock every service reads; tests replace it to move time without sleeping.
+    CLOCK: Callable[[], datetime] = staticmethod(utc_now)
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    RATELIMIT_ENABLED = False
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - a fixed key for reproducible test tokens
+    WTF_CSRF_ENABLED = False
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in _BOOL_TRUE
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def environment_overrides(base: type[Config], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Settings of ``base`` overridden by ``TRICKLE_<NAME>`` variables, coerced to the default's type."""
+    overrides: dict[str, Any] = {}
+    for name in dir(base):
+        if not name.isupper() or name == "CLOCK":
+            continue
+        raw = environ.get(f"TRICKLE_{name}")
+        if raw is not None:
+            overrides[name] = _coerce(getattr(base, name), raw)
+    return overrides
+
+
+def resolve_settings(
+    instance_path: str, config: type[Config] | Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Final settings for one app: class defaults, then environment, then explicit ``config``."""
+    base = config if isinstance(config, type) else Config
+    settings = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+    settings.update(environment_overrides(base, os.environ))
+    if isinstance(config, Mapping):
+        settings.update(config)
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'trickle.db'}"
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _instance_secret(Path(instance_path) / "secret_key")
+    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    settings["RATELIMIT_HEADERS_ENABLED"] = True
+    return settings
+
+
+def test_postgres_url() -> str | None:
+    """The PostgreSQL URL the test-suite also runs against (CI sets it)."""
+    return os.environ.get("TRICKLE_TEST_POSTGRES_URL") or None
+
+
+def _instance_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

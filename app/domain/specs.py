@@ -1,0 +1,125 @@
+"""Plain frozen dataclasses the rules take and return. Services map rows to these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+STAGES: tuple[str, ...] = ("early", "mid", "late")
+FIELD_KINDS: tuple[str, ...] = (
+    "text",
+    "textarea",
+    "email",
+    "phone",
+    "url",
+    "number",
+    "select",
+    "multiselect",
+    "boolean",
+    "consent",
+)
+SCOPES: tuple[str, ...] = ("contact", "account")
+
+
+def stage_rank(stage: str | None) -> int:
+    """0 for no stage, then 1 (early), 2 (mid), 3 (late)."""
+    return 0 if stage is None else STAGES.index(stage) + 1
+
+
+def is_blank(value: Any) -> bool:
+    """A value that is no answer: None, "" or whitespace, or an empty list. 0/False/"no" are answers."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, list | tuple):
+        return len(value) == 0
+    return False
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """``ask_if``: ask a field only when another field's current value satisfies this.
+
+    ``op`` is "equals" (value == ``value``), "in" (value in ``value``, a tuple) or
+    "known" (``value`` True: the field has a non-blank value; False: it has none).
+    """
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    key: str
+    tier: str
+    kind: str = "text"
+    priority: int = 100
+    required: bool = False
+    scope: str = "contact"
+    identity: bool = False
+    refresh_after_days: int | None = None
+    ask_if: Dependency | None = None
+    options: tuple[str, ...] = ()  # allowed values for select / multiselect
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class TierRule:
+    key: str
+    rank: int
+    min_score: float = 0
+    min_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class FormRules:
+    """One form as the rules see it.
+
+    ``fields`` are all active fields of the site (so every left-out field gets a reason);
+    ``pool`` the keys the form draws from; ``tiers`` every tier by key.
+    """
+
+    key: str
+    fields: tuple[FieldRule, ...]
+    tiers: Mapping[str, TierRule]
+    pool: frozenset[str]
+    max_questions: int = 3
+    always_ask: tuple[str, ...] = ()
+    skip_cooldown: int = 3
+
+
+@dataclass(frozen=True)
+class KnownValue:
+    value: Any
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """What the rules need to know of one contact, at one moment."""
+
+    values: Mapping[str, KnownValue] = field(default_factory=dict)
+    # Values the contact's account holds (empty for an anonymous or free-mail contact).
+    account_values: Mapping[str, KnownValue] = field(default_factory=dict)
+    score: float = 0
+    reached_stage: str | None = None  # the latest funnel stage of any counted event
+    skips: Mapping[str, datetime] = field(default_factory=dict)  # field key -> skipped at
+    event_times: tuple[datetime, ...] = ()  # when each counted event occurred
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    kind: str
+    stage: str
+    occurred_at: datetime
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: int
+    email: str | None

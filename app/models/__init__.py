@@ -1,0 +1,49 @@
+"""All models, imported here so Alembic and the app see one complete metadata."""
+
+from app.models.activity import (
+    EngagementEvent,
+    IdempotentResponse,
+    OutboxEvent,
+    Skip,
+    Submission,
+)
+from app.models.contact import (
+    Account,
+    AccountValue,
+    Contact,
+    ContactMerge,
+    ProfileValue,
+    Visitor,
+)
+from app.models.site import (
+    Destination,
+    Field,
+    Form,
+    FormField,
+    FormTier,
+    LifecycleStage,
+    Site,
+    Tier,
+)
+
+__all__ = [
+    "Account",
+    "AccountValue",
+    "Contact",
+    "ContactMerge",
+    "Destination",
+    "EngagementEvent",
+    "Field",
+    "Form",
+    "FormField",
+    "FormTier",
+    "IdempotentResponse",
+    "LifecycleStage",
+    "OutboxEvent",
+    "ProfileValue",
+    "Site",
+    "Skip",
+    "Submission",
+    "Tier",
+    "Visitor",
+]

@@ -1,0 +1,177 @@
+"""The site aggregate: a tenant and its configuration (tiers, fields, forms, stages, destinations).
+
+Config entities are matched by ``key`` on import; ones a new config leaves out are archived, never
+deleted, so stored answers and history keep pointing at a real row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.config import utc_now
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class Site(db.Model):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skip_cooldown: Mapped[int] = mapped_column(default=3)
+    half_life_days: Mapped[float | None]
+    followup_hours: Mapped[int] = mapped_column(default=48)
+    # {kind: {"weight": n, "stage": "early"|"mid"|"late"|None}} for every configured event kind.
+    engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    config_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    tiers: Mapped[list[Tier]] = relationship(back_populates="site", order_by="Tier.rank")
+    fields: Mapped[list[Field]] = relationship(back_populates="site", order_by="Field.position")
+    forms: Mapped[list[Form]] = relationship(back_populates="site", order_by="Form.position")
+    stages: Mapped[list[LifecycleStage]] = relationship(order_by="LifecycleStage.position")
+    destinations: Mapped[list[Destination]] = relationship(order_by="Destination.position")
+
+
+class Tier(db.Model):
+    __tablename__ = "tiers"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(200))
+    rank: Mapped[int]
+    min_score: Mapped[float] = mapped_column(default=0)
+    min_stage: Mapped[str | None] = mapped_column(String(16))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="tiers")
+
+
+class Field(db.Model):
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[int] = mapped_column(default=100)
+    required: Mapped[bool] = mapped_column(default=False)
+    scope: Mapped[str] = mapped_column(String(16), default="contact")
+    identity: Mapped[bool] = mapped_column(default=False)
+    refresh_after_days: Mapped[int | None]
+    max_length: Mapped[int | None]
+    help: Mapped[str | None] = mapped_column(Text)
+    placeholder: Mapped[str | None] = mapped_column(String(200))
+    # [{"value": str, "label": str}] for select / multiselect.
+    options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # {"field": key, "equals": value} | {"field": key, "in": [values]} | {"field": key, "known": bool}
+    ask_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="fields")
+    tier: Mapped[Tier] = relationship()
+
+
+class Form(db.Model):
+    __tablename__ = "forms"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    intro: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    max_questions: Mapped[int] = mapped_column(default=3)
+    submit_label: Mapped[str] = mapped_column(String(100), default="Submit")
+    thank_you: Mapped[str] = mapped_column(Text, default="Thank you!")
+    complete_message: Mapped[str | None] = mapped_column(Text)
+    # {"text": str, "required": bool} shown under the questions when set.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    always_ask: Mapped[list[str]] = mapped_column(JSON, default=list)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="forms")
+    pool_tiers: Mapped[list[FormTier]] = relationship(
+        cascade="all, delete-orphan", order_by="FormTier.position"
+    )
+    pool_fields: Mapped[list[FormField]] = relationship(
+        cascade="all, delete-orphan", order_by="FormField.position"
+    )
+
+
+class FormTier(db.Model):
+    """A tier whose fields a form draws from."""
+
+    __tablename__ = "form_tiers"
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier_id: Mapped[int] = mapped_column(
+        ForeignKey("tiers.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    tier: Mapped[Tier] = relationship()
+
+
+class FormField(db.Model):
+    """A single field a form draws from (in addition to its tiers)."""
+
+    __tablename__ = "form_fields"
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
+    field_id: Mapped[int] = mapped_column(
+        ForeignKey("fields.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    field: Mapped[Field] = relationship()
+
+
+class LifecycleStage(db.Model):
+    __tablename__ = "lifecycle_stages"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    when: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Destination(db.Model):
+    __tablename__ = "destinations"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    format: Mapped[str] = mapped_column(String(16), default="trickle")
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    secret_env: Mapped[str | None] = mapped_column(String(200))
+    # The signing secret (whsec_...). It must be readable to sign, so it is stored, never exported.
+    secret: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

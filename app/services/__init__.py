@@ -1,0 +1,1 @@
+"""Verbs that own transactions: load rows, ask the domain, write, commit."""

@@ -1,0 +1,35 @@
+"""The one error type services raise; the edge maps it to the JSON envelope or a form error."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Invalid(ServiceError):
+    """Input that breaks a rule; ``fields`` names each offending key with its reasons."""
+
+    status = 422
+    code = "invalid"
+
+
+class AskExpired(ServiceError):
+    status = 409
+    code = "ask_expired"
+
+
+class OriginNotAllowed(ServiceError):
+    status = 403
+    code = "origin_not_allowed"
