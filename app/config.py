@@ -98,3 +98,8 @@ def _instance_secret(path: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def secret_from_environment(variable: str) -> str | None:
+    """A destination's signing secret, named by ``secret_env`` in a site config."""
+    return os.environ.get(variable) or None
