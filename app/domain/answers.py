@@ -1,0 +1,275 @@
+"""Answers: cleaning one value per field kind, and reviewing a whole submit (DESIGN §3)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.domain.specs import FieldRule, is_blank
+
+DEFAULT_MAX_LENGTH: dict[str, int] = {
+    "text": 255,
+    "textarea": 5000,
+    "email": 254,
+    "phone": 32,
+    "url": 2000,
+}
+
+NOT_ASKED = "This question was not asked."
+BOTH_ANSWERED_AND_SKIPPED = "Answer or skip this question, not both."
+REQUIRED = "This question is required."
+CONSENT_REQUIRED = "Consent is required."
+
+_INVALID_EMAIL = "Enter a valid email address."
+_INVALID_PHONE = "Enter a valid phone number."
+_INVALID_URL = "Enter a valid http(s) URL."
+_INVALID_NUMBER = "Enter a number."
+_INVALID_CHOICE = "Choose one of the offered options."
+_INVALID_CHOICES = "Choose only from the offered options."
+_REPEATED_CHOICE = "Choose each option only once."
+_INVALID_YES_NO = "Answer yes or no."
+
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+_TLD = re.compile(r"[a-z]{2,63}", re.IGNORECASE)
+_PHONE = re.compile(r"[0-9 +()\-./]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Longer numeric strings are no plausible answer, and int() refuses over 4300 digits anyway.
+_MAX_NUMBER_CHARS = 100
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be accepted; ``message`` is shown to the visitor."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def clean_answer(field: FieldRule, raw: Any) -> Any:
+    """The normalized value of ``raw`` for ``field``, or None when ``raw`` is blank.
+
+    Raises AnswerError (and nothing else, whatever ``raw`` is) when the value is of the wrong
+    JSON type or does not fit the field's kind, length or options.
+    """
+    if is_blank(raw):
+        return None
+    cleaner = _CLEANERS.get(field.kind)
+    if cleaner is None:
+        raise AnswerError("This question cannot be answered.")
+    return cleaner(field, raw)
+
+
+def _clean_text(field: FieldRule, raw: Any) -> str:
+    return _limited(field, _string(raw, "Enter text."))
+
+
+def _clean_email(field: FieldRule, raw: Any) -> str:
+    value = _string(raw, _INVALID_EMAIL)
+    local, at, domain = value.rpartition("@")
+    if (
+        not at
+        or "@" in local
+        or not local
+        or not all(c.isprintable() and not c.isspace() for c in local)
+        or len(value) > _max_length(field)
+        or not _is_domain(domain)
+    ):
+        raise AnswerError(_INVALID_EMAIL)
+    return value
+
+
+def _is_domain(domain: str) -> bool:
+    labels = domain.split(".")
+    return (
+        len(labels) >= 2
+        and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+        and _TLD.fullmatch(labels[-1]) is not None
+    )
+
+
+def _clean_phone(field: FieldRule, raw: Any) -> str:
+    value = _string(raw, _INVALID_PHONE)
+    digits = sum(c.isdigit() for c in value)
+    if not _PHONE.fullmatch(value) or not 6 <= digits <= 20:
+        raise AnswerError(_INVALID_PHONE)
+    return _limited(field, value)
+
+
+def _clean_url(field: FieldRule, raw: Any) -> str:
+    value = _string(raw, _INVALID_URL)
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise AnswerError(_INVALID_URL)
+    try:
+        parts = urlsplit(value)
+        host, _ = parts.hostname, parts.port  # .port raises on a malformed port
+    except ValueError:
+        raise AnswerError(_INVALID_URL) from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise AnswerError(_INVALID_URL)
+    return _limited(field, value)
+
+
+def _clean_number(field: FieldRule, raw: Any) -> int | float:
+    if isinstance(raw, bool):
+        raise AnswerError(_INVALID_NUMBER)
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return _finite(raw)
+    text = _string(raw, _INVALID_NUMBER)
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise AnswerError(_INVALID_NUMBER)
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return _finite(float(text))
+    raise AnswerError(_INVALID_NUMBER)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise AnswerError(_INVALID_NUMBER)
+    return value
+
+
+def _clean_select(field: FieldRule, raw: Any) -> str:
+    if not isinstance(raw, str) or raw not in field.options:
+        raise AnswerError(_INVALID_CHOICE)
+    return raw
+
+
+def _clean_multiselect(field: FieldRule, raw: Any) -> list[str]:
+    """The chosen options in the field's option order, so equal choices compare equal."""
+    if not isinstance(raw, list) or not all(
+        isinstance(choice, str) and choice in field.options for choice in raw
+    ):
+        raise AnswerError(_INVALID_CHOICES)
+    if len(set(raw)) != len(raw):
+        raise AnswerError(_REPEATED_CHOICE)
+    return [option for option in field.options if option in raw]
+
+
+def _clean_yes_no(field: FieldRule, raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise AnswerError(_INVALID_YES_NO)
+    return raw
+
+
+def _string(raw: Any, message: str) -> str:
+    """``raw`` stripped, if it is a string that can be stored; else AnswerError(message)."""
+    if not isinstance(raw, str):
+        raise AnswerError(message)
+    # NUL and lone surrogates (valid in JSON escapes) cannot be stored as UTF-8 text.
+    if "\x00" in raw or not _encodable(raw):
+        raise AnswerError("Contains characters that are not allowed.")
+    return raw.strip()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _max_length(field: FieldRule) -> int:
+    return field.max_length if field.max_length is not None else DEFAULT_MAX_LENGTH[field.kind]
+
+
+def _limited(field: FieldRule, value: str) -> str:
+    limit = _max_length(field)
+    if len(value) > limit:
+        raise AnswerError(f"Must be at most {limit} characters.")
+    return value
+
+
+_CLEANERS: dict[str, Callable[[FieldRule, Any], Any]] = {
+    "text": _clean_text,
+    "textarea": _clean_text,
+    "email": _clean_email,
+    "phone": _clean_phone,
+    "url": _clean_url,
+    "number": _clean_number,
+    "select": _clean_select,
+    "multiselect": _clean_multiselect,
+    "boolean": _clean_yes_no,
+    "consent": _clean_yes_no,
+}
+
+
+@dataclass(frozen=True)
+class ReviewedSubmission:
+    values: Mapping[str, Any]  # cleaned non-blank answers, by key
+    skipped: tuple[str, ...]
+    errors: Mapping[str, tuple[str, ...]]  # messages by key; empty when acceptable
+
+
+def review_submission(
+    fields: Mapping[str, FieldRule],
+    offered: Sequence[str],
+    required: Sequence[str],
+    answers: Mapping[str, Any],
+    skipped: Sequence[str],
+) -> ReviewedSubmission:
+    """Decide what of one submit is acceptable; store nothing unless ``errors`` is empty.
+
+    ``fields`` holds a rule for every offered key; ``required`` is a subset of ``offered``.
+    Keys not offered are errors; blank answers are left out of ``values`` (a blank never
+    overwrites a value). A required question must be answered (non-blank) or skipped; a
+    required consent must be answered yes (declining or skipping it is an error).
+    """
+    errors: dict[str, list[str]] = {}
+    for key in dict.fromkeys([*answers, *skipped]):
+        if key not in offered:
+            errors[key] = [NOT_ASKED]
+    values = _cleaned_values(fields, offered, answers, errors)
+    skips = tuple(key for key in dict.fromkeys(skipped) if key in offered)
+    for key in skips:
+        if key in values:
+            errors.setdefault(key, []).append(BOTH_ANSWERED_AND_SKIPPED)
+    for key in required:
+        if key not in errors:
+            message = _missing_requirement(fields[key], values.get(key), key in skips)
+            if message is not None:
+                errors[key] = [message]
+    accepted = {key: value for key, value in values.items() if key not in errors}
+    return ReviewedSubmission(
+        values=accepted,
+        skipped=skips,
+        errors={key: tuple(messages) for key, messages in errors.items()},
+    )
+
+
+def _cleaned_values(
+    fields: Mapping[str, FieldRule],
+    offered: Sequence[str],
+    answers: Mapping[str, Any],
+    errors: dict[str, list[str]],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in offered:
+        if key not in answers:
+            continue
+        try:
+            value = clean_answer(fields[key], answers[key])
+        except AnswerError as error:
+            errors[key] = [error.message]
+            continue
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def _missing_requirement(field: FieldRule, value: Any, skipped: bool) -> str | None:
+    if value is None and not skipped:
+        return REQUIRED
+    # Skipping a consent is declining it, which a required consent does not allow.
+    if field.kind == "consent" and value is not True:
+        return CONSENT_REQUIRED
+    return None

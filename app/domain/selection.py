@@ -1,0 +1,239 @@
+"""Which questions a form asks a contact now, and why every other field is left out (DESIGN §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from app.domain.specs import (
+    ContactState,
+    Dependency,
+    FieldRule,
+    FormRules,
+    KnownValue,
+    is_blank,
+    stage_rank,
+)
+
+
+class Reason(StrEnum):
+    """Why a field is not asked; the first failing rule, in the order they are checked."""
+
+    NOT_IN_POOL = "not_in_pool"
+    KNOWN = "known"
+    KNOWN_FOR_ACCOUNT = "known_for_account"
+    TIER_LOCKED = "tier_locked"
+    STAGE_LOCKED = "stage_locked"
+    DEPENDENCY = "dependency"
+    SKIPPED = "skipped"
+    OVER_LIMIT = "over_limit"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    reason: Reason
+    detail: str  # one sentence for the admin "explain" view
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The questions to ask, in order; ``left_out`` names every other field of the form."""
+
+    questions: tuple[FieldRule, ...]
+    left_out: Mapping[str, LeftOut]
+    complete: bool
+
+
+def select_questions(form: FormRules, contact: ContactState, now: datetime) -> Selection:
+    """Apply the five rules of DESIGN §3 to every field of ``form``.
+
+    A field is asked only if it is in the pool, unknown, its tier unlocked, its dependency
+    holds and it is not resting after a skip. Asked fields are ordered identity first, then
+    ``always_ask`` order, then (tier rank, priority, key); at most ``form.max_questions`` are
+    returned and the rest get OVER_LIMIT. ``left_out`` holds, in ``form.fields`` order, the
+    first failing rule of every field not asked.
+    """
+    reasons: dict[str, LeftOut] = {}
+    eligible: list[FieldRule] = []
+    for field in form.fields:
+        left_out = _first_failing_rule(form, field, contact, now)
+        if left_out is None:
+            eligible.append(field)
+        else:
+            reasons[field.key] = left_out
+    eligible.sort(key=_asking_order(form))
+    asked = tuple(eligible[: max(form.max_questions, 0)])
+    for field in eligible[len(asked) :]:
+        reasons[field.key] = LeftOut(
+            Reason.OVER_LIMIT, f"form {form.key} asks at most {form.max_questions} at a time"
+        )
+    left_out = {f.key: reasons[f.key] for f in form.fields if f.key in reasons}
+    return Selection(questions=asked, left_out=left_out, complete=not asked)
+
+
+def is_unknown(field: FieldRule, contact: ContactState, now: datetime) -> bool:
+    """Rule 2 alone: neither the contact nor (for scope "account") its account holds a
+    current non-blank value for ``field``."""
+    return _known_reason(field, contact, now) is None
+
+
+_Rule = Callable[[FormRules, FieldRule, ContactState, datetime], "LeftOut | None"]
+
+
+def _first_failing_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    rules: tuple[_Rule, ...] = (
+        _pool_rule,
+        _unknown_rule,
+        _tier_rule,
+        _dependency_rule,
+        _skip_rule,
+    )
+    for rule in rules:
+        left_out = rule(form, field, contact, now)
+        if left_out is not None:
+            return left_out
+    return None
+
+
+def _pool_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    if field.key in form.pool or field.key in form.always_ask:
+        return None
+    return LeftOut(Reason.NOT_IN_POOL, f"not in the pool of form {form.key}")
+
+
+def _unknown_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    if field.key in form.always_ask:
+        return None
+    reason = _known_reason(field, contact, now)
+    if reason is Reason.KNOWN:
+        answered = contact.values[field.key].updated_at
+        return LeftOut(reason, f"the contact answered it on {answered:%Y-%m-%d}")
+    if reason is Reason.KNOWN_FOR_ACCOUNT:
+        answered = contact.account_values[field.key].updated_at
+        return LeftOut(reason, f"someone of the same account answered it on {answered:%Y-%m-%d}")
+    return None
+
+
+def _known_reason(field: FieldRule, contact: ContactState, now: datetime) -> Reason | None:
+    if _is_current(field, contact.values.get(field.key), now):
+        return Reason.KNOWN
+    if field.scope == "account" and _is_current(field, contact.account_values.get(field.key), now):
+        return Reason.KNOWN_FOR_ACCOUNT
+    return None
+
+
+def _is_current(field: FieldRule, known: KnownValue | None, now: datetime) -> bool:
+    if known is None or is_blank(known.value):
+        return False
+    if field.refresh_after_days is None:
+        return True
+    return now - known.updated_at <= timedelta(days=field.refresh_after_days)
+
+
+def _tier_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    tier = form.tiers.get(field.tier)
+    # A field whose tier is not configured has no unlock rule to satisfy: never ask it.
+    if tier is None:
+        return LeftOut(Reason.TIER_LOCKED, f"tier {field.tier} is not configured")
+    if contact.score < tier.min_score:
+        return LeftOut(
+            Reason.TIER_LOCKED,
+            f"score {_number(contact.score)} < {_number(tier.min_score)} needed for tier {tier.key}",
+        )
+    if tier.min_stage is not None and stage_rank(contact.reached_stage) < stage_rank(
+        tier.min_stage
+    ):
+        return LeftOut(
+            Reason.STAGE_LOCKED,
+            f"tier {tier.key} needs a {tier.min_stage}-stage event;"
+            f" latest stage reached: {contact.reached_stage or 'none'}",
+        )
+    return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _dependency_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    dependency = field.ask_if
+    if dependency is None or _dependency_holds(dependency, contact):
+        return None
+    return LeftOut(
+        Reason.DEPENDENCY,
+        f"asked only when {dependency.field} {dependency.op} {dependency.value!r}",
+    )
+
+
+def _dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
+    value = _current_value(dependency.field, contact)
+    if dependency.op == "known":
+        return (value is not None) == bool(dependency.value)
+    if value is None:
+        return False
+    if dependency.op == "equals":
+        return _same(value, dependency.value)
+    if dependency.op == "in":
+        choices = dependency.value
+        if not isinstance(choices, tuple | list | set | frozenset):
+            choices = (choices,)
+        given = value if isinstance(value, list | tuple) else (value,)
+        return any(_same(v, c) for v in given for c in choices)
+    return False  # an unknown operator never holds
+
+
+def _current_value(key: str, contact: ContactState) -> Any:
+    """The contact's non-blank value for ``key``, else the account's, else None."""
+    for values in (contact.values, contact.account_values):
+        known = values.get(key)
+        if known is not None and not is_blank(known.value):
+            return known.value
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    # True == 1 in Python; a yes/no answer must not satisfy a numeric condition or vice versa.
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _skip_rule(
+    form: FormRules, field: FieldRule, contact: ContactState, now: datetime
+) -> LeftOut | None:
+    skipped_at = contact.skips.get(field.key)
+    if skipped_at is None:
+        return None
+    since = sum(1 for occurred_at in contact.event_times if occurred_at > skipped_at)
+    if since >= form.skip_cooldown:
+        return None
+    return LeftOut(
+        Reason.SKIPPED,
+        f"skipped on {skipped_at:%Y-%m-%d}; {since} of {form.skip_cooldown} events since",
+    )
+
+
+def _asking_order(form: FormRules) -> Callable[[FieldRule], tuple[Any, ...]]:
+    always = {key: index for index, key in enumerate(form.always_ask)}
+
+    def order(field: FieldRule) -> tuple[Any, ...]:
+        return (
+            not field.identity,
+            always.get(field.key, len(always)),
+            form.tiers[field.tier].rank,
+            field.priority,
+            field.key,
+        )
+
+    return order
