@@ -58,7 +58,8 @@ def demo_command() -> None:
     from app.services.siteconfig import import_site_config, read_config_file
 
     site = import_site_config(read_config_file(str(DEMO_CONFIG)))
-    click.echo(f"Demo site {site.key!r} loaded: forms " + ", ".join(f.key for f in site.forms))
+    forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
+    click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
 
 
 def register_commands(app: Flask) -> None:
