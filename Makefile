@@ -22,7 +22,6 @@ run: $(STAMP)
 	@echo ""
 	@echo "  Trickle is running at   http://$(HOST):$(PORT)/"
 	@echo "  Public API              http://$(HOST):$(PORT)/api/v1/sites/demo/forms/blog/ask"
-	@echo "  Demo host page          http://$(HOST):$(PORT)/demo/"
 	@echo ""
 	$(BIN)/trickle run --host $(HOST) --port $(PORT)
 

@@ -86,9 +86,14 @@ def resolve_settings(
     return settings
 
 
-def test_postgres_url() -> str | None:
+def postgres_test_url() -> str | None:
     """The PostgreSQL URL the test-suite also runs against (CI sets it)."""
     return os.environ.get("TRICKLE_TEST_POSTGRES_URL") or None
+
+
+def redis_test_url() -> str | None:
+    """A Redis the test-suite may flush, for the shared rate-limit storage (CI sets it)."""
+    return os.environ.get("TRICKLE_TEST_REDIS_URL") or None
 
 
 def _instance_secret(path: Path) -> str:

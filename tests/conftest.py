@@ -7,20 +7,18 @@ once per session; rows are wiped after every test.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from app import create_app
-from app.config import TestConfig, test_postgres_url
+from app.config import postgres_test_url
 from app.extensions import db
+from tests.databases import postgres_database, settings_for
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -44,26 +42,12 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
-def _postgres_database(base_url: str) -> Iterator[str]:
-    """A throw-away database on the test server, dropped at the end of the session."""
-    name = f"trickle_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    base = test_postgres_url()
+    base = postgres_test_url()
     if not base:
         pytest.skip("TRICKLE_TEST_POSTGRES_URL is not set: the PostgreSQL leg is skipped")
-    yield from _postgres_database(base)
+    yield from postgres_database(base)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -73,17 +57,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = request.getfixturevalue("postgres_url")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'trickle.db'}"
-    app = create_app(_settings(url, tmp_path_factory.mktemp("instance")))
+    app = create_app(settings_for(url))
     with app.app_context():
         db.create_all()
         db.engine.dispose()
     return url
-
-
-def _settings(url: str, instance: object, **extra: object) -> dict[str, object]:
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(DATABASE_URL=url, **extra)
-    return settings
 
 
 @pytest.fixture
@@ -96,7 +74,7 @@ def app_settings() -> dict[str, object]:
 def app(
     database_url: str, clock: FakeClock, app_settings: dict[str, object], tmp_path
 ) -> Iterator[Flask]:
-    app = create_app(_settings(database_url, tmp_path, CLOCK=clock, **app_settings))
+    app = create_app(settings_for(database_url, CLOCK=clock, **app_settings))
     with app.app_context():
         yield app
         db.session.remove()

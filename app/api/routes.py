@@ -1,1 +1,130 @@
-from app.api import api_bp  # noqa: F401
+"""The widget's public endpoints (DESIGN §4). Parse → one service call → respond."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from app.api import api_bp, cors  # noqa: F401 - cors registers the origin checks
+from app.api.openapi import openapi_document
+from app.api.schemas import AskIn, AskOut, EventIn, EventOut, SubmitIn, SubmitOut
+from app.extensions import limiter, site_rate_key
+from app.services.asking import ask_questions
+from app.services.engagement import EventInput, record_engagement
+from app.services.errors import Invalid
+from app.services.submissions import SubmitInput, submit_answers
+
+
+def _per_ip() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_PER_IP"]
+
+
+def _per_site() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_PER_SITE"]
+
+
+public_limits = [
+    limiter.shared_limit(_per_ip, scope="public-ip"),
+    limiter.shared_limit(_per_site, scope="public-site", key_func=site_rate_key),
+]
+
+
+def rate_limited(view: Any) -> Any:
+    for limit in public_limits:
+        view = limit(view)
+    return view
+
+
+def _now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def load_body(schema: Schema) -> dict[str, Any]:
+    """The request's JSON object, validated by ``schema``; errors become the JSON envelope."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.")
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        fields = flatten_messages(exc.messages)
+        raise Invalid("Invalid body: " + ", ".join(sorted(fields)) + ".", fields) from None
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as ``{"page.stage": [...]}``."""
+    if isinstance(messages, list):
+        return {prefix or "_body": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and set(value) <= {"key", "value"} and prefix == "answers":
+            value = [m for part in value.values() for m in part]
+        flat.update(flatten_messages(value, path))
+    return flat
+
+
+@api_bp.route("/sites/<site>/<path:_rest>", methods=["OPTIONS"], endpoint="preflight")
+@limiter.exempt
+def preflight(site: str, _rest: str) -> Response:
+    return Response(status=204)
+
+
+@api_bp.post("/sites/<site>/forms/<form>/ask", provide_automatic_options=False)
+@rate_limited
+def ask(site: str, form: str) -> Response:
+    body = load_body(AskIn())
+    page = body.get("page") or {}
+    result = ask_questions(site, form, body.get("visitor"), page.get("stage"), _now())
+    return jsonify(AskOut().dump(result))
+
+
+@api_bp.post("/sites/<site>/forms/<form>/submit", provide_automatic_options=False)
+@rate_limited
+def submit(site: str, form: str) -> Response:
+    body = load_body(SubmitIn())
+    data = SubmitInput(
+        visitor=body["visitor"],
+        ask_token=body["ask_token"],
+        answers=body["answers"],
+        skipped=body["skipped"],
+        idempotency_key=body.get("idempotency_key"),
+        honeypot=body.get("hp"),
+    )
+    return jsonify(SubmitOut().dump(submit_answers(site, form, data, _now())))
+
+
+@api_bp.post("/sites/<site>/events", provide_automatic_options=False)
+@rate_limited
+def events(site: str) -> tuple[Response, int]:
+    body = load_body(EventIn())
+    event = EventInput(
+        kind=body["kind"],
+        stage=body.get("stage"),
+        url=body.get("url"),
+        content=body.get("content"),
+        external_id=body.get("id"),
+    )
+    visitor = record_engagement(site, body.get("visitor"), event, _now())
+    return jsonify(EventOut().dump({"visitor": visitor})), 202
+
+
+@api_bp.get("/health")
+@limiter.exempt
+def health() -> Response:
+    """Liveness for load balancers: the process answers; touches no database."""
+    return jsonify({"status": "ok"})
+
+
+@api_bp.get("/openapi.json")
+@limiter.exempt
+def openapi() -> Response:
+    return jsonify(openapi_document())

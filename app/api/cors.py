@@ -1,0 +1,45 @@
+"""CORS for the widget's endpoints: only a site's own origins, exact match, never ``*``.
+
+A browser request from any other origin is refused before it does anything (403), so a page
+cannot make a visitor's browser write to a site that did not list it.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g, request
+
+from app.api import api_bp
+from app.services.errors import OriginNotAllowed
+from app.services.snapshots import site_snapshot
+
+PUBLIC_ENDPOINTS = frozenset({"api.ask", "api.submit", "api.events", "api.preflight"})
+PREFLIGHT_MAX_AGE = "7200"  # Chromium's cap; longer values are clamped anyway
+
+
+@api_bp.before_request
+def _admit_origin() -> None:
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not a browser cross-origin request: server-side callers need no CORS
+    site_key = (request.view_args or {}).get("site", "")
+    if origin not in site_snapshot(site_key).origins:
+        raise OriginNotAllowed(f"Origin {origin} is not allowed for site {site_key}.")
+    g.cors_origin = origin
+
+
+@api_bp.after_request
+def _cors_headers(response: Response) -> Response:
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        return response
+    response.vary.add("Origin")
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response

@@ -1,0 +1,182 @@
+"""The OpenAPI 3.1 description of the API, served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.specs import FIELD_KINDS, STAGES
+
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": 2048}
+_NULLABLE_TOKEN = {"type": ["string", "null"], "minLength": 1, "maxLength": 2048}
+_SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+_FORM = {"name": "form", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {
+    str(status): {"description": text, **_json(_ref("Error"))}
+    for status, text in [
+        (400, "Body is not valid JSON"),
+        (403, "Browser origin not allowed for this site"),
+        (404, "Unknown site or form"),
+        (413, "Body over 64 KB"),
+        (415, "Body is not application/json"),
+        (422, "Invalid body or answers"),
+        (429, "Rate limited; see Retry-After"),
+    ]
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": _object(
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                ["code", "message"],
+            )
+        },
+        ["error"],
+    ),
+    "AskIn": _object(
+        {
+            "visitor": _NULLABLE_TOKEN,
+            "page": {
+                "type": ["object", "null"],
+                "properties": {
+                    "url": {"type": ["string", "null"], "maxLength": 2000},
+                    "stage": {"enum": [*STAGES, None]},
+                },
+                "additionalProperties": False,
+            },
+        }
+    ),
+    "Question": _object(
+        {
+            "key": {"type": "string"},
+            "label": {"type": "string"},
+            "kind": {"enum": list(FIELD_KINDS)},
+            "required": {"type": "boolean"},
+            "help": {"type": "string"},
+            "placeholder": {"type": "string"},
+            "max_length": {"type": "integer"},
+            "options": {
+                "type": "array",
+                "items": _object({"value": {"type": "string"}, "label": {"type": "string"}}),
+            },
+        },
+        ["key", "label", "kind", "required"],
+    ),
+    "AskOut": _object(
+        {
+            "visitor": _TOKEN,
+            "ask_token": _TOKEN,
+            "complete": {"type": "boolean"},
+            "form": _object(
+                {
+                    "title": {"type": "string"},
+                    "intro": {"type": "string"},
+                    "submit_label": {"type": "string"},
+                    "complete_message": {"type": "string"},
+                    "consent": _object(
+                        {"text": {"type": "string"}, "required": {"type": "boolean"}}
+                    ),
+                },
+                ["title", "submit_label"],
+            ),
+            "questions": {"type": "array", "items": _ref("Question")},
+        },
+        ["visitor", "ask_token", "complete", "form", "questions"],
+    ),
+    "SubmitIn": _object(
+        {
+            "visitor": _TOKEN,
+            "ask_token": _TOKEN,
+            "answers": {"type": "object", "maxProperties": 50},
+            "skipped": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+            "idempotency_key": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
+            "hp": {"type": ["string", "null"], "maxLength": 1000},
+        },
+        ["visitor", "ask_token", "answers"],
+    ),
+    "SubmitOut": _object(
+        {"visitor": _TOKEN, "complete": {"type": "boolean"}, "message": {"type": "string"}},
+        ["visitor", "complete", "message"],
+    ),
+    "EventIn": _object(
+        {
+            "visitor": _NULLABLE_TOKEN,
+            "kind": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"},
+            "stage": {"enum": [*STAGES, None]},
+            "url": {"type": ["string", "null"], "maxLength": 2000},
+            "content": {"type": ["string", "null"], "maxLength": 500},
+            "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
+        },
+        ["kind"],
+    ),
+    "EventOut": _object({"visitor": _TOKEN}, ["visitor"]),
+}
+
+
+def _post(summary: str, body: str, status: str, out: str, params: list[Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": params,
+            "requestBody": {"required": True, **_json(_ref(body))},
+            "responses": {status: {"description": "OK", **_json(_ref(out))}, **_ERRORS},
+        }
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Trickle API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/sites/{site}/forms/{form}/ask": _post(
+                "Questions to show this visitor now", "AskIn", "200", "AskOut", [_SITE, _FORM]
+            ),
+            "/sites/{site}/forms/{form}/submit": _post(
+                "Answer the questions an ask offered",
+                "SubmitIn",
+                "200",
+                "SubmitOut",
+                [_SITE, _FORM],
+            ),
+            "/sites/{site}/events": _post(
+                "Record an engagement event", "EventIn", "202", "EventOut", [_SITE]
+            ),
+            "/health": {
+                "get": {
+                    "summary": "Liveness",
+                    "responses": {"200": {"description": "The process answers"}},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,182 @@
+"""Loading and writing one contact: its visitor, the state the rules see, its values."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.engagement import summarize_engagement
+from app.domain.specs import ContactState, EventRecord, KnownValue
+from app.extensions import db
+from app.models import (
+    AccountValue,
+    Contact,
+    EngagementEvent,
+    ProfileValue,
+    Skip,
+    Submission,
+    Visitor,
+)
+from app.services.snapshots import SiteSnapshot
+from app.services.tokens import new_visitor_id, read_visitor_token
+
+# A visitor's last_seen_at is refreshed at most this often, so a read-only ask stays read-only.
+_SEEN_RESOLUTION = timedelta(hours=1)
+
+
+def find_visitor(site: SiteSnapshot, token: str | None) -> Visitor | None:
+    """The visitor a token names on this site; None for a missing, forged or unknown one."""
+    public_id = read_visitor_token(site.key, token)
+    if public_id is None:
+        return None
+    return db.session.scalars(
+        select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+    ).one_or_none()
+
+
+def resolve_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor:
+    """The token's visitor, or a new visitor with a new anonymous contact (forged = new)."""
+    visitor = find_visitor(site, token)
+    if visitor is None:
+        contact = Contact(site_id=site.id, created_at=now, updated_at=now)
+        visitor = Visitor(
+            site_id=site.id,
+            public_id=new_visitor_id(),
+            contact=contact,
+            created_at=now,
+            last_seen_at=now,
+        )
+        db.session.add(visitor)
+        db.session.flush()
+    elif now - visitor.last_seen_at > _SEEN_RESOLUTION:
+        visitor.last_seen_at = now
+    return visitor
+
+
+def contact_values(site: SiteSnapshot, contact_id: int) -> dict[str, ProfileValue]:
+    """The contact's current value rows by field key (fields no longer configured left out)."""
+    rows = db.session.scalars(select(ProfileValue).where(ProfileValue.contact_id == contact_id))
+    by_id = {view.id: key for key, view in site.fields.items()}
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def account_values(site: SiteSnapshot, account_id: int | None) -> dict[str, AccountValue]:
+    if account_id is None:
+        return {}
+    rows = db.session.scalars(select(AccountValue).where(AccountValue.account_id == account_id))
+    by_id = {view.id: key for key, view in site.fields.items()}
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def known(rows: dict[str, Any]) -> dict[str, KnownValue]:
+    return {key: KnownValue(row.value, row.updated_at) for key, row in rows.items()}
+
+
+def contact_events(contact_id: int) -> list[EventRecord]:
+    rows = db.session.execute(
+        select(
+            EngagementEvent.kind,
+            EngagementEvent.stage,
+            EngagementEvent.occurred_at,
+            EngagementEvent.external_id,
+        ).where(EngagementEvent.contact_id == contact_id)
+    )
+    return [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in rows]
+
+
+def load_contact_state(site: SiteSnapshot, contact: Contact, now: datetime) -> ContactState:
+    """Everything the rules need to decide what to ask ``contact`` at ``now``."""
+    engagement = summarize_engagement(
+        contact_events(contact.id), site.weights, now, site.half_life_days
+    )
+    by_id = {view.id: key for key, view in site.fields.items()}
+    skips = db.session.execute(
+        select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
+    )
+    return ContactState(
+        values=known(contact_values(site, contact.id)),
+        account_values=known(account_values(site, contact.account_id)),
+        score=engagement.score,
+        reached_stage=engagement.reached_stage,
+        skips={by_id[s.field_id]: s.skipped_at for s in skips if s.field_id in by_id},
+        event_times=engagement.event_times,
+    )
+
+
+def current_profile(site: SiteSnapshot, contact: Contact) -> dict[str, Any]:
+    """The contact's profile as downstream systems see it: own values, then the account's."""
+    profile = {key: row.value for key, row in account_values(site, contact.account_id).items()}
+    profile.update({key: row.value for key, row in contact_values(site, contact.id).items()})
+    return profile
+
+
+def write_values(
+    site: SiteSnapshot,
+    contact: Contact,
+    visitor: Visitor,
+    form_key: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> list[str]:
+    """Store accepted answers with their provenance; return the keys whose value changed.
+
+    Each answer becomes the current value and a history row carrying the previous value. An
+    account-scope answer also becomes the account's value when the contact has an account.
+    """
+    current = contact_values(site, contact.id)
+    shared = account_values(site, contact.account_id)
+    changed: list[str] = []
+    for key, value in values.items():
+        field = site.fields[key]
+        row = current.get(key)
+        previous = row.value if row is not None else None
+        if row is None:
+            row = ProfileValue(contact_id=contact.id, field_id=field.id)
+            db.session.add(row)
+        row.value, row.updated_at, row.form_key, row.visitor_id = value, now, form_key, visitor.id
+        db.session.add(
+            Submission(
+                site_id=site.id,
+                contact_id=contact.id,
+                field_id=field.id,
+                form_key=form_key,
+                visitor_id=visitor.id,
+                value=value,
+                previous_value=previous,
+                created_at=now,
+            )
+        )
+        if field.rule.scope == "account" and contact.account_id is not None:
+            _set_account_value(shared, contact, field.id, key, value, now)
+        if previous != value:
+            changed.append(key)
+    if values:
+        contact.updated_at = now
+    return changed
+
+
+def _set_account_value(
+    shared: dict[str, AccountValue],
+    contact: Contact,
+    field_id: int,
+    key: str,
+    value: Any,
+    now: datetime,
+) -> None:
+    row = shared.get(key)
+    if row is None:
+        row = shared[key] = AccountValue(account_id=contact.account_id, field_id=field_id)
+        db.session.add(row)
+    row.value, row.updated_at, row.contact_id = value, now, contact.id
+
+
+def share_account_values(site: SiteSnapshot, contact: Contact) -> None:
+    """After a contact joins an account, give the account the values it does not hold yet."""
+    if contact.account_id is None:
+        return
+    shared = account_values(site, contact.account_id)
+    for key, row in contact_values(site, contact.id).items():
+        if site.fields[key].rule.scope == "account" and key not in shared:
+            _set_account_value(shared, contact, row.field_id, key, row.value, row.updated_at)

@@ -1,0 +1,157 @@
+"""Who a visitor is once they give an email: identify, merge into the owner, or re-point."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from app.domain.identity import (
+    IdentityAction,
+    account_domain,
+    decide_identity,
+    merge_values,
+    normalize_email,
+)
+from app.domain.specs import ContactRef
+from app.extensions import db
+from app.models import (
+    Account,
+    AccountValue,
+    Contact,
+    ContactMerge,
+    EngagementEvent,
+    ProfileValue,
+    Skip,
+    Submission,
+    Visitor,
+)
+from app.services.contacts import contact_values, known, share_account_values
+from app.services.outbox import record_outbox
+from app.services.snapshots import SiteSnapshot
+
+
+def settle_identity(site: SiteSnapshot, visitor: Visitor, email: str, now: datetime) -> Contact:
+    """Apply DESIGN §3 identity to ``visitor`` giving ``email``; return the contact it is now."""
+    email = normalize_email(email)
+    contact = visitor.contact
+    owner = db.session.scalars(
+        select(Contact).where(Contact.site_id == site.id, Contact.email == email)
+    ).one_or_none()
+    decision = decide_identity(
+        ContactRef(contact.id, contact.email),
+        email,
+        ContactRef(owner.id, owner.email) if owner is not None else None,
+    )
+    if decision.action is IdentityAction.IDENTIFY:
+        contact.email = email
+        join_account(site, contact, now)
+        return contact
+    if decision.action is IdentityAction.MERGE:
+        assert owner is not None
+        merge_contact(site, absorbed=contact, survivor=owner, visitor=visitor, now=now)
+        return owner
+    if decision.action is IdentityAction.REPOINT:
+        assert owner is not None
+        visitor.contact = owner
+        db.session.flush()
+        return owner
+    if decision.action is IdentityAction.REPOINT_NEW:
+        fresh = Contact(site_id=site.id, email=email, created_at=now, updated_at=now)
+        db.session.add(fresh)
+        db.session.flush()
+        join_account(site, fresh, now)
+        visitor.contact = fresh
+        db.session.flush()
+        return fresh
+    return contact
+
+
+def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
+    """Link an identified contact to its company's account (none for free-mail addresses)."""
+    extra = current_app.config["EXTRA_FREE_MAIL_DOMAINS"].split(",")
+    domain = account_domain(contact.email or "", [d.strip().lower() for d in extra if d.strip()])
+    if domain is None:
+        return
+    account = db.session.scalars(
+        select(Account).where(Account.site_id == site.id, Account.domain == domain)
+    ).one_or_none()
+    if account is None:
+        account = Account(site_id=site.id, domain=domain, created_at=now)
+        db.session.add(account)
+        db.session.flush()
+    contact.account_id = account.id
+    db.session.flush()
+    share_account_values(site, contact)
+
+
+def merge_contact(
+    site: SiteSnapshot, absorbed: Contact, survivor: Contact, visitor: Visitor, now: datetime
+) -> None:
+    """Fold ``absorbed`` (anonymous) into ``survivor``: newer non-blank values win, history,
+    events, skips and browsers move over, the merge is recorded and forwarded."""
+    mine, theirs = contact_values(site, survivor.id), contact_values(site, absorbed.id)
+    for key in merge_values(known(mine), known(theirs)):
+        source = theirs[key]
+        row = mine.get(key) or ProfileValue(contact_id=survivor.id, field_id=source.field_id)
+        row.value, row.updated_at = source.value, source.updated_at
+        row.form_key, row.visitor_id = source.form_key, source.visitor_id
+        db.session.add(row)
+    _drop_duplicates(absorbed.id, survivor.id)
+    for model, column in (
+        (Submission, Submission.contact_id),
+        (EngagementEvent, EngagementEvent.contact_id),
+        (Skip, Skip.contact_id),
+        (Visitor, Visitor.contact_id),
+        (AccountValue, AccountValue.contact_id),
+    ):
+        db.session.execute(
+            update(model).where(column == absorbed.id).values(contact_id=survivor.id),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(
+        update(ContactMerge)
+        .where(ContactMerge.survivor_id == absorbed.id)
+        .values(survivor_id=survivor.id)
+    )
+    db.session.add(
+        ContactMerge(
+            site_id=site.id,
+            survivor_id=survivor.id,
+            merged_contact_id=absorbed.id,
+            visitor_id=visitor.id,
+            merged_at=now,
+        )
+    )
+    record_outbox(
+        site.id,
+        "contact.merged",
+        survivor.id,
+        {"contact_id": survivor.id, "merged_contact_id": absorbed.id},
+        now,
+    )
+    survivor.updated_at = now
+    db.session.flush()
+    share_account_values(site, survivor)
+    db.session.expire(visitor)
+    db.session.delete(absorbed)
+    db.session.flush()
+
+
+def _drop_duplicates(absorbed_id: int, survivor_id: int) -> None:
+    """Rows the survivor already has a counterpart of: the same event id, the same skipped field."""
+    survivor_event_ids = select(EngagementEvent.external_id).where(
+        EngagementEvent.contact_id == survivor_id, EngagementEvent.external_id.is_not(None)
+    )
+    db.session.execute(
+        delete(EngagementEvent).where(
+            EngagementEvent.contact_id == absorbed_id,
+            EngagementEvent.external_id.in_(survivor_event_ids),
+        )
+    )
+    survivor_skips = select(Skip.field_id).where(Skip.contact_id == survivor_id)
+    db.session.execute(
+        delete(Skip).where(Skip.contact_id == absorbed_id, Skip.field_id.in_(survivor_skips))
+    )
+    db.session.execute(delete(ProfileValue).where(ProfileValue.contact_id == absorbed_id))

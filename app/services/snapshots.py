@@ -1,0 +1,182 @@
+"""An immutable view of one site's configuration, as the rules and the API need it.
+
+Building it takes a handful of queries; it is cached per process and rebuilt whenever the site's
+``config_version`` moves (every import bumps it), so N processes never serve a stale config for
+longer than one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.domain.specs import Dependency, FieldRule, FormRules, TierRule
+from app.extensions import db
+from app.models import Field, Form, FormTier, Site
+from app.services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class FieldView:
+    id: int
+    rule: FieldRule
+    label: str
+    help: str | None
+    placeholder: str | None
+    options: tuple[tuple[str, str], ...]  # (value, label)
+    max_length: int | None
+
+
+@dataclass(frozen=True)
+class FormView:
+    id: int
+    key: str
+    title: str
+    intro: str | None
+    stage: str | None
+    submit_label: str
+    thank_you: str
+    complete_message: str | None
+    consent: dict[str, Any] | None
+    rules: FormRules
+
+
+@dataclass(frozen=True)
+class SiteSnapshot:
+    id: int
+    key: str
+    config_version: int
+    origins: frozenset[str]
+    half_life_days: float | None
+    weights: dict[str, float]
+    kind_stages: dict[str, str | None]
+    fields: dict[str, FieldView]
+    forms: dict[str, FormView]
+
+    def form(self, key: str) -> FormView:
+        try:
+            return self.forms[key]
+        except KeyError:
+            raise NotFound(f'No form "{key}" on site "{self.key}".') from None
+
+    def field_by_id(self, field_id: int) -> FieldView | None:
+        return next((f for f in self.fields.values() if f.id == field_id), None)
+
+
+def site_snapshot(site_key: str) -> SiteSnapshot:
+    """The current configuration of ``site_key``; NotFound when there is no such site."""
+    row = db.session.execute(
+        select(Site.id, Site.config_version).where(Site.key == site_key)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f'No site "{site_key}".')
+    cache: dict[int, SiteSnapshot] = current_app.extensions.setdefault("trickle.snapshots", {})
+    cached = cache.get(row.id)
+    if cached is None or cached.config_version != row.config_version:
+        cached = cache[row.id] = _build(row.id)
+    return cached
+
+
+def _build(site_id: int) -> SiteSnapshot:
+    site = db.session.scalars(
+        select(Site)
+        .where(Site.id == site_id)
+        .options(
+            selectinload(Site.tiers),
+            selectinload(Site.fields).selectinload(Field.tier),
+            selectinload(Site.forms).selectinload(Form.pool_tiers).selectinload(FormTier.tier),
+            selectinload(Site.forms).selectinload(Form.pool_fields),
+        )
+    ).one()
+    tiers = {
+        t.key: TierRule(t.key, t.rank, t.min_score, t.min_stage)
+        for t in site.tiers
+        if t.archived_at is None
+    }
+    fields = {f.key: _field_view(f) for f in site.fields if f.archived_at is None}
+    forms = {
+        form.key: _form_view(form, site, fields, tiers)
+        for form in site.forms
+        if form.archived_at is None
+    }
+    engagement = site.engagement or {}
+    return SiteSnapshot(
+        id=site.id,
+        key=site.key,
+        config_version=site.config_version,
+        origins=frozenset(site.origins or ()),
+        half_life_days=site.half_life_days,
+        weights={kind: float(spec["weight"]) for kind, spec in engagement.items()},
+        kind_stages={kind: spec.get("stage") for kind, spec in engagement.items()},
+        fields=fields,
+        forms=forms,
+    )
+
+
+def _field_view(field: Field) -> FieldView:
+    options = tuple((o["value"], o.get("label", o["value"])) for o in field.options or ())
+    return FieldView(
+        id=field.id,
+        rule=FieldRule(
+            key=field.key,
+            tier=field.tier.key,
+            kind=field.kind,
+            priority=field.priority,
+            required=field.required,
+            scope=field.scope,
+            identity=field.identity,
+            refresh_after_days=field.refresh_after_days,
+            ask_if=_dependency(field.ask_if),
+            options=tuple(value for value, _label in options),
+            max_length=field.max_length,
+        ),
+        label=field.label,
+        help=field.help,
+        placeholder=field.placeholder,
+        options=options,
+        max_length=field.max_length,
+    )
+
+
+def _dependency(ask_if: dict[str, Any] | None) -> Dependency | None:
+    if not ask_if:
+        return None
+    op = next(k for k in ("equals", "in", "known") if k in ask_if)
+    value = tuple(ask_if[op]) if op == "in" else ask_if[op]
+    return Dependency(field=ask_if["field"], op=op, value=value)
+
+
+def _form_view(
+    form: Form, site: Site, fields: dict[str, FieldView], tiers: dict[str, TierRule]
+) -> FormView:
+    pool_tiers = {pt.tier.key for pt in form.pool_tiers}
+    pool_fields = {pf.field_id for pf in form.pool_fields}
+    pool = frozenset(
+        key
+        for key, view in fields.items()
+        if not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers or view.id in pool_fields
+    )
+    return FormView(
+        id=form.id,
+        key=form.key,
+        title=form.title,
+        intro=form.intro,
+        stage=form.stage,
+        submit_label=form.submit_label,
+        thank_you=form.thank_you,
+        complete_message=form.complete_message,
+        consent=form.consent,
+        rules=FormRules(
+            key=form.key,
+            fields=tuple(view.rule for view in fields.values()),
+            tiers=tiers,
+            pool=pool,
+            max_questions=form.max_questions,
+            always_ask=tuple(form.always_ask or ()),
+            skip_cooldown=site.skip_cooldown,
+        ),
+    )

@@ -1,0 +1,136 @@
+"""Submit: accept answers for exactly the questions an ask offered, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.answers import ReviewedSubmission, review_submission
+from app.domain.selection import select_questions
+from app.extensions import db
+from app.models import Contact, IdempotentResponse, Skip, Visitor
+from app.services.contacts import current_profile, find_visitor, load_contact_state, write_values
+from app.services.engagement import EventInput, add_event
+from app.services.errors import AskExpired, Invalid
+from app.services.identity import settle_identity
+from app.services.outbox import record_outbox
+from app.services.snapshots import FormView, SiteSnapshot, site_snapshot
+from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
+from app.services.transactions import commit_unit
+
+
+@dataclass(frozen=True)
+class SubmitInput:
+    visitor: str
+    ask_token: str
+    answers: dict[str, Any]
+    skipped: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+    honeypot: str | None = None
+
+
+def submit_answers(
+    site_key: str, form_key: str, data: SubmitInput, now: datetime
+) -> dict[str, Any]:
+    """Validate and store one submit; return the response body (replayed for a repeated key).
+
+    A filled honeypot gets the ordinary thank-you and stores nothing.
+    """
+    site = site_snapshot(site_key)
+    form = site.form(form_key)
+    if data.honeypot:
+        return {"visitor": data.visitor, "complete": True, "message": form.thank_you}
+    visitor_id = read_visitor_token(site.key, data.visitor)
+    grant = read_ask_token(data.ask_token, site.key, form.key, visitor_id, now)
+    if any(key not in site.fields for key in grant.offered):
+        raise AskExpired("The form changed since these questions were asked; ask again.")
+    reviewed = review_submission(
+        {key: site.fields[key].rule for key in grant.offered},
+        grant.offered,
+        grant.required,
+        data.answers,
+        data.skipped,
+    )
+    if reviewed.errors:
+        raise Invalid(
+            "Some answers were not accepted: " + ", ".join(sorted(reviewed.errors)) + ".",
+            {key: list(messages) for key, messages in reviewed.errors.items()},
+        )
+    return commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+
+
+def _store(
+    site: SiteSnapshot,
+    form: FormView,
+    grant: AskGrant,
+    reviewed: ReviewedSubmission,
+    data: SubmitInput,
+    now: datetime,
+) -> dict[str, Any]:
+    visitor = find_visitor(site, data.visitor)
+    if visitor is None:  # a valid ask token for a visitor since erased
+        raise AskExpired("This visitor is no longer known; ask again.")
+    if data.idempotency_key is not None:
+        stored = db.session.scalars(
+            select(IdempotentResponse).where(
+                IdempotentResponse.visitor_id == visitor.id,
+                IdempotentResponse.key == data.idempotency_key,
+            )
+        ).one_or_none()
+        if stored is not None:
+            return stored.body
+    contact = _identify(site, visitor, reviewed, now)
+    changed = write_values(site, contact, visitor, form.key, dict(reviewed.values), now)
+    _record_skips(site, contact, form.key, reviewed.skipped, now)
+    add_event(site, visitor, EventInput("form_submit", grant.page_stage or form.stage), now)
+    if changed:
+        payload = {
+            "contact_id": contact.id,
+            "email": contact.email,
+            "changed": changed,
+            "profile": current_profile(site, contact),
+        }
+        record_outbox(site.id, "contact.updated", contact.id, payload, now)
+    selection = select_questions(form.rules, load_contact_state(site, contact, now), now)
+    body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
+    if data.idempotency_key is not None:
+        db.session.add(
+            IdempotentResponse(
+                visitor_id=visitor.id,
+                key=data.idempotency_key,
+                status=200,
+                body=body,
+                created_at=now,
+            )
+        )
+    return body
+
+
+def _identify(
+    site: SiteSnapshot, visitor: Visitor, reviewed: ReviewedSubmission, now: datetime
+) -> Contact:
+    email_key = next((k for k in reviewed.values if site.fields[k].rule.identity), None)
+    if email_key is None:
+        return visitor.contact
+    return settle_identity(site, visitor, reviewed.values[email_key], now)
+
+
+def _record_skips(
+    site: SiteSnapshot, contact: Contact, form_key: str, keys: tuple[str, ...], now: datetime
+) -> None:
+    if not keys:
+        return
+    field_ids = {site.fields[key].id for key in keys}
+    existing = {
+        skip.field_id: skip
+        for skip in db.session.scalars(
+            select(Skip).where(Skip.contact_id == contact.id, Skip.field_id.in_(field_ids))
+        )
+    }
+    for field_id in field_ids:
+        skip = existing.get(field_id) or Skip(contact_id=contact.id, field_id=field_id)
+        skip.form_key, skip.skipped_at = form_key, now
+        db.session.add(skip)

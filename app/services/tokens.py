@@ -1,0 +1,107 @@
+"""Signed tokens the widget carries: a visitor token (who this browser is) and an ask token
+(which questions were offered, to whom, when). Both are opaque to the browser and unforgeable."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.services.errors import AskExpired, Invalid
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"trickle.{purpose}")
+
+
+def new_visitor_id() -> str:
+    return secrets.token_hex(16)
+
+
+def visitor_token(site_key: str, public_id: str) -> str:
+    return _serializer("visitor").dumps({"s": site_key, "v": public_id})
+
+
+def read_visitor_token(site_key: str, token: str | None) -> str | None:
+    """The visitor id inside a token of this site; None for a missing, forged or foreign one."""
+    if not token:
+        return None
+    try:
+        data = _serializer("visitor").loads(token)
+    except BadSignature:
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("s") != site_key
+        or not isinstance(data.get("v"), str)
+    ):
+        return None
+    return data["v"]
+
+
+@dataclass(frozen=True)
+class AskGrant:
+    """What an ask token grants: answers for ``offered`` keys, from one visitor, on one form."""
+
+    site_key: str
+    form_key: str
+    visitor_id: str
+    offered: tuple[str, ...]
+    required: tuple[str, ...]
+    page_stage: str | None
+    issued_at: int
+
+
+def ask_token(grant: AskGrant) -> str:
+    return _serializer("ask").dumps(
+        {
+            "s": grant.site_key,
+            "f": grant.form_key,
+            "v": grant.visitor_id,
+            "k": list(grant.offered),
+            "r": list(grant.required),
+            "p": grant.page_stage,
+            "t": grant.issued_at,
+        }
+    )
+
+
+def _tampered() -> Invalid:
+    return Invalid(
+        "The ask_token is not valid for this visitor and form.",
+        {"ask_token": ["Invalid or tampered token."]},
+    )
+
+
+def read_ask_token(
+    token: str, site_key: str, form_key: str, visitor_id: str | None, now: datetime
+) -> AskGrant:
+    """Verify an ask token. Tampered or foreign → Invalid (422); too old → AskExpired (409)."""
+    try:
+        data = _serializer("ask").loads(token)
+        grant = AskGrant(
+            site_key=data["s"],
+            form_key=data["f"],
+            visitor_id=data["v"],
+            offered=tuple(_strings(data["k"])),
+            required=tuple(_strings(data["r"])),
+            page_stage=data["p"],
+            issued_at=int(data["t"]),
+        )
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise _tampered() from None
+    if (grant.site_key, grant.form_key, grant.visitor_id) != (site_key, form_key, visitor_id):
+        raise _tampered()
+    if now.timestamp() - grant.issued_at > current_app.config["ASK_TOKEN_MAX_AGE_SECONDS"]:
+        raise AskExpired("These questions have expired; ask again.")
+    return grant
+
+
+def _strings(values: Sequence[object]) -> list[str]:
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError("token keys must be strings")
+    return list(values)  # type: ignore[arg-type]

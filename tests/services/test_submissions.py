@@ -1,0 +1,118 @@
+"""What a submit writes behind the API: history, outbox rows, merges, retries on conflicts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Contact, EngagementEvent, OutboxEvent, Submission
+from app.services.transactions import commit_unit
+from tests.factories import Widget, acme_config, make_site
+
+
+@pytest.fixture
+def site(app):
+    config = acme_config()
+    config["forms"].append(
+        {"key": "short", "title": "Quick one", "fields": ["first_name", "company"]}
+    )
+    config["forms"][0]["always_ask"] = ["email"]
+    return make_site(config)
+
+
+def outbox(event_type: str) -> list[dict]:
+    rows = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.id)
+    )
+    return [row.payload for row in rows]
+
+
+def test_a_submit_writes_history_and_a_contact_updated_event(client, site, clock):
+    w = Widget(client)
+    w.ask()
+    w.submit({"email": "Ann@Zorblax.example", "first_name": "Ann", "company": "Zorblax"})
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.email == "ann@zorblax.example"
+    assert outbox("contact.updated") == [
+        {
+            "contact_id": contact.id,
+            "email": "ann@zorblax.example",
+            "changed": ["email", "first_name", "company"],
+            "profile": {"email": "Ann@Zorblax.example", "first_name": "Ann", "company": "Zorblax"},
+        }
+    ]
+    history = db.session.scalars(select(Submission).order_by(Submission.id)).all()
+    assert [(h.value, h.previous_value, h.form_key, h.created_at) for h in history] == [
+        ("Ann@Zorblax.example", None, "blog", clock()),
+        ("Ann", None, "blog", clock()),
+        ("Zorblax", None, "blog", clock()),
+    ]
+
+
+def test_confirming_a_value_records_history_but_no_change_event(client, site):
+    w = Widget(client)
+    w.ask()
+    w.submit({"email": "ann@zorblax.example", "first_name": "Ann", "company": "Z"})
+    assert w.ask() == ["email", "zip"]  # email is always asked on this form
+    w.submit({"email": "ann@zorblax.example"})
+    assert len(outbox("contact.updated")) == 1
+    latest = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    assert (latest.value, latest.previous_value) == ("ann@zorblax.example", "ann@zorblax.example")
+
+
+def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, clock):
+    owner = Widget(client)
+    owner.ask()
+    owner.submit({"email": "ann@zorblax.example", "first_name": "Ann", "company": "OldCo"})
+    owner.event("content_download", "mid", id="dl-1")
+
+    clock.advance(days=1)
+    anonymous = Widget(client, form="short")
+    assert anonymous.ask() == ["first_name", "company"]
+    anonymous.submit({"company": "NewCo"}, skipped=["first_name"])
+    anonymous.event("content_download", "mid", id="dl-1")  # the same download, seen twice
+    anonymous.event("webinar", "late", id="wb-1")
+    anonymous.form = "blog"
+    anonymous.ask()
+    anonymous.submit({"email": "ANN@zorblax.example"})
+
+    survivor = db.session.scalars(select(Contact)).one()
+    events = db.session.scalars(
+        select(EngagementEvent.external_id)
+        .where(EngagementEvent.contact_id == survivor.id)
+        .order_by(EngagementEvent.id)
+    ).all()
+    assert sorted(e for e in events if e) == ["dl-1", "wb-1"]
+    assert len(events) == 5  # 2 form_submits + 1 form_submit from the short form + dl-1 + wb-1
+    profile = outbox("contact.updated")[-1]["profile"]
+    assert profile == {"email": "ANN@zorblax.example", "first_name": "Ann", "company": "NewCo"}
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.contact_id == survivor.id)
+        )
+        == 5
+    )
+    assert outbox("contact.merged")[0]["contact_id"] == survivor.id
+
+
+def test_commit_unit_reruns_work_that_hit_a_concurrent_insert(app):
+    calls = []
+
+    def work():
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return "done"
+
+    assert commit_unit(work) == "done"
+    assert len(calls) == 2
+
+
+def test_commit_unit_gives_up_after_three_conflicts(app):
+    def work():
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        commit_unit(work)
