@@ -20,8 +20,9 @@ run: $(STAMP)
 	$(BIN)/trickle db upgrade
 	$(BIN)/trickle demo
 	@echo ""
-	@echo "  Trickle is running at   http://$(HOST):$(PORT)/"
-	@echo "  Public API              http://$(HOST):$(PORT)/api/v1/sites/demo/forms/blog/ask"
+	@echo "  Trickle API             http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  Demo site 'demo', forms blog, case_study, pricing. First questions of the blog form:"
+	@echo "    curl -s -X POST http://$(HOST):$(PORT)/api/v1/sites/demo/forms/blog/ask -H 'Content-Type: application/json' -d '{}'"
 	@echo ""
 	$(BIN)/trickle run --host $(HOST) --port $(PORT)
 
