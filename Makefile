@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python bench/ask.py
+	$(BIN)/python bench/ask.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -18,6 +18,11 @@ from app.services.engagement import EventInput, record_engagement
 from app.services.errors import Invalid
 from app.services.submissions import SubmitInput, submit_answers
 
+# Schemas hold no per-request state: build each once.
+ASK_IN, ASK_OUT = AskIn(), AskOut()
+SUBMIT_IN, SUBMIT_OUT = SubmitIn(), SubmitOut()
+EVENT_IN, EVENT_OUT = EventIn(), EventOut()
+
 
 def _per_ip() -> str:
     return current_app.config["RATELIMIT_PUBLIC_PER_IP"]
@@ -81,16 +86,16 @@ def preflight(site: str, _rest: str) -> Response:
 @api_bp.post("/sites/<site>/forms/<form>/ask", provide_automatic_options=False)
 @rate_limited
 def ask(site: str, form: str) -> Response:
-    body = load_body(AskIn())
+    body = load_body(ASK_IN)
     page = body.get("page") or {}
     result = ask_questions(site, form, body.get("visitor"), page.get("stage"), _now())
-    return jsonify(AskOut().dump(result))
+    return jsonify(ASK_OUT.dump(result))
 
 
 @api_bp.post("/sites/<site>/forms/<form>/submit", provide_automatic_options=False)
 @rate_limited
 def submit(site: str, form: str) -> Response:
-    body = load_body(SubmitIn())
+    body = load_body(SUBMIT_IN)
     data = SubmitInput(
         visitor=body["visitor"],
         ask_token=body["ask_token"],
@@ -99,13 +104,13 @@ def submit(site: str, form: str) -> Response:
         idempotency_key=body.get("idempotency_key"),
         honeypot=body.get("hp"),
     )
-    return jsonify(SubmitOut().dump(submit_answers(site, form, data, _now())))
+    return jsonify(SUBMIT_OUT.dump(submit_answers(site, form, data, _now())))
 
 
 @api_bp.post("/sites/<site>/events", provide_automatic_options=False)
 @rate_limited
 def events(site: str) -> tuple[Response, int]:
-    body = load_body(EventIn())
+    body = load_body(EVENT_IN)
     event = EventInput(
         kind=body["kind"],
         stage=body.get("stage"),
@@ -114,7 +119,7 @@ def events(site: str) -> tuple[Response, int]:
         external_id=body.get("id"),
     )
     visitor = record_engagement(site, body.get("visitor"), event, _now())
-    return jsonify(EventOut().dump({"visitor": visitor})), 202
+    return jsonify(EVENT_OUT.dump({"visitor": visitor})), 202
 
 
 @api_bp.get("/health")

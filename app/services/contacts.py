@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.domain.engagement import summarize_engagement
 from app.domain.specs import ContactState, EventRecord, KnownValue
@@ -32,7 +33,9 @@ def find_visitor(site: SiteSnapshot, token: str | None) -> Visitor | None:
     if public_id is None:
         return None
     return db.session.scalars(
-        select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+        select(Visitor)
+        .where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+        .options(joinedload(Visitor.contact))
     ).one_or_none()
 
 
