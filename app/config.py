@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,12 +98,28 @@ def redis_test_url() -> str | None:
 
 
 def _instance_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
+    """The key kept in the instance folder, created once, atomically, readable by us alone.
+
+    Several workers booting together agree on one key: only one can create the file (O_EXCL);
+    the others read what it wrote. Several machines must share TRICKLE_SECRET_KEY instead.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
     return key
+
+
+def _read_secret(path: Path, attempts: int = 50) -> str:
+    for _ in range(attempts):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)  # another worker created the file and is writing it
+    raise RuntimeError(f"{path} is empty: delete it or set TRICKLE_SECRET_KEY")
 
 
 def secret_from_environment(variable: str) -> str | None:

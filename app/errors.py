@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.services.errors import ServiceError
@@ -35,7 +35,8 @@ def error_response(
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if status == 413:
-        message = "The request body is larger than the limit of 64 KB."
+        limit_kb = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+        message = f"The request body is larger than the limit of {limit_kb} KB."
     else:
         message = exc.description or exc.name
     response = error_response(

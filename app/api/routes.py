@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -52,9 +53,10 @@ def load_body(schema: Schema) -> dict[str, Any]:
     """The request's JSON object, validated by ``schema``; errors become the JSON envelope."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("The body is not valid JSON.")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # RecursionError: nesting beyond the parser's depth
+        raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.")
     try:
@@ -77,9 +79,12 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-@api_bp.route("/sites/<site>/<path:_rest>", methods=["OPTIONS"], endpoint="preflight")
-@limiter.exempt
-def preflight(site: str, _rest: str) -> Response:
+@api_bp.route("/sites/<site>/forms/<form>/ask", methods=["OPTIONS"], endpoint="preflight")
+@api_bp.route("/sites/<site>/forms/<form>/submit", methods=["OPTIONS"], endpoint="preflight")
+@api_bp.route("/sites/<site>/events", methods=["OPTIONS"], endpoint="preflight")
+@rate_limited
+def preflight(site: str, form: str | None = None) -> Response:
+    """CORS preflight; the origin check and headers are cors.py's."""
     return Response(status=204)
 
 

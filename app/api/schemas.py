@@ -6,24 +6,36 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, post_dump, validate
 
-from app.domain.specs import STAGES
+from app.domain.specs import STAGES, is_storable_text
 
 _TOKEN = validate.Length(min=1, max=2048)
+
+
+class Text(fields.String):
+    """A string a database column can hold (no NUL, no lone surrogates)."""
+
+    default_error_messages = {"unstorable": "Contains characters that are not allowed."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not is_storable_text(text):
+            raise self.make_error("unstorable")
+        return text
 
 
 class PageIn(Schema):
     class Meta:
         unknown = RAISE
 
-    url = fields.String(validate=validate.Length(max=2000), allow_none=True)
-    stage = fields.String(validate=validate.OneOf(STAGES), allow_none=True)
+    url = Text(validate=validate.Length(max=2000), allow_none=True)
+    stage = Text(validate=validate.OneOf(STAGES), allow_none=True)
 
 
 class AskIn(Schema):
     class Meta:
         unknown = RAISE
 
-    visitor = fields.String(validate=_TOKEN, allow_none=True)
+    visitor = Text(validate=_TOKEN, allow_none=True)
     page = fields.Nested(PageIn, allow_none=True)
 
 
@@ -31,36 +43,36 @@ class SubmitIn(Schema):
     class Meta:
         unknown = RAISE
 
-    visitor = fields.String(required=True, validate=_TOKEN)
-    ask_token = fields.String(required=True, validate=_TOKEN)
+    visitor = Text(required=True, validate=_TOKEN)
+    ask_token = Text(required=True, validate=_TOKEN)
     answers = fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        keys=Text(validate=validate.Length(min=1, max=64)),
         values=fields.Raw(allow_none=True),
         required=True,
         validate=validate.Length(max=50),
     )
     skipped = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        Text(validate=validate.Length(min=1, max=64)),
         load_default=list,
         validate=validate.Length(max=50),
     )
-    idempotency_key = fields.String(validate=validate.Length(min=1, max=128), allow_none=True)
-    hp = fields.String(validate=validate.Length(max=1000), allow_none=True)
+    idempotency_key = Text(validate=validate.Length(min=1, max=128), allow_none=True)
+    hp = Text(validate=validate.Length(max=1000), allow_none=True)
 
 
 class EventIn(Schema):
     class Meta:
         unknown = RAISE
 
-    visitor = fields.String(validate=_TOKEN, allow_none=True)
-    kind = fields.String(
+    visitor = Text(validate=_TOKEN, allow_none=True)
+    kind = Text(
         required=True,
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Use a-z, 0-9 and _."),
     )
-    stage = fields.String(validate=validate.OneOf(STAGES), allow_none=True)
-    url = fields.String(validate=validate.Length(max=2000), allow_none=True)
-    content = fields.String(validate=validate.Length(max=500), allow_none=True)
-    id = fields.String(validate=validate.Length(min=1, max=128), allow_none=True)
+    stage = Text(validate=validate.OneOf(STAGES), allow_none=True)
+    url = Text(validate=validate.Length(max=2000), allow_none=True)
+    content = Text(validate=validate.Length(max=500), allow_none=True)
+    id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
 
 
 class _OmitNone(Schema):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.domain.specs import FieldRule, is_blank
+from app.domain.specs import MAX_NUMBER, FieldRule, is_blank, is_storable_text
 
 DEFAULT_MAX_LENGTH: dict[str, int] = {
     "text": 255,
@@ -28,6 +28,7 @@ _INVALID_EMAIL = "Enter a valid email address."
 _INVALID_PHONE = "Enter a valid phone number."
 _INVALID_URL = "Enter a valid http(s) URL."
 _INVALID_NUMBER = "Enter a number."
+_NUMBER_TOO_LARGE = "Enter a number between -1000000000000000 and 1000000000000000."
 _INVALID_CHOICE = "Choose one of the offered options."
 _INVALID_CHOICES = "Choose only from the offered options."
 _REPEATED_CHOICE = "Choose each option only once."
@@ -118,22 +119,24 @@ def _clean_number(field: FieldRule, raw: Any) -> int | float:
     if isinstance(raw, bool):
         raise AnswerError(_INVALID_NUMBER)
     if isinstance(raw, int):
-        return raw
+        return _bounded(raw)
     if isinstance(raw, float):
-        return _finite(raw)
+        return _bounded(raw)
     text = _string(raw, _INVALID_NUMBER)
     if len(text) > _MAX_NUMBER_CHARS:
         raise AnswerError(_INVALID_NUMBER)
     if _INTEGER.fullmatch(text):
-        return int(text)
+        return _bounded(int(text))
     if _DECIMAL.fullmatch(text):
-        return _finite(float(text))
+        return _bounded(float(text))
     raise AnswerError(_INVALID_NUMBER)
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
+def _bounded(value: int | float) -> int | float:
+    if isinstance(value, float) and not math.isfinite(value):
         raise AnswerError(_INVALID_NUMBER)
+    if abs(value) > MAX_NUMBER:
+        raise AnswerError(_NUMBER_TOO_LARGE)
     return value
 
 
@@ -164,18 +167,9 @@ def _string(raw: Any, message: str) -> str:
     """``raw`` stripped, if it is a string that can be stored; else AnswerError(message)."""
     if not isinstance(raw, str):
         raise AnswerError(message)
-    # NUL and lone surrogates (valid in JSON escapes) cannot be stored as UTF-8 text.
-    if "\x00" in raw or not _encodable(raw):
+    if not is_storable_text(raw):
         raise AnswerError("Contains characters that are not allowed.")
     return raw.strip()
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _max_length(field: FieldRule) -> int:

@@ -39,6 +39,21 @@ def is_blank(value: Any) -> bool:
     return False
 
 
+def is_storable_text(text: str) -> bool:
+    """False for text no database column can hold: NUL, or lone surrogates (valid JSON escapes)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# Numbers beyond this are no plausible answer, and downstream systems cannot hold them exactly.
+MAX_NUMBER = 10**15
+
+
 @dataclass(frozen=True)
 class Dependency:
     """``ask_if``: ask a field only when another field's current value satisfies this.

@@ -27,21 +27,29 @@ from app.services.tokens import new_visitor_id, read_visitor_token
 _SEEN_RESOLUTION = timedelta(hours=1)
 
 
-def find_visitor(site: SiteSnapshot, token: str | None) -> Visitor | None:
-    """The visitor a token names on this site; None for a missing, forged or unknown one."""
+def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -> Visitor | None:
+    """The visitor a token names on this site; None for a missing, forged or unknown one.
+
+    ``lock``: hold the visitor's row until commit. Every unit that writes for a visitor locks
+    it first, so a merge and a concurrent event or submit of the same browser run one after
+    the other, and the second sees the contact the first left behind (PostgreSQL; SQLite has
+    one writer at a time anyway).
+    """
     public_id = read_visitor_token(site.key, token)
     if public_id is None:
         return None
-    return db.session.scalars(
-        select(Visitor)
-        .where(Visitor.public_id == public_id, Visitor.site_id == site.id)
-        .options(joinedload(Visitor.contact))
-    ).one_or_none()
+    query = select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+    if lock:
+        # Lock the visitor row alone; its contact is read after the lock is granted.
+        return db.session.scalars(query.with_for_update()).one_or_none()
+    return db.session.scalars(query.options(joinedload(Visitor.contact))).one_or_none()
 
 
-def resolve_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor:
+def resolve_visitor(
+    site: SiteSnapshot, token: str | None, now: datetime, *, lock: bool = False
+) -> Visitor:
     """The token's visitor, or a new visitor with a new anonymous contact (forged = new)."""
-    visitor = find_visitor(site, token)
+    visitor = find_visitor(site, token, lock=lock)
     if visitor is None:
         contact = Contact(site_id=site.id, created_at=now, updated_at=now)
         visitor = Visitor(
@@ -61,7 +69,7 @@ def resolve_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Vis
 def contact_values(site: SiteSnapshot, contact_id: int) -> dict[str, ProfileValue]:
     """The contact's current value rows by field key (fields no longer configured left out)."""
     rows = db.session.scalars(select(ProfileValue).where(ProfileValue.contact_id == contact_id))
-    by_id = {view.id: key for key, view in site.fields.items()}
+    by_id = site.keys_by_field_id
     return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
 
 
@@ -69,7 +77,7 @@ def account_values(site: SiteSnapshot, account_id: int | None) -> dict[str, Acco
     if account_id is None:
         return {}
     rows = db.session.scalars(select(AccountValue).where(AccountValue.account_id == account_id))
-    by_id = {view.id: key for key, view in site.fields.items()}
+    by_id = site.keys_by_field_id
     return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
 
 
@@ -94,7 +102,7 @@ def load_contact_state(site: SiteSnapshot, contact: Contact, now: datetime) -> C
     engagement = summarize_engagement(
         contact_events(contact.id), site.weights, now, site.half_life_days
     )
-    by_id = {view.id: key for key, view in site.fields.items()}
+    by_id = site.keys_by_field_id
     skips = db.session.execute(
         select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
     )

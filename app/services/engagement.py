@@ -36,7 +36,7 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
         )
 
     def work() -> str:
-        visitor = resolve_visitor(site, token, now)
+        visitor = resolve_visitor(site, token, now, lock=True)
         add_event(site, visitor, event, now)
         return visitor.public_id
 
@@ -60,7 +60,8 @@ def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: date
             contact_id=visitor.contact_id,
             visitor_id=visitor.id,
             kind=event.kind,
-            stage=event.stage or site.kind_stages.get(event.kind) or "early",
+            # The site's configured stage for a kind outranks what a page claims.
+            stage=site.kind_stages.get(event.kind) or event.stage or "early",
             external_id=event.external_id,
             url=event.url,
             content=event.content,

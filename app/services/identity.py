@@ -32,8 +32,13 @@ from app.services.outbox import record_outbox
 from app.services.snapshots import SiteSnapshot
 
 
-def settle_identity(site: SiteSnapshot, visitor: Visitor, email: str, now: datetime) -> Contact:
-    """Apply DESIGN §3 identity to ``visitor`` giving ``email``; return the contact it is now."""
+def settle_identity(
+    site: SiteSnapshot, visitor: Visitor, email: str, now: datetime
+) -> tuple[Contact, list[str]]:
+    """Apply DESIGN §3 identity to ``visitor`` giving ``email``.
+
+    Returns the contact the visitor is now, and the keys that contact took from a merge.
+    """
     email = normalize_email(email)
     contact = visitor.contact
     owner = db.session.scalars(
@@ -47,25 +52,28 @@ def settle_identity(site: SiteSnapshot, visitor: Visitor, email: str, now: datet
     if decision.action is IdentityAction.IDENTIFY:
         contact.email = email
         join_account(site, contact, now)
-        return contact
-    if decision.action is IdentityAction.MERGE:
+    elif decision.action is IdentityAction.MERGE:
         assert owner is not None
-        merge_contact(site, absorbed=contact, survivor=owner, visitor=visitor, now=now)
-        return owner
-    if decision.action is IdentityAction.REPOINT:
+        return owner, merge_contact(
+            site, absorbed=contact, survivor=owner, visitor=visitor, now=now
+        )
+    elif decision.action is IdentityAction.REPOINT:
         assert owner is not None
-        visitor.contact = owner
-        db.session.flush()
-        return owner
-    if decision.action is IdentityAction.REPOINT_NEW:
+        _repoint(visitor, owner)
+        return owner, []
+    elif decision.action is IdentityAction.REPOINT_NEW:
         fresh = Contact(site_id=site.id, email=email, created_at=now, updated_at=now)
         db.session.add(fresh)
         db.session.flush()
         join_account(site, fresh, now)
-        visitor.contact = fresh
-        db.session.flush()
-        return fresh
-    return contact
+        _repoint(visitor, fresh)
+        return fresh, []
+    return contact, []
+
+
+def _repoint(visitor: Visitor, contact: Contact) -> None:
+    visitor.contact = contact
+    db.session.flush()
 
 
 def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
@@ -88,33 +96,14 @@ def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
 
 def merge_contact(
     site: SiteSnapshot, absorbed: Contact, survivor: Contact, visitor: Visitor, now: datetime
-) -> None:
+) -> list[str]:
     """Fold ``absorbed`` (anonymous) into ``survivor``: newer non-blank values win, history,
-    events, skips and browsers move over, the merge is recorded and forwarded."""
-    mine, theirs = contact_values(site, survivor.id), contact_values(site, absorbed.id)
-    for key in merge_values(known(mine), known(theirs)):
-        source = theirs[key]
-        row = mine.get(key) or ProfileValue(contact_id=survivor.id, field_id=source.field_id)
-        row.value, row.updated_at = source.value, source.updated_at
-        row.form_key, row.visitor_id = source.form_key, source.visitor_id
-        db.session.add(row)
-    _drop_duplicates(absorbed.id, survivor.id)
-    for model, column in (
-        (Submission, Submission.contact_id),
-        (EngagementEvent, EngagementEvent.contact_id),
-        (Skip, Skip.contact_id),
-        (Visitor, Visitor.contact_id),
-        (AccountValue, AccountValue.contact_id),
-    ):
-        db.session.execute(
-            update(model).where(column == absorbed.id).values(contact_id=survivor.id),
-            execution_options={"synchronize_session": False},
-        )
-    db.session.execute(
-        update(ContactMerge)
-        .where(ContactMerge.survivor_id == absorbed.id)
-        .values(survivor_id=survivor.id)
-    )
+    events, skips and browsers move over, the merge is recorded and forwarded.
+
+    Returns the keys whose value the survivor took from ``absorbed``.
+    """
+    taken = _take_values(site, absorbed, survivor)
+    _move_rows(absorbed.id, survivor.id)
     db.session.add(
         ContactMerge(
             site_id=site.id,
@@ -137,6 +126,40 @@ def merge_contact(
     db.session.expire(visitor)
     db.session.delete(absorbed)
     db.session.flush()
+    return taken
+
+
+def _move_rows(absorbed_id: int, survivor_id: int) -> None:
+    """History, events, skips, browsers and earlier merges move to the survivor."""
+    _drop_duplicates(absorbed_id, survivor_id)
+    for model, column in (
+        (Submission, Submission.contact_id),
+        (EngagementEvent, EngagementEvent.contact_id),
+        (Skip, Skip.contact_id),
+        (Visitor, Visitor.contact_id),
+        (AccountValue, AccountValue.contact_id),
+    ):
+        db.session.execute(
+            update(model).where(column == absorbed_id).values(contact_id=survivor_id),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(
+        update(ContactMerge)
+        .where(ContactMerge.survivor_id == absorbed_id)
+        .values(survivor_id=survivor_id)
+    )
+
+
+def _take_values(site: SiteSnapshot, absorbed: Contact, survivor: Contact) -> list[str]:
+    mine, theirs = contact_values(site, survivor.id), contact_values(site, absorbed.id)
+    taken = list(merge_values(known(mine), known(theirs)))
+    for key in taken:
+        source = theirs[key]
+        row = mine.get(key) or ProfileValue(contact_id=survivor.id, field_id=source.field_id)
+        row.value, row.updated_at = source.value, source.updated_at
+        row.form_key, row.visitor_id = source.form_key, source.visitor_id
+        db.session.add(row)
+    return taken
 
 
 def _drop_duplicates(absorbed_id: int, survivor_id: int) -> None:

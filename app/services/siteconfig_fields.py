@@ -13,7 +13,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-_NUL = "must not contain NUL characters"
+from app.domain.specs import is_storable_text
+
+_NUL = "must not contain NUL characters or lone surrogates"
 MESSAGES = {"required": "required", "null": "must not be null", "validator_failed": "invalid"}
 
 
@@ -51,7 +53,7 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
+        if not is_storable_text(text):
             raise self.make_error("nul")
         return text
 
@@ -120,7 +122,7 @@ class Scalar(fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
-        if isinstance(value, str) and "\x00" in value:
+        if isinstance(value, str) and not is_storable_text(value):
             raise self.make_error("nul")
         return value
 

@@ -8,13 +8,14 @@ longer than one request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.domain.specs import Dependency, FieldRule, FormRules, TierRule
+from app.domain.specs import Dependency, FieldRule, FormRules, TierRule, is_storable_text
 from app.extensions import db
 from app.models import Field, Form, FormTier, Site
 from app.services.errors import NotFound
@@ -63,12 +64,15 @@ class SiteSnapshot:
         except KeyError:
             raise NotFound(f'No form "{key}" on site "{self.key}".') from None
 
-    def field_by_id(self, field_id: int) -> FieldView | None:
-        return next((f for f in self.fields.values() if f.id == field_id), None)
+    @cached_property
+    def keys_by_field_id(self) -> dict[int, str]:
+        return {view.id: key for key, view in self.fields.items()}
 
 
 def site_snapshot(site_key: str) -> SiteSnapshot:
     """The current configuration of ``site_key``; NotFound when there is no such site."""
+    if not is_storable_text(site_key):
+        raise NotFound("No such site.")
     row = db.session.execute(
         select(Site.id, Site.config_version).where(Site.key == site_key)
     ).one_or_none()
@@ -76,7 +80,7 @@ def site_snapshot(site_key: str) -> SiteSnapshot:
         raise NotFound(f'No site "{site_key}".')
     cache: dict[int, SiteSnapshot] = current_app.extensions.setdefault("trickle.snapshots", {})
     cached = cache.get(row.id)
-    if cached is None or cached.config_version != row.config_version:
+    if cached is None or (cached.key, cached.config_version) != (site_key, row.config_version):
         cached = cache[row.id] = _build(row.id)
     return cached
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.answers import ReviewedSubmission, review_submission
+from app.domain.identity import normalize_email
 from app.domain.selection import select_questions
 from app.extensions import db
 from app.models import Contact, IdempotentResponse, Skip, Visitor
@@ -70,30 +72,27 @@ def _store(
     data: SubmitInput,
     now: datetime,
 ) -> dict[str, Any]:
-    visitor = find_visitor(site, data.visitor)
+    visitor = find_visitor(site, data.visitor, lock=True)
     if visitor is None:  # a valid ask token for a visitor since erased
         raise AskExpired("This visitor is no longer known; ask again.")
-    if data.idempotency_key is not None:
-        stored = db.session.scalars(
-            select(IdempotentResponse).where(
-                IdempotentResponse.visitor_id == visitor.id,
-                IdempotentResponse.key == data.idempotency_key,
-            )
-        ).one_or_none()
-        if stored is not None:
-            return stored.body
-    contact = _identify(site, visitor, reviewed, now)
-    changed = write_values(site, contact, visitor, form.key, dict(reviewed.values), now)
+    replay = _stored_response(visitor, data.idempotency_key)
+    if replay is not None:
+        return replay
+    values = dict(reviewed.values)
+    contact, merged_keys = _identify(site, visitor, values, now)
+    changed = write_values(site, contact, visitor, form.key, values, now)
     _record_skips(site, contact, form.key, reviewed.skipped, now)
-    add_event(site, visitor, EventInput("form_submit", grant.page_stage or form.stage), now)
-    if changed:
-        payload = {
-            "contact_id": contact.id,
-            "email": contact.email,
-            "changed": changed,
-            "profile": current_profile(site, contact),
-        }
-        record_outbox(site.id, "contact.updated", contact.id, payload, now)
+    # One form_submit per ask: a replayed ask token adds no engagement.
+    submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]
+    add_event(
+        site,
+        visitor,
+        EventInput("form_submit", stage=grant.page_stage or form.stage, external_id=submit_id),
+        now,
+    )
+    _announce_update(
+        site, contact, [*merged_keys, *(k for k in changed if k not in merged_keys)], now
+    )
     selection = select_questions(form.rules, load_contact_state(site, contact, now), now)
     body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
     if data.idempotency_key is not None:
@@ -109,13 +108,39 @@ def _store(
     return body
 
 
+def _stored_response(visitor: Visitor, key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(IdempotentResponse.body).where(
+            IdempotentResponse.visitor_id == visitor.id, IdempotentResponse.key == key
+        )
+    )
+
+
 def _identify(
-    site: SiteSnapshot, visitor: Visitor, reviewed: ReviewedSubmission, now: datetime
-) -> Contact:
-    email_key = next((k for k in reviewed.values if site.fields[k].rule.identity), None)
+    site: SiteSnapshot, visitor: Visitor, values: dict[str, Any], now: datetime
+) -> tuple[Contact, list[str]]:
+    """Settle who answers; the identity value is stored normalised, as it is compared."""
+    email_key = next((k for k in values if site.fields[k].rule.identity), None)
     if email_key is None:
-        return visitor.contact
-    return settle_identity(site, visitor, reviewed.values[email_key], now)
+        return visitor.contact, []
+    values[email_key] = normalize_email(values[email_key])
+    return settle_identity(site, visitor, values[email_key], now)
+
+
+def _announce_update(
+    site: SiteSnapshot, contact: Contact, changed: list[str], now: datetime
+) -> None:
+    if not changed:
+        return
+    payload = {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "changed": changed,
+        "profile": current_profile(site, contact),
+    }
+    record_outbox(site.id, "contact.updated", contact.id, payload, now)
 
 
 def _record_skips(

@@ -28,7 +28,7 @@ def visitor_token(site_key: str, public_id: str) -> str:
 
 def read_visitor_token(site_key: str, token: str | None) -> str | None:
     """The visitor id inside a token of this site; None for a missing, forged or foreign one."""
-    if not token:
+    if not token or not token.isascii():  # every token we issue is ASCII
         return None
     try:
         data = _serializer("visitor").loads(token)
@@ -82,6 +82,8 @@ def read_ask_token(
 ) -> AskGrant:
     """Verify an ask token. Tampered or foreign → Invalid (422); too old → AskExpired (409)."""
     try:
+        if not token.isascii():
+            raise BadSignature("not one of our tokens")
         data = _serializer("ask").loads(token)
         grant = AskGrant(
             site_key=data["s"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,14 +12,18 @@ from app.extensions import db
 
 T = TypeVar("T")
 
-# PostgreSQL: serialization failure, deadlock. Both mean "run it again", never "bad input".
-_RETRYABLE_PGCODES = {"40001", "40P01"}
+# PostgreSQL: unique violation (a row another request inserted meanwhile; the rerun sees it),
+# serialization failure, deadlock. All mean "run it again", never "bad input".
+_RETRYABLE_PGCODES = {"23505", "40001", "40P01"}
+# SQLite: the same unique violation, and a writer whose snapshot went stale under WAL.
+_RETRYABLE_SQLITE = ("UNIQUE constraint failed", "database is locked")
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True  # a unique key another request inserted meanwhile; the retry will see it
-    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _RETRYABLE_PGCODES
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) in _RETRYABLE_PGCODES:
+        return True
+    return isinstance(original, sqlite3.Error) and str(original).startswith(_RETRYABLE_SQLITE)
 
 
 def commit_unit(work: Callable[[], T], attempts: int = 3) -> T:

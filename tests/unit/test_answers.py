@@ -47,7 +47,8 @@ ACCEPTED = [
     pytest.param(f("number"), "-12", -12, id="number: negative integer string"),
     pytest.param(f("number"), "-3.50", -3.5, id="number: decimal string"),
     pytest.param(f("number"), "1e3", 1000.0, id="number: exponent string is float"),
-    pytest.param(f("number"), 10**30, 10**30, id="number: a huge int"),
+    pytest.param(f("number"), 10**15, 10**15, id="number: the largest accepted int"),
+    pytest.param(f("number"), -(10**15), -(10**15), id="number: the smallest accepted int"),
     pytest.param(f("select", options=SIZES), "11-50", "11-50", id="select: an option"),
     pytest.param(
         f("multiselect", options=TOOLS),
@@ -74,6 +75,7 @@ EMAIL = "Enter a valid email address."
 PHONE = "Enter a valid phone number."
 URL = "Enter a valid http(s) URL."
 NUMBER = "Enter a number."
+TOO_LARGE = "Enter a number between -1000000000000000 and 1000000000000000."
 YES_NO = "Answer yes or no."
 CHOICE = "Choose one of the offered options."
 CHOICES = "Choose only from the offered options."
@@ -129,6 +131,9 @@ REFUSED = [
     pytest.param(f("number"), True, NUMBER, id="number: true is not a number"),
     pytest.param(f("number"), "12 apples", NUMBER, id="number: words"),
     pytest.param(f("number"), "1_000", NUMBER, id="number: underscores"),
+    pytest.param(f("number"), 10**15 + 1, TOO_LARGE, id="number: an int beyond the bound"),
+    pytest.param(f("number"), "-1e16", TOO_LARGE, id="number: a string beyond the bound"),
+    pytest.param(f("number"), 1e300, TOO_LARGE, id="number: a float beyond the bound"),
     pytest.param(f("number"), "nan", NUMBER, id="number: nan string"),
     pytest.param(f("number"), float("inf"), NUMBER, id="number: infinity"),
     pytest.param(f("number"), "1e999", NUMBER, id="number: overflows to infinity"),
