@@ -1,0 +1,1 @@
+"""The benchmarks: `ask.py` runs them, `seed.py` fills the database, `load.py` drives the server."""
