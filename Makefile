@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,24 @@ run: $(STAMP)
 	$(BIN)/trickle db upgrade
 	$(BIN)/trickle demo
 	@echo ""
-	@echo "  Trickle API             http://$(HOST):$(PORT)/api/v1/openapi.json"
-	@echo "  Demo site 'demo', forms blog, case_study, pricing. First questions of the blog form:"
-	@echo "    curl -s -X POST http://$(HOST):$(PORT)/api/v1/sites/demo/forms/blog/ask -H 'Content-Type: application/json' -d '{}'"
+	@echo "  Demo site (blog, case study, pricing)   http://$(HOST):$(PORT)/demo/"
+	@echo "  Widget                                  http://$(HOST):$(PORT)/widget.js"
+	@echo "  API description                         http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo ""
 	$(BIN)/trickle run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# Browser tests use Debian's Chromium when present; otherwise install it (apt as root),
+# else fall back to Playwright's own download.
+browser: $(STAMP)
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Chromium: /usr/bin/chromium"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		$(BIN)/playwright install chromium; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -36,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
+	$(BIN)/python bench/widget_size.py --record
 	$(BIN)/python bench/ask.py --record
 
 clean:

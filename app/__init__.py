@@ -37,6 +37,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 
+    from app.embed import embed_bp
+
+    app.register_blueprint(embed_bp)
+
     from app.errors import register_error_handlers
 
     register_error_handlers(app)

@@ -21,8 +21,8 @@ def _admit_origin() -> None:
     if request.endpoint not in PUBLIC_ENDPOINTS:
         return
     origin = request.headers.get("Origin")
-    if origin is None:
-        return  # not a browser cross-origin request: server-side callers need no CORS
+    if origin is None or origin == request.host_url.rstrip("/"):
+        return  # server-side callers, and pages served by Trickle itself (/demo/), need no CORS
     site_key = (request.view_args or {}).get("site", "")
     if origin not in site_snapshot(site_key).origins:
         raise OriginNotAllowed(f"Origin {origin} is not allowed for site {site_key}.")

@@ -105,3 +105,9 @@ def test_a_request_without_origin_gets_no_cors_headers(client, site):
     response = client.post(ASK, json={})
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_same_origin_request_needs_no_listed_origin(client, site):
+    response = client.post(ASK, json={}, headers={"Origin": "http://localhost"})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers

@@ -1,0 +1,64 @@
+"""Serving /widget.js (caching, compression, the size budget) and the demo pages."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from app import create_app
+from app.embed.assets import WIDGET_SOURCE
+from tests.databases import settings_for
+
+BUDGET_GZIP_BYTES = 8192  # DESIGN/issue 3: /widget.js as served, gzip-compressed
+
+
+@pytest.fixture
+def client():
+    return create_app(settings_for("sqlite://")).test_client()
+
+
+def test_the_widget_as_served_gzipped_fits_the_budget(client):
+    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert len(response.data) <= BUDGET_GZIP_BYTES
+    assert gzip.decompress(response.data) == WIDGET_SOURCE.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [("br, gzip", "br"), ("gzip", "gzip"), ("gzip;q=0.5, br;q=0.1", "gzip"), ("", None)],
+)
+def test_the_widget_is_compressed_as_the_client_asks(client, accept, coding):
+    response = client.get("/widget.js", headers={"Accept-Encoding": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == coding
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Cache-Control"] == "public, max-age=300, stale-while-revalidate=86400"
+
+
+def test_a_matching_etag_gets_304(client):
+    etag = client.get("/widget.js").headers["ETag"]
+    again = client.get("/widget.js", headers={"If-None-Match": etag})
+    assert (again.status_code, again.data) == (304, b"")
+    changed = client.get("/widget.js", headers={"If-None-Match": '"stale"'})
+    assert changed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "stage"),
+    [
+        ("/demo/", "blog", "early"),
+        ("/demo/case-study", "case_study", "mid"),
+        ("/demo/pricing", "pricing", "late"),
+    ],
+)
+def test_demo_pages_embed_their_form(client, path, form, stage):
+    html = client.get(path).get_data(as_text=True)
+    assert f'data-form="{form}" data-stage="{stage}"' in html
+    assert 'src="/widget.js" data-site="demo"' in html
+
+
+def test_an_unknown_demo_page_is_404(client):
+    assert client.get("/demo/nope").status_code == 404
