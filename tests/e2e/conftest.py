@@ -8,6 +8,7 @@ Playwright's own.
 
 from __future__ import annotations
 
+import socketserver
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,16 +42,24 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-class LiveServer:
-    def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+class ServerThread:
+    """A socketserver serving from a daemon thread until ``stop``."""
+
+    def __init__(self, server: socketserver.BaseServer) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join()
+
+
+class LiveServer(ServerThread):
+    def __init__(self, app: Flask) -> None:
+        super().__init__(make_server("127.0.0.1", 0, app, threaded=True))
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
 
 @pytest.fixture
@@ -60,7 +69,7 @@ def trickle(app: Flask) -> Iterator[LiveServer]:
     server.stop()
 
 
-class HostSite:
+class HostSite(ServerThread):
     """Another origin serving pages by path: ``pages["/blog"] = "<html>..."``."""
 
     def __init__(self) -> None:
@@ -78,15 +87,8 @@ class HostSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 @pytest.fixture
