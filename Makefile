@@ -20,11 +20,13 @@ run: $(STAMP)
 	$(BIN)/trickle db upgrade
 	$(BIN)/trickle demo
 	@echo ""
+	@echo "  Console (sign in with the login above)  http://$(HOST):$(PORT)/admin/"
 	@echo "  Demo site (blog, case study, pricing)   http://$(HOST):$(PORT)/demo/"
 	@echo "  Widget                                  http://$(HOST):$(PORT)/widget.js"
 	@echo "  API description                         http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo ""
-	$(BIN)/trickle run --host $(HOST) --port $(PORT)
+	# Plain http on this machine: let the console's session cookie travel without HTTPS.
+	TRICKLE_SESSION_COOKIE_SECURE=false $(BIN)/trickle run --host $(HOST) --port $(PORT)
 
 # Browser tests use Debian's Chromium when present; otherwise install it (apt as root),
 # else fall back to Playwright's own download.

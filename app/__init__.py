@@ -19,9 +19,13 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(resolve_settings(app.instance_path, config))
 
     from app import models  # noqa: F401 - every model registered before Alembic looks
-    from app.extensions import csrf, db, limiter, migrate
+    from app.extensions import ConsoleSessionInterface, csrf, db, limiter, login_manager, migrate
+    from app.services.users import load_user
 
+    app.session_interface = ConsoleSessionInterface()
     db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -40,6 +44,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from app.embed import embed_bp
 
     app.register_blueprint(embed_bp)
+
+    from app.admin import admin_bp
+
+    app.register_blueprint(admin_bp)
 
     from app.errors import register_error_handlers
 

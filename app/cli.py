@@ -52,18 +52,71 @@ def export_config_command(site: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+DEMO_ADMIN = "admin@demo.example"
+
+
 @click.command("demo")
 def demo_command() -> None:
-    """Load (or refresh) the demo site ``demo``, its tiers, fields and forms."""
+    """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
     from app.services.siteconfig import import_site_config, read_config_file
+    from app.services.users import create_user, set_password
 
     site = import_site_config(read_config_file(str(DEMO_CONFIG)))
+    admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
+    if admin is None:
+        _user, password = create_user(DEMO_ADMIN, "admin")
+    else:
+        password = set_password(admin)
     forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
     click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
+    click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")
+
+
+users_group = click.Group("users", help="Console users: create and list them.")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["analyst", "marketer", "admin"]), required=True)
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
+def create_user_command(email: str, role: str, generate_password: bool) -> None:
+    """Create a console user; asks for the password unless --generate-password."""
+    from app.services.errors import Invalid
+    from app.services.users import create_user
+
+    password = None
+    if not generate_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, generated = create_user(email, role, password)
+    except Invalid as exc:
+        for where, problems in (exc.fields or {}).items():
+            click.echo(f"error: {where}: {' '.join(problems)}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {user.role} {user.email}.")
+    if generated:
+        click.echo(f"Password (shown once): {generated}")
+
+
+@users_group.command("list")
+def list_users_command() -> None:
+    """List console users with their roles and last sign-in."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t{seen}")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (import_config_command, export_config_command, demo_command):
+    for command in (import_config_command, export_config_command, demo_command, users_group):
         app.cli.add_command(command)
 
 

@@ -27,6 +27,14 @@ class Config:
     # Flask-Limiter strings; "per IP" applies to each client address, "per site" to a site key.
     RATELIMIT_PUBLIC_PER_IP = "120/minute;2000/hour"
     RATELIMIT_PUBLIC_PER_SITE = "6000/minute"
+    RATELIMIT_LOGIN = "10/minute;50/hour"  # console sign-in attempts per client address
+    # Console session cookie: never readable by scripts, not sent on cross-site requests, and
+    # only over HTTPS (set TRICKLE_SESSION_COOKIE_SECURE=false for plain-http local use).
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
     ALLOW_PRIVATE_TARGETS = False
     PROXY_FIX = 0
     MAX_CONTENT_LENGTH = 64 * 1024
@@ -42,7 +50,8 @@ class TestConfig(Config):
     TESTING = True
     RATELIMIT_ENABLED = False
     SECRET_KEY = "test-secret-key"  # noqa: S105 - a fixed key for reproducible test tokens
-    WTF_CSRF_ENABLED = False
+    SESSION_COOKIE_SECURE = False  # the test client and the live test server speak plain http
+    REMEMBER_COOKIE_SECURE = False
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

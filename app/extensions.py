@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import request
+from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -30,6 +32,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please sign in to see that page."
 
 
 def site_rate_key() -> str:
@@ -49,3 +54,12 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """Sessions belong to the console. Public responses (widget, API, demo pages) never set a
+    cookie nor vary on one, so shared caches can keep /widget.js for every visitor."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.path == "/admin" or request.path.startswith("/admin/"):
+            super().save_session(app, session, response)

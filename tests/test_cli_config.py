@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 from sqlalchemy import func, select
@@ -142,7 +143,9 @@ def test_demo_loads_the_demo_site(runner):
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "Demo site 'demo' loaded: forms blog, case_study, pricing\n"
+    first_line, login_line = result.output.splitlines()
+    assert first_line == "Demo site 'demo' loaded: forms blog, case_study, pricing"
+    assert re.fullmatch(r"Demo console login: admin@demo\.example / \S{20}", login_line)
     exported = export_site_config("demo")
     assert exported["site"]["origins"] == [
         "http://127.0.0.1:5000",

@@ -25,8 +25,10 @@ from app.models.site import (
     Site,
     Tier,
 )
+from app.models.user import ROLES, User
 
 __all__ = [
+    "ROLES",
     "Account",
     "AccountValue",
     "Contact",
@@ -45,5 +47,6 @@ __all__ = [
     "Skip",
     "Submission",
     "Tier",
+    "User",
     "Visitor",
 ]

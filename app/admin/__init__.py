@@ -1,0 +1,7 @@
+"""The marketer and analyst console: server-rendered pages behind a login."""
+
+from flask import Blueprint
+
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.admin import routes  # noqa: E402, F401 - routes attach themselves to admin_bp

@@ -1,0 +1,35 @@
+"""People who use the console: marketers, analysts, admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.config import utc_now
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+ROLES: tuple[str, ...] = ("analyst", "marketer", "admin")  # each role can do all the previous can
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is ``role`` or above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
