@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Plain http on this machine: the console's session cookie may travel without HTTPS.
 run: $(STAMP)
 	$(BIN)/trickle db upgrade
 	$(BIN)/trickle demo
@@ -25,7 +26,6 @@ run: $(STAMP)
 	@echo "  Widget                                  http://$(HOST):$(PORT)/widget.js"
 	@echo "  API description                         http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo ""
-	# Plain http on this machine: let the console's session cookie travel without HTTPS.
 	TRICKLE_SESSION_COOKIE_SECURE=false $(BIN)/trickle run --host $(HOST) --port $(PORT)
 
 # Browser tests use Debian's Chromium when present; otherwise install it (apt as root),
