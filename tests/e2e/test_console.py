@@ -41,3 +41,46 @@ def test_sign_in_and_see_the_sites(browser, trickle, app):
     page.goto(trickle.url + "/admin/")
     expect(page).to_have_url(trickle.url + "/admin/login?next=%2Fadmin%2F")
     context.close()
+
+
+def sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(url + "/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(url + "/admin/")
+
+
+def test_find_a_contact_read_its_provenance_and_explain_it(browser, trickle, app, client):
+    from tests.factories import Widget
+
+    make_site()
+    create_user("ana@acme.example", "analyst", PASSWORD)
+    visitor = Widget(client)
+    visitor.ask()
+    visitor.submit({"email": "kim@zorblax.example", "first_name": "Kim"}, skipped=["company"])
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    sign_in(page, trickle.url, "ana@acme.example")
+
+    page.get_by_role("link", name="Contacts (1)").click()
+    page.get_by_label("Search by email or contact id").fill("zorblax")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="kim@zorblax.example").click()
+    expect(page.get_by_role("heading", name="kim@zorblax.example")).to_be_visible()
+    values = page.locator("section", has=page.get_by_role("heading", name="Current values"))
+    expect(values).to_contain_text("First name")
+    expect(values).to_contain_text("Kim")
+    expect(values).to_contain_text("blog")
+    skipped = page.locator("section", has=page.get_by_role("heading", name="Skipped questions"))
+    expect(skipped).to_contain_text("Company")
+    page.screenshot(path=str(ARTIFACTS / "console-contact.png"), full_page=True)
+
+    page.get_by_role("link", name="Explain which questions this contact is asked").click()
+    page.get_by_role("button", name="Explain").click()
+    reasons = page.locator("table").last
+    expect(reasons.locator("tr", has_text="First name")).to_contain_text("Already answered")
+    expect(reasons.locator("tr", has_text="Company size")).to_contain_text(
+        "Locked: needs a score of 5 (has 2)."
+    )
+    page.screenshot(path=str(ARTIFACTS / "console-explain.png"), full_page=True)
+    page.context.close()

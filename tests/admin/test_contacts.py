@@ -1,0 +1,285 @@
+"""The contacts pages: a searchable, paginated list and one contact with where each value came from."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from app.services.users import create_user
+from tests.admin.test_access import PASSWORD, sign_in
+from tests.factories import Widget, acme_config, make_site
+
+BLOG_FIRST_ASK = ["email", "first_name", "company"]
+
+
+class _Cells(HTMLParser):
+    """The text of every body row's cells, whitespace collapsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._in_body = self._in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag == "td" and self._in_body:
+            self._in_cell = True
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.rows[-1][-1] = " ".join((self.rows[-1][-1] + " " + data).split())
+
+
+def table_rows(html: str) -> list[list[str]]:
+    parser = _Cells()
+    parser.feed(html)
+    return parser.rows
+
+
+def page(client, path: str, **query) -> str:
+    response = client.get(path, query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def site(app):
+    return make_site()
+
+
+@pytest.fixture
+def analyst(client, site):
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    sign_in(client)
+
+
+def identify(client, email: str, first_name: str = "Ada", company: str = "Acme") -> Widget:
+    """A visitor who reads one page, then gives email, first name and company on the blog form."""
+    widget = Widget(client)
+    widget.event("page_view", url="https://www.acme.example/blog/1")
+    assert widget.ask() == BLOG_FIRST_ASK
+    answers = {"email": email, "first_name": first_name, "company": company}
+    assert widget.submit(answers).status_code == 200
+    return widget
+
+
+def test_the_list_shows_each_contact_newest_first(client, site, analyst, clock):
+    identify(client, "ada@acme.example")
+    clock.advance(hours=2)
+    anonymous = Widget(client)
+    anonymous.event("content_download", stage="mid")
+    anonymous.event("page_view")
+    html = page(client, "/admin/sites/acme/contacts")
+    # 3 of 11 fields known is 27%; page_view 1 + form_submit 2 = 3; download 3 + page_view 1 = 4.
+    assert table_rows(html) == [
+        ["Anonymous #2", "—", "4", "0%", "2026-03-02 11:00 UTC"],
+        ["ada@acme.example #1", "—", "3", "27%", "2026-03-02 09:00 UTC"],
+    ]
+    assert 'href="/admin/sites/acme/contacts/1"' in html
+    assert 'Contacts <small class="count">2</small>' in html
+
+
+def test_account_values_count_towards_completeness(client, site, analyst, clock):
+    bob = identify(client, "bob@globex.example", "Bob", "Globex")
+    for _ in range(2):
+        bob.event("content_download")
+    assert bob.ask() == ["zip", "company_size", "industry"]
+    bob.submit({"zip": "10115", "company_size": "11-50", "industry": "Retail"})
+    clock.advance(minutes=5)
+    identify(client, "cy@globex.example", "Cy", "Globex")
+    rows = table_rows(page(client, "/admin/sites/acme/contacts"))
+    # Bob knows 6 of 11 fields; Cy answered 3 and shares Bob's 2 account-scope answers: 5 of 11.
+    assert [row[0] + " " + row[3] for row in rows] == [
+        "cy@globex.example #2 45%",
+        "bob@globex.example #1 54%",
+    ]
+
+
+def test_search_by_part_of_an_email_or_by_id(client, site, analyst, clock):
+    for name in ("ada", "bob", "adam"):
+        identify(client, f"{name}@acme.example")
+        clock.advance(minutes=1)
+    emails = [row[0] for row in table_rows(page(client, "/admin/sites/acme/contacts", q="ADA"))]
+    assert emails == ["adam@acme.example #3", "ada@acme.example #1"]
+    by_id = table_rows(page(client, "/admin/sites/acme/contacts", q="2"))
+    assert [row[0] for row in by_id] == ["bob@acme.example #2"]
+    nothing = page(client, "/admin/sites/acme/contacts", q="%")
+    assert table_rows(nothing) == []
+    assert "No contact matches “%”." in nothing
+
+
+@pytest.mark.parametrize(
+    ("requested", "shown", "emails"),
+    [
+        ("1", 1, ["c4@acme.example #5", "c3@acme.example #4"]),
+        ("2", 2, ["c2@acme.example #3", "c1@acme.example #2"]),
+        ("3", 3, ["c0@acme.example #1"]),
+        ("99", 3, ["c0@acme.example #1"]),
+        ("0", 1, ["c4@acme.example #5", "c3@acme.example #4"]),
+        ("two", 1, ["c4@acme.example #5", "c3@acme.example #4"]),
+    ],
+)
+def test_pagination(client, site, analyst, clock, monkeypatch, requested, shown, emails):
+    monkeypatch.setattr("app.admin.contacts.PER_PAGE", 2)
+    for n in range(5):
+        identify(client, f"c{n}@acme.example")
+        clock.advance(minutes=1)
+    html = page(client, "/admin/sites/acme/contacts", page=requested)
+    assert [row[0] for row in table_rows(html)] == emails
+    assert f"Page {shown} of 3" in html
+    assert ('rel="prev"' in html, 'rel="next"' in html) == (shown > 1, shown < 3)
+
+
+def test_pagination_keeps_the_search(client, site, analyst, monkeypatch):
+    monkeypatch.setattr("app.admin.contacts.PER_PAGE", 1)
+    identify(client, "ada@acme.example")
+    identify(client, "adam@acme.example")
+    html = page(client, "/admin/sites/acme/contacts", q="ada")
+    assert 'href="/admin/sites/acme/contacts?q=ada&amp;page=2"' in html
+
+
+def test_no_contacts_says_what_to_do_next(client, site, analyst):
+    html = page(client, "/admin/sites/acme/contacts")
+    assert "No contacts yet: embed a form — see the embed snippets on the" in html
+    assert '<a href="/admin/">Sites page</a>' in html
+
+
+def test_the_sites_page_links_to_the_contacts(client, site, analyst):
+    identify(client, "ada@acme.example")
+    assert '<a href="/admin/sites/acme/contacts">Contacts (1)</a>' in page(client, "/admin/")
+
+
+def section(html: str, heading: str) -> str:
+    """The HTML of the page section under the ``<h2>heading</h2>``."""
+    start = html.index(f"<h2>{heading}</h2>")
+    return html[start : html.index("</section>", start)]
+
+
+def test_a_contact_page_shows_values_with_where_they_came_from(client, site, analyst, clock):
+    widget = identify(client, "ada@acme.example", "Ada", "Acme")
+    clock.advance(days=1)
+    widget.event("content_download", stage="mid", content="Pricing guide", id="dl-1")
+    widget.event("content_download", stage="mid", content="Pricing guide", id="dl-1")  # a repeat
+    assert widget.ask() == ["zip", "company_size", "industry"]
+    widget.submit({"zip": "10115", "company_size": "11-50"}, skipped=["industry"])
+    clock.advance(days=1)
+    laptop = Widget(client)  # a second browser: its anonymous contact merges into Ada's
+    assert laptop.ask() == BLOG_FIRST_ASK
+    laptop.submit({"email": "ADA@acme.example", "first_name": "Ada L."})
+    html = page(client, "/admin/sites/acme/contacts/1")
+
+    assert "<h1>ada@acme.example" in html
+    # 1 + 2 (first submit) + 3 (download, once) + 2 + 2; 5 of 11 fields known; two browsers.
+    assert "<dt>Score</dt><dd>10</dd>" in html
+    assert "<dt>Completeness</dt><dd>45%</dd>" in html
+    assert "<dt>Visitors</dt><dd>2</dd>" in html
+    assert "<dt>Last seen</dt><dd>2026-03-04 09:00 UTC</dd>" in html
+    assert table_rows(section(html, "Current values")) == [
+        ["Work email email", "ada@acme.example", "blog", "2026-03-04 09:00 UTC"],
+        ["First name first_name", "Ada L.", "blog", "2026-03-04 09:00 UTC"],
+        ["Company company", "Acme", "blog", "2026-03-02 09:00 UTC"],
+        ["ZIP code zip", "10115", "blog", "2026-03-03 09:00 UTC"],
+        ["Company size company_size", "11-50", "blog", "2026-03-03 09:00 UTC"],
+    ]
+    history = section(html, "Where each value came from")
+    first_name = history[history.index("<h3>First name") : history.index("<h3>Company")]
+    assert table_rows(first_name) == [
+        ["Ada L.", "Ada", "blog", "2026-03-04 09:00 UTC"],
+        ["Ada", "—", "blog", "2026-03-02 09:00 UTC"],
+    ]
+    assert table_rows(section(html, "Engagement timeline")) == [
+        ["2026-03-04 09:00 UTC", "form_submit", "early", "", "Yes"],
+        ["2026-03-03 09:00 UTC", "form_submit", "early", "", "Yes"],
+        ["2026-03-03 09:00 UTC", "content_download", "mid", "Pricing guide", "Yes"],
+        ["2026-03-02 09:00 UTC", "form_submit", "early", "", "Yes"],
+        ["2026-03-02 09:00 UTC", "page_view", "early", "https://www.acme.example/blog/1", "Yes"],
+    ]
+    assert table_rows(section(html, "Skipped questions")) == [
+        ["Industry industry", "blog", "2026-03-03 09:00 UTC"]
+    ]
+    assert "Anonymous contact #2, 2026-03-04 09:00 UTC" in section(html, "Merged into this contact")
+
+
+def test_an_account_value_is_marked_as_the_accounts(client, site, analyst, clock):
+    bob = identify(client, "bob@globex.example", "Bob", "Globex")
+    for _ in range(2):
+        bob.event("content_download")
+    bob.ask()
+    bob.submit({"company_size": "11-50"})
+    identify(client, "cy@globex.example", "Cy", "Globex")
+    rows = table_rows(section(page(client, "/admin/sites/acme/contacts/2"), "Current values"))
+    assert rows[-1] == ["Company size company_size", "11-50", "account", "2026-03-02 09:00 UTC"]
+
+
+def test_lists_are_joined_and_booleans_are_yes_or_no(client, analyst, app):
+    config = acme_config()
+    config["fields"] += [
+        {
+            "key": "topics",
+            "label": "Topics",
+            "kind": "multiselect",
+            "tier": "basics",
+            "options": ["AI", "BI", "ETL"],
+        },
+        {"key": "news", "label": "Newsletter?", "kind": "boolean", "tier": "basics"},
+        {"key": "events", "label": "Events?", "kind": "boolean", "tier": "basics"},
+    ]
+    config["forms"] = [
+        {"key": "prefs", "title": "Your interests", "fields": ["topics", "news", "events"]}
+    ]
+    make_site(config)
+    widget = Widget(client, form="prefs")
+    assert widget.ask() == ["events", "news", "topics"]  # same priority: by key
+    widget.submit({"topics": ["AI", "ETL"], "news": True, "events": False})
+    rows = table_rows(section(page(client, "/admin/sites/acme/contacts/1"), "Current values"))
+    assert [row[:2] for row in rows] == [
+        ["Topics topics", "AI, ETL"],
+        ["Newsletter? news", "Yes"],
+        ["Events? events", "No"],
+    ]
+
+
+def test_stored_markup_is_shown_as_text_on_both_pages(client, site, analyst):
+    identify(client, "<b>x</b>@acme.example", first_name="<b>x</b>")
+    escaped = "&lt;b&gt;x&lt;/b&gt;"
+    listing = page(client, "/admin/sites/acme/contacts")
+    assert f"{escaped}@acme.example" in listing
+    detail = page(client, "/admin/sites/acme/contacts/1")
+    assert f'<td class="value">{escaped}</td>' in detail
+    for html in (listing, detail, page(client, "/admin/sites/acme/contacts", q="<b>")):
+        assert "<b>" not in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/sites/acme/contacts/99",
+        "/admin/sites/acme/contacts/99999999999999999999",
+        "/admin/sites/acme/contacts/1",  # globex's contact
+        "/admin/sites/nope/contacts",
+        "/admin/sites/nope/contacts/1",
+    ],
+)
+def test_unknown_ids_are_404(client, site, analyst, path):
+    make_site(acme_config(site={"key": "globex", "name": "Globex", "origins": []}))
+    Widget(client, site="globex").event()
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/admin/sites/acme/contacts", "/admin/sites/acme/contacts/1"])
+def test_the_pages_need_a_login(client, site, path):
+    identify(client, "ada@acme.example")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.location.startswith("/admin/login?next=")

@@ -1,0 +1,209 @@
+"""Explain / simulate: which questions a form asks a contact, and why every other field is not."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Contact
+from app.services.users import create_user
+from tests.admin.test_access import PASSWORD, sign_in
+from tests.factories import Widget, acme_config, make_site
+
+PAGE = "/admin/sites/acme/explain"
+
+
+@pytest.fixture
+def analyst(app, client):
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    make_site()
+    sign_in(client)
+    return client
+
+
+def asked(page: str) -> list[str]:
+    """The asked questions' keys, in order."""
+    section = page.split('<ol class="asked">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"<code>([^<]+)</code>", section)
+
+
+def reasons(page: str) -> dict[str, str]:
+    """Not-asked field key -> the plain-words reason shown."""
+    rows = re.findall(
+        r'<tr class="reason-[a-z_]+"><td>.*?</td><td><code>([^<]+)</code></td><td>(.*?)</td></tr>',
+        page,
+    )
+    return {key: html_lib.unescape(sentence) for key, sentence in rows}
+
+
+def field_error(page: str, field_id: str) -> str:
+    match = re.search(rf'<p class="error" id="{field_id}-error">([^<]*)</p>', page)
+    return match.group(1) if match else ""
+
+
+def explain(client, **query):
+    return client.get(PAGE, query_string={"form": "blog", **query})
+
+
+def test_a_new_contact_gets_the_basics_three_at_a_time(analyst):
+    response = explain(analyst, mode="hypothetical", score="0", stage="none")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert asked(page) == ["email", "first_name", "company"]
+    assert "Score 0 · latest stage reached: none" in page
+    assert reasons(page) == {
+        "zip": "Waiting: the form asks at most 3 at a time.",
+        "company_size": "Locked: needs a score of 5 (has 0).",
+        "industry": "Locked: needs a score of 5 (has 0).",
+        "job_title": "Locked: needs a score of 5 (has 0).",
+        "employees": "Locked: needs a score of 5 (has 0).",
+        "decision_maker": "Locked: needs a score of 10 (has 0).",
+        "budget": "Locked: needs a score of 10 (has 0).",
+        "timeline": "Locked: needs a score of 10 (has 0).",
+    }
+
+
+def test_intrusive_questions_wait_for_a_late_stage_visit(analyst, clock):
+    basics = ["email", "first_name", "company", "zip"]
+    page = explain(analyst, mode="hypothetical", score="12", stage="early", known=basics).get_data(
+        as_text=True
+    )
+    assert asked(page) == ["company_size", "industry", "job_title"]
+    assert reasons(page) == {
+        "email": "Already answered (2026-03-02).",
+        "first_name": "Already answered (2026-03-02).",
+        "company": "Already answered (2026-03-02).",
+        "zip": "Already answered (2026-03-02).",
+        "employees": "Waiting: the form asks at most 3 at a time.",
+        "decision_maker": "Locked: needs a late-stage visit (latest: early).",
+        "budget": "Locked: needs a late-stage visit (latest: early).",
+        "timeline": "Locked: needs a late-stage visit (latest: early).",
+    }
+
+
+def test_budget_is_asked_only_of_a_decision_maker(analyst):
+    known = ["email", "first_name", "company", "zip", "company_size", "industry", "job_title"]
+    page = explain(
+        analyst, mode="hypothetical", score="12.5", stage="late", known=[*known, "employees"]
+    ).get_data(as_text=True)
+    assert asked(page) == ["decision_maker", "timeline"]
+    assert "Score 12.5 · latest stage reached: late" in page
+    assert reasons(page)["budget"] == "Asked only when decision_maker is Yes."
+    assert reasons(page)["job_title"] == (
+        "Already answered (2026-03-02); asked again 365 days after the answer."
+    )
+
+
+def test_a_real_contact_is_explained_with_its_answers_and_skips(analyst, client, clock):
+    widget = Widget(client)
+    assert widget.ask() == ["email", "first_name", "company"]
+    response = widget.submit(
+        {"email": "pat@acme-corp.example", "first_name": "Pat"}, skipped=["company"]
+    )
+    assert response.status_code == 200, response.get_json()
+    clock.advance(hours=1)
+    widget.event("page_view", "early")
+    contact_id = db.session.scalars(
+        select(Contact.id).where(Contact.email == "pat@acme-corp.example")
+    ).one()
+
+    page = explain(client, mode="contact", contact_id=contact_id).get_data(as_text=True)
+
+    assert asked(page) == ["zip"]
+    assert "Score 3 · latest stage reached: early" in page
+    shown = reasons(page)
+    assert shown["email"] == "Already answered (2026-03-02)."
+    assert shown["first_name"] == "Already answered (2026-03-02)."
+    assert shown["company"] == "Skipped; returns after 3 more engagement events (1 so far)."
+    assert shown["company_size"] == "Locked: needs a score of 5 (has 3)."
+
+
+def test_a_contact_link_opens_the_page_in_contact_mode(analyst, client):
+    widget = Widget(client)
+    widget.ask()
+    contact_id = db.session.scalars(select(Contact.id)).one()
+    response = client.get(PAGE, query_string={"contact": contact_id})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<input checked id="mode-1" name="mode" type="radio" value="contact">' in page
+    assert f'value="{contact_id}"' in page
+    assert asked(page) == ["email", "first_name", "company"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field_id", "message"),
+    [
+        ({"score": "-1"}, "score", "Number must be at least 0."),
+        ({"score": "lots"}, "score", "Not a valid decimal value."),
+        ({"form": "nope"}, "form", "Not a valid choice."),
+        ({"stage": "someday"}, "stage", "Not a valid choice."),
+        (
+            {"known": ["email", "shoe_size"]},
+            "known",
+            "&#39;shoe_size&#39; is not a valid choice for this field.",
+        ),
+        ({"mode": "contact"}, "contact_id", "Enter the id of the contact to explain."),
+        ({"mode": "contact", "contact_id": "x1"}, "contact_id", "Not a valid integer value."),
+        (
+            {"mode": "contact", "contact_id": "0"},
+            "contact_id",
+            "Number must be between 1 and 2147483647.",
+        ),
+    ],
+)
+def test_invalid_input_is_shown_next_to_the_field(analyst, query, field_id, message):
+    response = explain(analyst, **query)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(page, field_id) == message
+    assert f'aria-describedby="{field_id}-error"' in page
+    assert 'class="card explanation"' not in page
+
+
+def test_an_unknown_contact_is_404(analyst):
+    assert explain(analyst, mode="contact", contact_id="999").status_code == 404
+
+
+def test_a_contact_of_another_site_is_404(analyst, client):
+    make_site(acme_config(site={"key": "other", "name": "Other", "origins": []}))
+    Widget(client, site="other").ask()
+    contact_id = db.session.scalars(select(Contact.id)).one()
+    assert explain(client, mode="contact", contact_id=contact_id).status_code == 404
+
+
+def test_an_unknown_site_is_404(analyst):
+    assert analyst.get("/admin/sites/nope/explain").status_code == 404
+
+
+def test_the_page_needs_a_login(app, client):
+    make_site()
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert response.location.startswith("/admin/login?next=")
+
+
+def test_the_empty_page_shows_the_form_only(analyst):
+    page = analyst.get(PAGE).get_data(as_text=True)
+    assert '<option selected value="blog">Stay in the loop (blog)</option>' in page
+    assert 'class="card explanation"' not in page
+    assert field_error(page, "form") == ""
+
+
+def test_the_home_page_links_to_each_sites_explain_page(analyst):
+    assert 'href="/admin/sites/acme/explain"' in analyst.get("/admin/").get_data(as_text=True)
+
+
+def test_labels_with_markup_are_shown_as_text(app, client):
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    config = acme_config()
+    config["fields"][3] = {**config["fields"][3], "label": "<b>ZIP</b>"}
+    make_site(config)
+    sign_in(client)
+    page = explain(client, mode="hypothetical").get_data(as_text=True)
+    assert "<b>ZIP</b>" not in page
+    assert "&lt;b&gt;ZIP&lt;/b&gt; (zip)" in page  # the known-fields checkbox
+    assert "<td>&lt;b&gt;ZIP&lt;/b&gt;</td><td><code>zip</code></td>" in page
