@@ -65,7 +65,7 @@ def demo_command() -> None:
     from app.services.siteconfig import import_site_config, read_config_file
     from app.services.users import create_user, set_password
 
-    site = import_site_config(read_config_file(str(DEMO_CONFIG)))
+    site = import_site_config(read_config_file(str(DEMO_CONFIG)), author="trickle demo")
     admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
     if admin is None:
         _user, password = create_user(DEMO_ADMIN, "admin")

@@ -16,6 +16,7 @@ from app.models.contact import (
     Visitor,
 )
 from app.models.site import (
+    ConfigRevision,
     Destination,
     Field,
     Form,
@@ -31,6 +32,7 @@ __all__ = [
     "ROLES",
     "Account",
     "AccountValue",
+    "ConfigRevision",
     "Contact",
     "ContactMerge",
     "Destination",

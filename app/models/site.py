@@ -175,3 +175,17 @@ class Destination(db.Model):
     secret: Mapped[str] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(default=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConfigRevision(db.Model):
+    """A site's whole config as one import left it: who, when, and what (secrets never)."""
+
+    __tablename__ = "config_revisions"
+    __table_args__ = (UniqueConstraint("site_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    author: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -28,7 +28,17 @@ from sqlalchemy.orm import selectinload
 
 from app.config import secret_from_environment
 from app.extensions import db
-from app.models import Destination, Field, Form, FormField, FormTier, LifecycleStage, Site, Tier
+from app.models import (
+    ConfigRevision,
+    Destination,
+    Field,
+    Form,
+    FormField,
+    FormTier,
+    LifecycleStage,
+    Site,
+    Tier,
+)
 from app.services.errors import Invalid, NotFound
 from app.services.siteconfig_export import site_config
 from app.services.siteconfig_fields import error_paths
@@ -65,7 +75,12 @@ def read_config_file(path: str) -> dict[str, Any]:
         raise _unreadable(exc.strerror or str(exc)) from None
     except UnicodeDecodeError:
         raise _unreadable("the file is not UTF-8 text") from None
-    data = _parse_json(text) if path.lower().endswith(".json") else _parse_yaml(text)
+    return parse_config_text(text, json_format=path.lower().endswith(".json"))
+
+
+def parse_config_text(text: str, *, json_format: bool = False) -> dict[str, Any]:
+    """A config from text (YAML, or JSON), with the same errors as ``read_config_file``."""
+    data = _parse_json(text) if json_format else _parse_yaml(text)
     if not isinstance(data, dict):
         raise _unreadable("the top level must be a mapping (site:, tiers:, fields:, forms:, ...)")
     return data
@@ -134,17 +149,41 @@ def dump_config(data: Mapping[str, Any], fmt: str) -> str:
     raise ValueError(f"Unknown config format {fmt!r}: use yaml or json.")
 
 
-def import_site_config(data: Mapping[str, Any]) -> Site:
+def import_site_config(data: Mapping[str, Any], author: str = "trickle import-config") -> Site:
     """Create or update the site ``data`` describes, all or nothing, and return it.
 
     Any problem raises Invalid listing every problem by path; nothing is written then. Otherwise
     the site (matched by ``site.key``) and its tiers, fields, forms, stages and destinations are
     upserted by key, the ones left out archived, archived ones named again restored, and
-    ``config_version`` goes up by one, in one committed transaction.
+    ``config_version`` goes up by one, in one committed transaction that also records the
+    resulting config as a revision by ``author`` (a user's email, or the command that ran).
     """
     config, env_secrets = _validated(data)
     now = current_app.config["CLOCK"]()
-    return commit_unit(lambda: _apply(config, env_secrets, now))
+
+    def work() -> Site:
+        site = _apply(config, env_secrets, now)
+        _record_revision(site, author, now)
+        return site
+
+    return commit_unit(work)
+
+
+def _record_revision(site: Site, author: str, now: datetime) -> None:
+    """Store the config as the database now holds it, read back in its stored order."""
+    db.session.flush()
+    stored = db.session.scalars(
+        _site_query(site.key).execution_options(populate_existing=True)
+    ).one()
+    db.session.add(
+        ConfigRevision(
+            site_id=stored.id,
+            version=stored.config_version,
+            author=author,
+            created_at=now,
+            config=site_config(stored, DEFAULT_ENGAGEMENT),
+        )
+    )
 
 
 def _validated(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
