@@ -26,12 +26,11 @@ from app.models import (
     Submission,
     Visitor,
 )
-from app.services.errors import NotFound
+from app.services.contacts import MAX_ROW_ID, account_values, contact_values, site_contact
 from app.services.snapshots import SiteSnapshot, site_snapshot
 
 ANONYMOUS = "Anonymous"
 # Contact ids are 32-bit integers on PostgreSQL; a larger number in a URL or a search names nobody.
-_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def _matching(site: SiteSnapshot, query: str) -> Select[tuple[Contact]]:
     if not is_storable_text(query):
         return contacts.where(False)
     match = Contact.email.icontains(query, autoescape=True)
-    if query.isdigit() and int(query) <= _MAX_ID:
+    if query.isdigit() and int(query) <= MAX_ROW_ID:
         match = or_(match, Contact.id == int(query))
     return contacts.where(match)
 
@@ -236,7 +235,7 @@ def _known_keys(site: SiteSnapshot, contacts: Sequence[Contact]) -> dict[int, se
 def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactDetail:
     """Everything held on one contact; NotFound for an unknown site or another site's contact."""
     site = site_snapshot(site_key)
-    contact = _contact(site, contact_id)
+    contact = site_contact(site, contact_id)
     (summary,) = _rows(site, [contact], now)
     return ContactDetail(
         site_key=site.key,
@@ -263,40 +262,19 @@ def _merges(contact_id: int) -> tuple[MergeRecord, ...]:
     return tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in rows)
 
 
-def _contact(site: SiteSnapshot, contact_id: int) -> Contact:
-    contact = None
-    if 0 < contact_id <= _MAX_ID:
-        contact = db.session.scalar(
-            select(Contact).where(Contact.id == contact_id, Contact.site_id == site.id)
-        )
-    if contact is None:
-        raise NotFound(f'No contact {contact_id} on site "{site.key}".')
-    return contact
-
-
 def _current_values(site: SiteSnapshot, contact: Contact) -> tuple[CurrentValue, ...]:
     """One row per active field that holds a value, in field order; own values over the account's."""
-    own = {
-        row.field_id: row
-        for row in db.session.scalars(
-            select(ProfileValue).where(ProfileValue.contact_id == contact.id)
-        )
-    }
-    shared = {
-        row.field_id: row
-        for row in db.session.scalars(
-            select(AccountValue).where(AccountValue.account_id == contact.account_id)
-        )
-    }
+    own = contact_values(site, contact.id)
+    shared = account_values(site, contact.account_id)
     values = []
     for key, view in site.fields.items():
-        if view.id in own:
-            row = own[view.id]
+        if key in own:
+            row = own[key]
             values.append(
                 CurrentValue(key, view.label, row.value, row.form_key, row.updated_at, False)
             )
-        elif view.rule.scope == "account" and view.id in shared:
-            row = shared[view.id]
+        elif view.rule.scope == "account" and key in shared:
+            row = shared[key]
             values.append(CurrentValue(key, view.label, row.value, None, row.updated_at, True))
     return tuple(values)
 

@@ -20,11 +20,26 @@ from app.models import (
     Submission,
     Visitor,
 )
+from app.services.errors import NotFound
 from app.services.snapshots import SiteSnapshot
 from app.services.tokens import new_visitor_id, read_visitor_token
 
 # A visitor's last_seen_at is refreshed at most this often, so a read-only ask stays read-only.
 _SEEN_RESOLUTION = timedelta(hours=1)
+# Ids are 32-bit on PostgreSQL: a larger one names no row (and must not reach the query).
+MAX_ROW_ID = 2**31 - 1
+
+
+def site_contact(site: SiteSnapshot, contact_id: int) -> Contact:
+    """The contact ``contact_id`` of this site; NotFound for any other id."""
+    contact = None
+    if 0 < contact_id <= MAX_ROW_ID:
+        contact = db.session.scalar(
+            select(Contact).where(Contact.id == contact_id, Contact.site_id == site.id)
+        )
+    if contact is None:
+        raise NotFound(f'No contact {contact_id} on site "{site.key}".')
+    return contact
 
 
 def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -> Visitor | None:

@@ -12,10 +12,8 @@ from datetime import datetime
 
 from app.domain.selection import Reason, select_questions
 from app.domain.specs import STAGES, ContactState, Dependency, FormRules, KnownValue
-from app.extensions import db
-from app.models import Contact
-from app.services.contacts import load_contact_state
-from app.services.errors import Invalid, NotFound
+from app.services.contacts import load_contact_state, site_contact
+from app.services.errors import Invalid
 from app.services.snapshots import SiteSnapshot, site_snapshot
 
 # What a hypothetical "known" field holds: any non-blank value makes it known.
@@ -58,9 +56,7 @@ def explain_contact(site_key: str, form_key: str, contact_id: int, now: datetime
     of another site."""
     site = site_snapshot(site_key)
     form = site.form(form_key)
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.site_id != site.id:
-        raise NotFound(f'No contact {contact_id} on site "{site.key}".')
+    contact = site_contact(site, contact_id)
     return _explain(site, form.key, load_contact_state(site, contact, now), now)
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, HostSite, LiveServer
+from tests.e2e.pages import configure, load
 from tests.factories import acme_config, make_site
 
 
@@ -25,19 +26,7 @@ def host_page(
 
 @pytest.fixture
 def acme(app, host: HostSite):
-    config = acme_config()
-    config["site"] = {**config["site"], "origins": [host.origin]}
-    return make_site(config)
-
-
-def load(page: Page, url: str) -> None:
-    """Open ``url`` and wait until its page_view is stored and the widget has rendered."""
-    with (
-        page.expect_response(lambda r: r.url.endswith("/events")) as event,
-        page.expect_response(lambda r: r.url.endswith("/ask")),
-    ):
-        page.goto(url)
-    assert event.value.status == 202
+    configure(host)
 
 
 def labels(page: Page) -> list[str]:

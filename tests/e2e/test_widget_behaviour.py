@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import EngagementEvent, Field, ProfileValue, Submission
 from tests.e2e.conftest import HostSite, LiveServer
-from tests.factories import acme_config, make_site
+from tests.e2e.pages import configure, is_ask, is_event, load
+from tests.factories import acme_config
 
 SEND_FAILED = "Could not send your answers. Please try again."
 
@@ -33,17 +34,6 @@ for (const name of ['trickle:ready', 'trickle:submitted', 'trickle:complete'])
 # ---- helpers ----
 
 
-def configure(host: HostSite, fields: list | None = None, forms: list | None = None) -> None:
-    """Import the acme site, allowed on the host's origin, with other fields or forms."""
-    config = acme_config()
-    config["site"] = {**config["site"], "origins": [host.origin]}
-    if fields is not None:
-        config["fields"] = fields
-    if forms is not None:
-        config["forms"] = forms
-    make_site(config)
-
-
 def host_page(
     trickle: LiveServer, body: str, script: str = 'data-form="blog" data-stage="early"'
 ) -> str:
@@ -55,25 +45,6 @@ def host_page(
 
 def mount(form: str) -> str:
     return f'<div data-trickle-form="{form}"></div>'
-
-
-def is_ask(form: str) -> Callable[[Any], bool]:
-    return lambda r: r.url.endswith(f"/forms/{form}/ask")
-
-
-def is_event(kind: str) -> Callable[[Any], bool]:
-    return lambda r: r.url.endswith("/events") and f'"kind":"{kind}"' in (r.request.post_data or "")
-
-
-def load(page: Page, url: str, form: str = "blog") -> None:
-    """Open ``url`` and wait until its page_view is stored and ``form`` has been asked."""
-    with (
-        page.expect_response(is_event("page_view")) as event,
-        page.expect_response(is_ask(form)) as ask,
-    ):
-        page.goto(url)
-    assert event.value.status == 202
-    assert ask.value.status == 200
 
 
 def submit_url(trickle: LiveServer, form: str = "blog") -> str:

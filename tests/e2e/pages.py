@@ -1,0 +1,41 @@
+"""Helpers the browser tests share: a host-allowed site, and waiting for a widget's load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import HostSite
+from tests.factories import acme_config, make_site
+
+
+def configure(host: HostSite, fields: list | None = None, forms: list | None = None) -> None:
+    """Import the acme site, allowed on the host's origin, with other fields or forms."""
+    config = acme_config()
+    config["site"] = {**config["site"], "origins": [host.origin]}
+    if fields is not None:
+        config["fields"] = fields
+    if forms is not None:
+        config["forms"] = forms
+    make_site(config)
+
+
+def is_ask(form: str) -> Callable[[Any], bool]:
+    return lambda r: r.url.endswith(f"/forms/{form}/ask")
+
+
+def is_event(kind: str) -> Callable[[Any], bool]:
+    return lambda r: r.url.endswith("/events") and f'"kind":"{kind}"' in (r.request.post_data or "")
+
+
+def load(page: Page, url: str, form: str = "blog") -> None:
+    """Open ``url`` and wait until its page_view is stored and ``form`` has been asked."""
+    with (
+        page.expect_response(is_event("page_view")) as event,
+        page.expect_response(is_ask(form)) as ask,
+    ):
+        page.goto(url)
+    assert event.value.status == 202
+    assert ask.value.status == 200
