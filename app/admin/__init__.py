@@ -4,4 +4,4 @@ from flask import Blueprint
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import config, contacts, explain, routes  # noqa: E402, F401 - each attaches its routes to admin_bp
+from app.admin import config, configure, contacts, explain, navigation, routes, users  # noqa: E402, F401 - each attaches its routes to admin_bp

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort
+from flask import Response, abort, request
 from flask_login import current_user, login_required
 
 from app.admin import admin_bp
@@ -14,6 +14,15 @@ from app.admin import admin_bp
 CONSOLE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+# The live preview page (framed by the form page): the widget styles its shadow root with a
+# <style> element, and only console pages may frame it.
+PREVIEW_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
 )
 
 
@@ -35,8 +44,9 @@ def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 @admin_bp.after_request
 def _console_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONSOLE_CSP
-    response.headers["X-Frame-Options"] = "DENY"
+    preview = request.endpoint == "admin.form_preview"
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP if preview else CONSOLE_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if preview else "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"

@@ -141,6 +141,28 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+def _without(schema: dict[str, Any], dropped: str, *, optional: bool = False) -> dict[str, Any]:
+    """``schema`` with property ``dropped`` left out (or, ``optional``, no longer required)."""
+    properties = dict(schema["properties"])
+    if not optional:
+        properties.pop(dropped)
+    required = [name for name in schema.get("required", []) if name != dropped]
+    return _object(properties, required)
+
+
+# The live preview (console): the widget's endpoints under /preview/{token}; no visitor token.
+SCHEMAS.update(
+    {
+        "PreviewAskOut": _without(SCHEMAS["AskOut"], "visitor"),
+        "PreviewSubmitIn": _without(SCHEMAS["SubmitIn"], "visitor", optional=True),
+        "PreviewSubmitOut": _without(SCHEMAS["SubmitOut"], "visitor"),
+        "Empty": _object({}),
+    }
+)
+_PREVIEW = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+_PREVIEW_PATH = "/preview/{token}/api/v1"
+
+
 def _post(summary: str, body: str, status: str, out: str, params: list[Any]) -> dict[str, Any]:
     return {
         "post": {
@@ -170,6 +192,27 @@ def openapi_document() -> dict[str, Any]:
             ),
             "/sites/{site}/events": _post(
                 "Record an engagement event", "EventIn", "202", "EventOut", [_SITE]
+            ),
+            _PREVIEW_PATH + "/sites/{site}/forms/{form}/ask": _post(
+                "Live preview: the questions a made-up visitor sees; stores nothing",
+                "AskIn",
+                "200",
+                "PreviewAskOut",
+                [_PREVIEW, _SITE, _FORM],
+            ),
+            _PREVIEW_PATH + "/sites/{site}/forms/{form}/submit": _post(
+                "Live preview: check answers like submit; stores nothing",
+                "PreviewSubmitIn",
+                "200",
+                "PreviewSubmitOut",
+                [_PREVIEW, _SITE, _FORM],
+            ),
+            _PREVIEW_PATH + "/sites/{site}/events": _post(
+                "Live preview: engagement is accepted and dropped",
+                "EventIn",
+                "202",
+                "Empty",
+                [_PREVIEW, _SITE],
             ),
             "/health": {
                 "get": {

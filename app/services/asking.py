@@ -7,7 +7,7 @@ from datetime import datetime
 
 from app.domain.selection import select_questions
 from app.services.contacts import load_contact_state, resolve_visitor
-from app.services.snapshots import FieldView, FormView, site_snapshot
+from app.services.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import AskGrant, ask_token, visitor_token
 from app.services.transactions import commit_unit
 
@@ -39,19 +39,31 @@ def ask_questions(
         return visitor.public_id, tuple(site.fields[q.key] for q in selection.questions)
 
     public_id, questions = commit_unit(work)
+    return AskResult(
+        visitor=visitor_token(site.key, public_id),
+        ask_token=offer_token(site, form, public_id, questions, page_stage, now),
+        complete=not questions,
+        form=form,
+        questions=questions,
+    )
+
+
+def offer_token(
+    site: SiteSnapshot,
+    form: FormView,
+    visitor_id: str,
+    questions: tuple[FieldView, ...],
+    page_stage: str | None,
+    now: datetime,
+) -> str:
+    """The ask token granting ``visitor_id`` answers to exactly ``questions`` on ``form``."""
     grant = AskGrant(
         site_key=site.key,
         form_key=form.key,
-        visitor_id=public_id,
+        visitor_id=visitor_id,
         offered=tuple(q.rule.key for q in questions),
         required=tuple(q.rule.key for q in questions if q.rule.required),
         page_stage=page_stage,
         issued_at=int(now.timestamp()),
     )
-    return AskResult(
-        visitor=visitor_token(site.key, public_id),
-        ask_token=ask_token(grant),
-        complete=not questions,
-        form=form,
-        questions=questions,
-    )
+    return ask_token(grant)

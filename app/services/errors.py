@@ -30,6 +30,13 @@ class AskExpired(ServiceError):
     code = "ask_expired"
 
 
+class Conflict(ServiceError):
+    """Someone else changed the thing first; reload and try again."""
+
+    status = 409
+    code = "conflict"
+
+
 class OriginNotAllowed(ServiceError):
     status = 403
     code = "origin_not_allowed"

@@ -72,6 +72,18 @@ def explain_hypothetical(
     skips, no account values. Invalid for a negative score, an unknown stage or field key."""
     site = site_snapshot(site_key)
     form = site.form(form_key)
+    state = hypothetical_state(site, score, reached_stage, known_keys, now)
+    return _explain(site, form.key, state, now)
+
+
+def hypothetical_state(
+    site: SiteSnapshot,
+    score: float,
+    reached_stage: str | None,
+    known_keys: tuple[str, ...] | list[str],
+    now: datetime,
+) -> ContactState:
+    """A made-up contact's state; Invalid for a negative score, an unknown stage or field key."""
     problems: dict[str, list[str]] = {}
     if not math.isfinite(score) or score < 0:
         problems["score"] = ["Must be a number of 0 or more."]
@@ -82,12 +94,11 @@ def explain_hypothetical(
         problems["known"] = [f"Not fields of this site: {', '.join(unknown)}."]
     if problems:
         raise Invalid("The hypothetical contact is not valid.", problems)
-    state = ContactState(
+    return ContactState(
         values={key: KnownValue(KNOWN_PLACEHOLDER, now) for key in known_keys},
         score=score,
         reached_stage=reached_stage,
     )
-    return _explain(site, form.key, state, now)
 
 
 def _explain(site: SiteSnapshot, form_key: str, state: ContactState, now: datetime) -> Explanation:

@@ -39,7 +39,7 @@ from app.models import (
     Site,
     Tier,
 )
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 from app.services.siteconfig_export import site_config
 from app.services.siteconfig_fields import error_paths
 from app.services.siteconfig_rules import SECTIONS, Problems, cross_entry_problems, entries
@@ -149,7 +149,11 @@ def dump_config(data: Mapping[str, Any], fmt: str) -> str:
     raise ValueError(f"Unknown config format {fmt!r}: use yaml or json.")
 
 
-def import_site_config(data: Mapping[str, Any], author: str = "trickle import-config") -> Site:
+def import_site_config(
+    data: Mapping[str, Any],
+    author: str = "trickle import-config",
+    expected_version: int | None = None,
+) -> Site:
     """Create or update the site ``data`` describes, all or nothing, and return it.
 
     Any problem raises Invalid listing every problem by path; nothing is written then. Otherwise
@@ -157,12 +161,15 @@ def import_site_config(data: Mapping[str, Any], author: str = "trickle import-co
     upserted by key, the ones left out archived, archived ones named again restored, and
     ``config_version`` goes up by one, in one committed transaction that also records the
     resulting config as a revision by ``author`` (a user's email, or the command that ran).
+
+    With ``expected_version`` (an editor's optimistic lock), Conflict is raised and nothing is
+    written when the stored site is no longer at that version.
     """
     config, env_secrets = _validated(data)
     now = current_app.config["CLOCK"]()
 
     def work() -> Site:
-        site = _apply(config, env_secrets, now)
+        site = _apply(config, env_secrets, now, expected_version)
         _record_revision(site, author, now)
         return site
 
@@ -261,9 +268,19 @@ def _site_query(site_key: str) -> Select[Any]:
     )
 
 
-def _apply(config: dict[str, Any], env_secrets: dict[str, str], now: datetime) -> Site:
+def _apply(
+    config: dict[str, Any],
+    env_secrets: dict[str, str],
+    now: datetime,
+    expected_version: int | None = None,
+) -> Site:
     query = _site_query(config["site"]["key"]).with_for_update(of=Site)
     site = db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if expected_version is not None and (site.config_version if site else 0) != expected_version:
+        raise Conflict(
+            "Someone changed this site's config while you were editing; "
+            "your change was not saved. Reload the page and make it again."
+        )
     if site is None:
         site = Site(key=config["site"]["key"], config_version=0, created_at=now)
         db.session.add(site)

@@ -47,21 +47,30 @@ def submit_answers(
         return {"visitor": data.visitor, "complete": True, "message": form.thank_you}
     visitor_id = read_visitor_token(site.key, data.visitor)
     grant = read_ask_token(data.ask_token, site.key, form.key, visitor_id, now)
+    reviewed = review_answers(site, grant, data.answers, data.skipped)
+    return commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+
+
+def review_answers(
+    site: SiteSnapshot, grant: AskGrant, answers: dict[str, Any], skipped: list[str]
+) -> ReviewedSubmission:
+    """Answers checked against exactly what ``grant`` offered: Invalid (422) with every
+    message by key, or AskExpired (409) when an offered field has left the config since."""
     if any(key not in site.fields for key in grant.offered):
         raise AskExpired("The form changed since these questions were asked; ask again.")
     reviewed = review_submission(
         {key: site.fields[key].rule for key in grant.offered},
         grant.offered,
         grant.required,
-        data.answers,
-        data.skipped,
+        answers,
+        skipped,
     )
     if reviewed.errors:
         raise Invalid(
             "Some answers were not accepted: " + ", ".join(sorted(reviewed.errors)) + ".",
             {key: list(messages) for key, messages in reviewed.errors.items()},
         )
-    return commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+    return reviewed
 
 
 def _store(

@@ -1,4 +1,5 @@
-"""Console accounts: create, authenticate. Passwords are stored only as scrypt hashes."""
+"""Console accounts: create, list, change, authenticate. Passwords are stored only as scrypt
+hashes."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from app.domain.identity import normalize_email
 from app.domain.specs import FieldRule
 from app.extensions import db
 from app.models import ROLES, User
-from app.services.errors import Invalid
+from app.services.errors import Invalid, NotFound
 from app.services.transactions import commit_unit
 
 MIN_PASSWORD_LENGTH = 12
+LAST_ADMIN = "At least one active admin must remain: make someone else an admin first."
 _EMAIL = FieldRule(key="email", tier="", kind="email")
 # Checked when no user has the email, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
@@ -50,6 +52,53 @@ def create_user(email: str, role: str, password: str | None = None) -> tuple[Use
     return commit_unit(work), generated
 
 
+def list_users() -> list[User]:
+    """Every console user, by email."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def find_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def update_user(user: User, role: str, active: bool) -> User:
+    """Set ``user``'s role and whether they may sign in.
+
+    Refused (Invalid, nothing saved) when no active admin would remain. The change is written
+    first and the admins counted after it, in the same transaction: on SQLite that holds the
+    one write lock; on PostgreSQL the active admins are locked first (``FOR UPDATE``), so two
+    admins demoting each other at the same moment cannot both succeed.
+    """
+    if role not in ROLES:
+        raise Invalid(
+            "The user was not changed.", {"role": [f"Choose one of: {', '.join(ROLES)}."]}
+        )
+    user_id = user.id
+    active_admins = select(User.id).where(User.role == "admin", User.active.is_(True))
+
+    def work() -> User:
+        db.session.scalars(active_admins.order_by(User.id).with_for_update()).all()
+        target = db.session.scalars(
+            select(User)
+            .where(User.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if target is None:
+            raise NotFound("No such user.")
+        if target.role != role:
+            target.session_version += 1  # a demoted user signs in again with the new role
+        target.role = role
+        target.active = active
+        db.session.flush()
+        if db.session.scalars(active_admins.limit(1)).first() is None:
+            field = "role" if role != "admin" else "active"
+            raise Invalid("The user was not changed.", {field: [LAST_ADMIN]})
+        return target
+
+    return commit_unit(work)
+
+
 def set_password(user: User, password: str | None = None) -> str | None:
     """Replace ``user``'s password; without one, generate and return it."""
     generated = secrets.token_urlsafe(15) if password is None else None
@@ -60,6 +109,7 @@ def set_password(user: User, password: str | None = None) -> str | None:
             {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
         )
     user.password_hash = generate_password_hash(new)
+    user.session_version += 1  # every open session of this user ends
     db.session.commit()
     return generated
 
@@ -79,5 +129,13 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session (``User.get_id``); None once the user is disabled or their
+    session version moved on (password reset, role change)."""
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

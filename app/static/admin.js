@@ -1,4 +1,7 @@
-// Copy buttons: <button data-copy="ID"> copies the text of element ID.
+// Console behaviour that pages also work without: copy buttons and the site switcher.
+document.documentElement.classList.add('js');
+
+// <button data-copy="ID"> copies the text of element ID.
 document.addEventListener('click', (event) => {
   const button = event.target.closest('[data-copy]');
   if (!button) return;
@@ -7,4 +10,9 @@ document.addEventListener('click', (event) => {
     button.textContent = 'Copied';
     setTimeout(() => { button.textContent = 'Copy'; }, 1500);
   }, () => {});
+});
+
+// <select data-autosubmit> submits its form when changed (the form's button is the fallback).
+document.addEventListener('change', (event) => {
+  if (event.target.matches('select[data-autosubmit]')) event.target.form.requestSubmit();
 });

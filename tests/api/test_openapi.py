@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.api.preview import PreviewSubmitIn
 from app.api.schemas import AskIn, AskOut, EventIn, SubmitIn, SubmitOut
 from tests.databases import settings_for
 
@@ -34,6 +35,7 @@ def test_every_api_route_is_described(bare_app):
         ("EventIn", EventIn),
         ("AskOut", AskOut),
         ("SubmitOut", SubmitOut),
+        ("PreviewSubmitIn", PreviewSubmitIn),
     ],
 )
 def test_described_bodies_list_the_same_keys_as_the_schemas(bare_app, name, schema):

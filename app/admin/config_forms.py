@@ -1,0 +1,494 @@
+"""WTForms for the Configure pages. Each form turns into one config entry (DESIGN §5) and back.
+
+WTForms checks what a single input can get wrong (required, a number, a range) and shows it next
+to the input; the config importer then checks the entry as a whole and against the rest of the
+site, and its problems are put next to the same inputs (see ``config_edit.problems_for_entry``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    Field,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Form as PlainForm
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.domain.specs import FIELD_KINDS, MAX_NUMBER, STAGES
+from app.services.siteconfig_schema import ASK_IF_OPS, CHOICE_KINDS, KEY_PATTERN
+
+_KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be changed later."
+_STAGE_CHOICES = [SelectChoice("", "any"), *(SelectChoice(s) for s in STAGES)]
+
+
+def _parsed(form: Any, field: Field) -> None:
+    """Input that is no number already carries its message; range checks would only repeat it."""
+    if field.process_errors:
+        raise StopValidation()
+
+
+def _key(form: Any, field: Field) -> None:
+    if field.data and not KEY_PATTERN.fullmatch(field.data):
+        raise ValidationError(
+            "Use lower-case letters, digits and _, starting with a letter (at most 64)."
+        )
+
+
+def _blank_none(value: Any) -> Any:
+    """Strip text; an empty answer means "not set"."""
+    if isinstance(value, str):
+        value = value.strip()
+    return value if value not in ("", None) else None
+
+
+def _number(value: Any) -> int | float | None:
+    """A Decimal from the form as the int or float a config holds."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SiteForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    origins = TextAreaField(
+        "Allowed origins",
+        description="One per line, like https://www.example.com. The widget and the API answer "
+        "only pages on these origins.",
+        render_kw={"rows": 3},
+    )
+    skip_cooldown = IntegerField(
+        "Skip cooldown",
+        description="Engagement events after a skip before the question may come back.",
+        validators=[InputRequired(), _parsed, NumberRange(min=0, max=10_000)],
+    )
+    half_life_days = DecimalField(
+        "Engagement half-life (days)",
+        places=None,
+        description="Leave empty to never decay the score.",
+        validators=[Optional(), _parsed, NumberRange(min=0.01, max=36_500)],
+    )
+    followup_hours = IntegerField(
+        "Follow-up window (hours)",
+        description="How long sales has to follow up a qualified lead.",
+        validators=[InputRequired(), _parsed, NumberRange(min=0, max=100_000)],
+    )
+
+    def load(self, site: dict[str, Any]) -> None:
+        self.name.data = site["name"]
+        self.origins.data = "\n".join(site.get("origins", []))
+        self.skip_cooldown.data = site.get("skip_cooldown", 3)
+        self.half_life_days.data = site.get("half_life_days")
+        self.followup_hours.data = site.get("followup_hours", 48)
+
+    def entry(self, key: str) -> dict[str, Any]:
+        site: dict[str, Any] = {
+            "key": key,
+            "name": self.name.data.strip(),
+            "origins": _lines(self.origins.data),
+            "skip_cooldown": self.skip_cooldown.data,
+            "followup_hours": self.followup_hours.data,
+        }
+        if self.half_life_days.data is not None:
+            site["half_life_days"] = _number(self.half_life_days.data)
+        return site
+
+
+class NewSiteForm(FlaskForm):
+    key = StringField(
+        "Key",
+        description="Used in the embed snippet and the API. Lower-case letters, digits, _ and -.",
+        validators=[DataRequired(), Length(max=64)],
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    origins = TextAreaField(
+        "Allowed origins",
+        description="One per line, like https://www.example.com. You can add them later.",
+        render_kw={"rows": 3},
+    )
+
+
+class WeightForm(PlainForm):
+    """One engagement kind: its weight and, optionally, the stage it always counts at."""
+
+    kind = StringField("Event kind", filters=[_blank_none], validators=[Optional(), _key])
+    weight = DecimalField(
+        "Weight", places=None, validators=[Optional(), _parsed, NumberRange(min=0, max=1000)]
+    )
+    stage = SelectField("Counts at stage", choices=_STAGE_CHOICES, default="")
+
+
+class EngagementForm(FlaskForm):
+    """Posted with the SiteForm, whose CSRF token covers both."""
+
+    class Meta:
+        csrf = False
+
+    weights = FieldList(FormField(WeightForm), min_entries=1)
+
+    def load(self, weights: dict[str, dict[str, Any]]) -> None:
+        """``weights``: every kind the site counts, ``{kind: {weight, stage}}``; plus a blank row."""
+        while self.weights.entries:
+            self.weights.pop_entry()
+        for kind, spec in weights.items():
+            self.weights.append_entry({"kind": kind, **spec, "stage": spec.get("stage") or ""})
+        self.weights.append_entry({})
+
+    def engagement(self, defaults: dict[str, float]) -> dict[str, Any]:
+        """The config's ``engagement``: kinds whose weight or stage differ from the default."""
+        result: dict[str, Any] = {}
+        for row in self.weights.entries:
+            kind, weight = row.form.kind.data, _number(row.form.weight.data)
+            if not kind or weight is None:
+                continue
+            stage = row.form.stage.data or None
+            if stage is None and defaults.get(kind) == weight:
+                continue
+            result[kind] = weight if stage is None else {"weight": weight, "stage": stage}
+        return result
+
+    def kinds_twice(self) -> list[str]:
+        kinds = [row.form.kind.data for row in self.weights.entries if row.form.kind.data]
+        return sorted({kind for kind in kinds if kinds.count(kind) > 1})
+
+
+class TierForm(FlaskForm):
+    key = StringField(
+        "Key", description=_KEY_HELP, validators=[DataRequired(), Length(max=64), _key]
+    )
+    label = StringField("Label", filters=[_blank_none], validators=[Length(max=200)])
+    rank = IntegerField(
+        "Rank",
+        description="Tiers are asked in rank order: lower first.",
+        validators=[InputRequired(), _parsed, NumberRange(min=-1_000_000, max=1_000_000)],
+    )
+    min_score = DecimalField(
+        "Minimum engagement score",
+        places=None,
+        default=0,
+        validators=[InputRequired(), _parsed, NumberRange(min=0, max=MAX_NUMBER)],
+    )
+    min_stage = SelectField(
+        "Minimum stage reached",
+        choices=_STAGE_CHOICES,
+        default="",
+        description="Only contacts who reached this funnel stage are asked this tier.",
+    )
+
+    def load(self, tier: dict[str, Any]) -> None:
+        self.key.data = tier["key"]
+        self.label.data = tier.get("label")
+        self.rank.data = tier["rank"]
+        self.min_score.data = tier.get("min_score", 0)
+        self.min_stage.data = tier.get("min_stage") or ""
+
+    def entry(self) -> dict[str, Any]:
+        tier: dict[str, Any] = {"key": self.key.data, "rank": self.rank.data}
+        if _number(self.min_score.data):
+            tier["min_score"] = _number(self.min_score.data)
+        if self.min_stage.data:
+            tier["min_stage"] = self.min_stage.data
+        if self.label.data:
+            tier["label"] = self.label.data
+        return tier
+
+
+class FieldForm(FlaskForm):
+    key = StringField(
+        "Key", description=_KEY_HELP, validators=[DataRequired(), Length(max=64), _key]
+    )
+    label = StringField("Question", validators=[DataRequired(), Length(max=500)])
+    kind = SelectField("Kind", choices=[SelectChoice(k) for k in FIELD_KINDS], default="text")
+    tier = SelectField("Tier", validators=[InputRequired()])
+    priority = IntegerField(
+        "Priority",
+        default=100,
+        description="Within its tier, lower is asked first. The Questions page reorders too.",
+        validators=[InputRequired(), _parsed, NumberRange(min=-1_000_000, max=1_000_000)],
+    )
+    required = BooleanField("Required (no Skip button)")
+    identity = BooleanField("Identity field (the email that identifies a contact)")
+    scope = SelectField(
+        "Stored on",
+        choices=[SelectChoice("contact", "the contact"), SelectChoice("account", "the account")],
+        default="contact",
+        description="Account fields are shared by everyone from the same company domain.",
+    )
+    refresh_after_days = IntegerField(
+        "Ask again after (days)",
+        description="Leave empty to never ask again once answered.",
+        validators=[Optional(), _parsed, NumberRange(min=1, max=36_500)],
+    )
+    max_length = IntegerField(
+        "Maximum length",
+        description="Text and long text only.",
+        validators=[Optional(), _parsed, NumberRange(min=1, max=5000)],
+    )
+    help = TextAreaField(
+        "Help text", filters=[_blank_none], validators=[Length(max=2000)], render_kw={"rows": 2}
+    )
+    placeholder = StringField("Placeholder", filters=[_blank_none], validators=[Length(max=200)])
+    options = TextAreaField(
+        "Options",
+        description='Choices only, one per line: "value" or "value | label shown".',
+        render_kw={"rows": 4},
+    )
+    ask_if_field = SelectField("Only ask when", default="")
+    ask_if_op = SelectField(
+        "Condition",
+        choices=[
+            SelectChoice("equals", "equals"),
+            SelectChoice("in", "is one of (comma-separated)"),
+            SelectChoice("known", "is known"),
+        ],
+        default="equals",
+    )
+    ask_if_value = StringField("Value", filters=[_blank_none], validators=[Length(max=500)])
+
+    def set_choices(self, tiers: Iterable[dict[str, Any]], fields: Iterable[dict[str, Any]]):
+        self.tier.choices = [SelectChoice(t["key"], t.get("label") or t["key"]) for t in tiers]
+        self.ask_if_field.choices = [
+            SelectChoice("", "always (no condition)"),
+            *(SelectChoice(f["key"], f"{f['label']} ({f['key']})") for f in fields),
+        ]
+
+    def load(self, field: dict[str, Any]) -> None:
+        for name in ("key", "label", "kind", "tier", "help", "placeholder"):
+            getattr(self, name).data = field.get(name)
+        self.priority.data = field.get("priority", 100)
+        self.required.data = field.get("required", False)
+        self.identity.data = field.get("identity", False)
+        self.scope.data = field.get("scope", "contact")
+        self.refresh_after_days.data = field.get("refresh_after_days")
+        self.max_length.data = field.get("max_length")
+        self.options.data = "\n".join(_option_line(o) for o in field.get("options") or [])
+        ask_if = field.get("ask_if")
+        if ask_if:
+            op = next(op for op in ASK_IF_OPS if op in ask_if)
+            self.ask_if_field.data, self.ask_if_op.data = ask_if["field"], op
+            value = ask_if[op]
+            self.ask_if_value.data = (
+                ", ".join(_text(v) for v in value) if op == "in" else _text(value)
+            )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data in CHOICE_KINDS and not _lines(self.options.data):
+            self.options.errors.append(f"A {self.kind.data} needs at least one option.")
+            valid = False
+        if (
+            self.ask_if_field.data
+            and self.ask_if_op.data != "known"
+            and self.ask_if_value.data is None
+        ):
+            self.ask_if_value.errors.append("Enter the value the answer must have.")
+            valid = False
+        return valid
+
+    def entry(self, kinds: dict[str, str]) -> dict[str, Any]:
+        """The config entry; ``kinds`` (field key → kind) types a condition's value."""
+        field: dict[str, Any] = {
+            "key": self.key.data,
+            "label": self.label.data.strip(),
+            "kind": self.kind.data,
+            "tier": self.tier.data,
+            "priority": self.priority.data,
+        }
+        for name in ("required", "identity"):
+            if getattr(self, name).data:
+                field[name] = True
+        if self.scope.data != "contact":
+            field["scope"] = self.scope.data
+        for name in ("refresh_after_days", "max_length", "help", "placeholder"):
+            if getattr(self, name).data is not None:
+                field[name] = getattr(self, name).data
+        if _lines(self.options.data):
+            field["options"] = [_option(line) for line in _lines(self.options.data)]
+        if self.ask_if_field.data:
+            field["ask_if"] = self._ask_if(kinds.get(self.ask_if_field.data, "text"))
+        return field
+
+    def _ask_if(self, kind: str) -> dict[str, Any]:
+        op, raw = self.ask_if_op.data, self.ask_if_value.data or ""
+        if op == "known":
+            return {"field": self.ask_if_field.data, "known": True}
+        if op == "in":
+            values = [_typed(part.strip(), kind) for part in raw.split(",") if part.strip()]
+            return {"field": self.ask_if_field.data, "in": values}
+        return {"field": self.ask_if_field.data, "equals": _typed(raw, kind)}
+
+
+def _option_line(option: Any) -> str:
+    if isinstance(option, str):
+        return option
+    return (
+        option["value"]
+        if option["label"] == option["value"]
+        else (f"{option['value']} | {option['label']}")
+    )
+
+
+def _option(line: str) -> Any:
+    value, _, label = (part.strip() for part in line.partition("|"))
+    return {"value": value, "label": label} if label and label != value else value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _typed(text: str, kind: str) -> Any:
+    """A condition's value typed like the answers of the field it tests."""
+    if kind in ("boolean", "consent"):
+        lowered = text.lower()
+        if lowered in ("yes", "true"):
+            return True
+        if lowered in ("no", "false"):
+            return False
+    if kind == "number":
+        try:
+            return _number(float(text))
+        except ValueError:
+            return text
+    return text
+
+
+class FormForm(FlaskForm):
+    key = StringField(
+        "Key",
+        description=_KEY_HELP + " It goes into the embed snippet.",
+        validators=[DataRequired(), Length(max=64), _key],
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    intro = TextAreaField(
+        "Intro", filters=[_blank_none], validators=[Length(max=2000)], render_kw={"rows": 2}
+    )
+    stage = SelectField(
+        "Page stage",
+        choices=_STAGE_CHOICES,
+        default="",
+        description="The funnel stage of the pages this form is on, when the page does not say.",
+    )
+    max_questions = IntegerField(
+        "Questions at a time",
+        default=3,
+        validators=[InputRequired(), _parsed, NumberRange(min=1, max=10)],
+    )
+    submit_label = StringField(
+        "Submit button", default="Submit", validators=[DataRequired(), Length(max=100)]
+    )
+    thank_you = TextAreaField(
+        "Thank-you message",
+        default="Thank you!",
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    complete_message = TextAreaField(
+        "When nothing is left to ask",
+        filters=[_blank_none],
+        description="Leave empty to show nothing at all.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    consent_text = TextAreaField(
+        "Consent line",
+        filters=[_blank_none],
+        description="A checkbox under the questions; leave empty for none.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    consent_required = BooleanField("Consent must be given to send", default=True)
+    tiers = CheckboxesField(
+        "Whole tiers",
+        description="Every field of these tiers, now and added later. Leave tiers and fields "
+        "empty to ask from every field of the site.",
+    )
+    fields = CheckboxesField("Single fields", description="In addition to the tiers above.")
+    always_ask = CheckboxesField(
+        "Always ask",
+        description="Asked even when known (e.g. the email, to recognise the visitor), "
+        "before the others.",
+    )
+
+    def set_choices(self, tiers: Iterable[dict[str, Any]], fields: Iterable[dict[str, Any]]):
+        fields = list(fields)
+        self.tiers.choices = [SelectChoice(t["key"], t.get("label") or t["key"]) for t in tiers]
+        choices = [SelectChoice(f["key"], f"{f['label']} ({f['key']})") for f in fields]
+        self.fields.choices = choices
+        self.always_ask.choices = list(choices)
+
+    def load(self, form: dict[str, Any]) -> None:
+        for name in ("key", "title", "intro", "complete_message"):
+            getattr(self, name).data = form.get(name)
+        self.stage.data = form.get("stage") or ""
+        self.max_questions.data = form.get("max_questions", 3)
+        self.submit_label.data = form.get("submit_label", "Submit")
+        self.thank_you.data = form.get("thank_you", "Thank you!")
+        consent = form.get("consent")
+        self.consent_text.data = consent["text"] if consent else None
+        self.consent_required.data = consent.get("required", True) if consent else True
+        self.tiers.data = list(form.get("tiers", []))
+        self.fields.data = list(form.get("fields", []))
+        self.always_ask.data = list(form.get("always_ask", []))
+
+    def entry(self, field_order: list[str]) -> dict[str, Any]:
+        form: dict[str, Any] = {"key": self.key.data, "title": self.title.data.strip()}
+        for name in ("intro", "complete_message"):
+            if getattr(self, name).data is not None:
+                form[name] = getattr(self, name).data
+        if self.stage.data:
+            form["stage"] = self.stage.data
+        form["max_questions"] = self.max_questions.data
+        form["submit_label"] = self.submit_label.data.strip()
+        form["thank_you"] = self.thank_you.data.strip()
+        if self.consent_text.data:
+            form["consent"] = {
+                "text": self.consent_text.data,
+                "required": self.consent_required.data,
+            }
+        picked = set(self.always_ask.data or ())
+        form["always_ask"] = [key for key in field_order if key in picked]
+        form["tiers"] = list(self.tiers.data or ())
+        form["fields"] = list(self.fields.data or ())
+        return form
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+class MoveForm(FlaskForm):
+    direction = SelectField(choices=[SelectChoice("up"), SelectChoice("down")])

@@ -1,0 +1,64 @@
+"""Navigation by site: every site page shows the site's sections and a switcher to other sites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.admin import access, admin_bp
+from app.extensions import db
+from app.models import Site
+
+# (endpoint, label) of each section of a site, in menu order; all take only ``site``.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("admin.questions", "Questions"),
+    ("admin.forms", "Forms"),
+    ("admin.contacts", "Contacts"),
+    ("admin.explain", "Explain"),
+    ("admin.site_settings", "Settings"),
+    ("admin.config", "History"),
+)
+_SECTION_OF = {
+    "admin.tier": "admin.questions",
+    "admin.field": "admin.questions",
+    "admin.form": "admin.forms",
+    "admin.contact": "admin.contacts",
+    "admin.config_revision": "admin.config",
+}
+
+
+@admin_bp.app_context_processor
+def _site_navigation() -> dict[str, Any]:
+    args = request.view_args or {}
+    if request.blueprint != "admin" or "site" not in args:
+        return {}
+    if not current_user.is_authenticated:
+        return {}
+    sites = db.session.execute(select(Site.key, Site.name).order_by(Site.name)).all()
+    if args["site"] not in {key for key, _ in sites}:
+        return {}
+    endpoint = request.endpoint or ""
+    return {
+        "nav_site": args["site"],
+        "nav_sites": sites,
+        "nav_sections": SECTIONS,
+        "nav_current": _SECTION_OF.get(endpoint, endpoint),
+    }
+
+
+@admin_bp.get("/switch")
+@access.role_required("analyst")
+def switch_site() -> Response:
+    """The site switcher's target: the same section of another site."""
+    site = request.args.get("site", "")
+    section = request.args.get("section", "")
+    if section not in dict(SECTIONS):
+        section = SECTIONS[0][0]
+    exists = db.session.scalar(select(Site.id).where(Site.key == site)) is not None
+    if not exists:
+        return redirect(url_for("admin.home"))
+    return redirect(url_for(section, site=site))
