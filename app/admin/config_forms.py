@@ -8,6 +8,7 @@ site, and its problems are put next to the same inputs (see ``config_edit.proble
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -43,10 +44,17 @@ _KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be
 _STAGE_CHOICES = [SelectChoice("", "any"), *(SelectChoice(s) for s in STAGES)]
 
 
-def _parsed(form: Any, field: Field) -> None:
-    """Input that is no number already carries its message; range checks would only repeat it."""
+def number_parsed(form: Any, field: Field) -> None:
+    """Input that is no number already carries its message; range checks would only repeat it.
+    NaN and infinities ("nan", "sNaN", "inf") parse as decimals but are no numbers either."""
     if field.process_errors:
         raise StopValidation()
+    data = field.data
+    if isinstance(data, Decimal) and not data.is_finite():
+        raise StopValidation("Enter a number.")
+
+
+_parsed = number_parsed
 
 
 def _key(form: Any, field: Field) -> None:
@@ -54,6 +62,8 @@ def _key(form: Any, field: Field) -> None:
         raise ValidationError(
             "Use lower-case letters, digits and _, starting with a letter (at most 64)."
         )
+    if field.data == "new":  # /tiers/new is the page that creates one
+        raise ValidationError('"new" is reserved: choose another key.')
 
 
 def _blank_none(value: Any) -> Any:
@@ -261,7 +271,8 @@ class FieldForm(FlaskForm):
     placeholder = StringField("Placeholder", filters=[_blank_none], validators=[Length(max=200)])
     options = TextAreaField(
         "Options",
-        description='Choices only, one per line: "value" or "value | label shown".',
+        description='Choices only, one per line: "value" or "value | label shown" '
+        "(write \\| for a | inside a value).",
         render_kw={"rows": 4},
     )
     ask_if_field = SelectField("Only ask when", default="")
@@ -269,12 +280,19 @@ class FieldForm(FlaskForm):
         "Condition",
         choices=[
             SelectChoice("equals", "equals"),
-            SelectChoice("in", "is one of (comma-separated)"),
+            SelectChoice("in", "is one of (one value per line)"),
             SelectChoice("known", "is known"),
+            SelectChoice("unknown", "is not known"),
         ],
         default="equals",
     )
-    ask_if_value = StringField("Value", filters=[_blank_none], validators=[Length(max=500)])
+    ask_if_value = TextAreaField(
+        "Value",
+        filters=[_blank_none],
+        description="For a yes/no question: yes or no.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
 
     def set_choices(self, tiers: Iterable[dict[str, Any]], fields: Iterable[dict[str, Any]]):
         self.tier.choices = [SelectChoice(t["key"], t.get("label") or t["key"]) for t in tiers]
@@ -296,11 +314,14 @@ class FieldForm(FlaskForm):
         ask_if = field.get("ask_if")
         if ask_if:
             op = next(op for op in ASK_IF_OPS if op in ask_if)
-            self.ask_if_field.data, self.ask_if_op.data = ask_if["field"], op
             value = ask_if[op]
-            self.ask_if_value.data = (
-                ", ".join(_text(v) for v in value) if op == "in" else _text(value)
-            )
+            if op == "known" and value is False:
+                op = "unknown"
+            self.ask_if_field.data, self.ask_if_op.data = ask_if["field"], op
+            if op == "in":
+                self.ask_if_value.data = "\n".join(_text(v) for v in value)
+            elif op == "equals":
+                self.ask_if_value.data = _text(value)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -309,7 +330,7 @@ class FieldForm(FlaskForm):
             valid = False
         if (
             self.ask_if_field.data
-            and self.ask_if_op.data != "known"
+            and self.ask_if_op.data in ("equals", "in")
             and self.ask_if_value.data is None
         ):
             self.ask_if_value.errors.append("Enter the value the answer must have.")
@@ -341,27 +362,39 @@ class FieldForm(FlaskForm):
 
     def _ask_if(self, kind: str) -> dict[str, Any]:
         op, raw = self.ask_if_op.data, self.ask_if_value.data or ""
-        if op == "known":
-            return {"field": self.ask_if_field.data, "known": True}
+        if op in ("known", "unknown"):
+            return {"field": self.ask_if_field.data, "known": op == "known"}
         if op == "in":
-            values = [_typed(part.strip(), kind) for part in raw.split(",") if part.strip()]
-            return {"field": self.ask_if_field.data, "in": values}
+            return {"field": self.ask_if_field.data, "in": [_typed(v, kind) for v in _lines(raw)]}
         return {"field": self.ask_if_field.data, "equals": _typed(raw, kind)}
 
 
 def _option_line(option: Any) -> str:
-    if isinstance(option, str):
-        return option
-    return (
-        option["value"]
-        if option["label"] == option["value"]
-        else (f"{option['value']} | {option['label']}")
+    """An option as one line: ``value`` or ``value | label``; in the value, ``\\`` and ``|``
+    are written ``\\\\`` and ``\\|`` so that the first bare ``|`` always ends it."""
+    value, label = (
+        (option, option) if isinstance(option, str) else (option["value"], option["label"])
     )
+    escaped = value.replace("\\", "\\\\").replace("|", "\\|")
+    return escaped if label == value else f"{escaped} | {label}"
 
 
 def _option(line: str) -> Any:
-    value, _, label = (part.strip() for part in line.partition("|"))
-    return {"value": value, "label": label} if label and label != value else value
+    value, rest, escaped = [], None, False
+    for position, char in enumerate(line):
+        if escaped:
+            value.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            rest = line[position + 1 :]
+            break
+        else:
+            value.append(char)
+    text = "".join(value).strip()
+    label = (rest or "").strip()
+    return {"value": text, "label": label} if label and label != text else text
 
 
 def _text(value: Any) -> str:
@@ -464,7 +497,9 @@ class FormForm(FlaskForm):
         self.fields.data = list(form.get("fields", []))
         self.always_ask.data = list(form.get("always_ask", []))
 
-    def entry(self, field_order: list[str]) -> dict[str, Any]:
+    def entry(self, field_order: list[str], previous: list[str] | None = None) -> dict[str, Any]:
+        """The config entry. ``always_ask`` keeps its ``previous`` order (it is the asking
+        order); newly ticked fields follow in the site's field order."""
         form: dict[str, Any] = {"key": self.key.data, "title": self.title.data.strip()}
         for name in ("intro", "complete_message"):
             if getattr(self, name).data is not None:
@@ -480,7 +515,8 @@ class FormForm(FlaskForm):
                 "required": self.consent_required.data,
             }
         picked = set(self.always_ask.data or ())
-        form["always_ask"] = [key for key in field_order if key in picked]
+        kept = [key for key in previous or [] if key in picked]
+        form["always_ask"] = kept + [k for k in field_order if k in picked and k not in kept]
         form["tiers"] = list(self.tiers.data or ())
         form["fields"] = list(self.fields.data or ())
         return form

@@ -6,6 +6,7 @@ Analysts may open every page read-only; saving needs the marketer role. Each sav
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -74,10 +75,14 @@ def _position(config: EditableConfig, section: str, key: str | None) -> int:
     return keys.index(key) if key in keys else len(keys)
 
 
+def _keys(config: EditableConfig, section: str) -> list[str]:
+    return [entry["key"] for entry in config.section(section)]
+
+
 def _version(config: EditableConfig) -> int:
     """The version the editor loaded (a hidden input), else the current one."""
     submitted = request.form.get("version", "")
-    return int(submitted) if submitted.isdigit() else config.version
+    return int(submitted) if re.fullmatch(r"[0-9]{1,9}", submitted) else config.version
 
 
 def _save(
@@ -368,7 +373,11 @@ def form(site: str, key: str | None) -> Page:
         key,
         editor,
         config,
-        partial(editor.entry, [f["key"] for f in fields]),
+        partial(
+            editor.entry,
+            [f["key"] for f in fields],
+            config.entry("forms", key).get("always_ask") if key in _keys(config, "forms") else [],
+        ),
         lambda: url_for("admin.form", site=site, key=editor.key.data),
         template="admin/form.html",
         preview=_preview_controls(site) if key else None,
@@ -395,7 +404,9 @@ def form_preview(site: str, key: str) -> str:
         site_key=site,
         form_key=key,
         score=0 if controls.score.errors else float(controls.score.data or 0),
-        reached_stage=None if controls.stage.data in (None, "none") else controls.stage.data,
+        reached_stage=None
+        if controls.stage.errors or controls.stage.data in (None, "none")
+        else controls.stage.data,
         known=tuple(k for k in controls.known.data or () if k in snapshot.fields),
     )
     token = preview_token(visitor, current_app.config["CLOCK"]())

@@ -10,17 +10,17 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     DecimalField,
-    Field,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
+from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput
 
 from app.admin import access, admin_bp
+from app.admin.config_forms import number_parsed
 from app.domain.specs import MAX_NUMBER, STAGES
 from app.services.errors import NotFound
 from app.services.explain import Explanation, explain_contact, explain_hypothetical
@@ -29,10 +29,7 @@ from app.services.snapshots import SiteSnapshot, site_snapshot
 _MAX_ID = 2**31 - 1  # the largest id every backend's integer column holds
 
 
-def _parsed(form: FlaskForm, field: Field) -> None:
-    """Input that is no number already carries its message; range checks would only repeat it."""
-    if field.process_errors:
-        raise StopValidation()
+_parsed = number_parsed
 
 
 class ExplainForm(FlaskForm):

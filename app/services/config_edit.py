@@ -148,8 +148,7 @@ def remove_tier(key: str) -> Callable[[Config], None]:
                 },
             )
         del config["tiers"][_index(config, "tiers", key)]
-        for form in config["forms"]:
-            form["tiers"] = [t for t in form.get("tiers", []) if t != key]
+        _drop_from_pools(config, "tiers", key, f'tier "{key}"')
 
     return change
 
@@ -160,12 +159,34 @@ def remove_field(key: str) -> Callable[[Config], None]:
 
     def change(config: Config) -> None:
         del config["fields"][_index(config, "fields", key)]
+        _drop_from_pools(config, "fields", key, f'field "{key}"')
         for form in config["forms"]:
-            for name in ("fields", "always_ask"):
-                if name in form:
-                    form[name] = [k for k in form[name] if k != key]
+            if "always_ask" in form:
+                form["always_ask"] = [k for k in form["always_ask"] if k != key]
 
     return change
+
+
+def _drop_from_pools(config: Config, pool: str, key: str, what: str) -> None:
+    """Take ``key`` out of every form's ``pool``; refused when that would empty a form's pool,
+    because an empty pool means "every field" and the form would start asking everything."""
+    emptied = []
+    for form in config["forms"]:
+        if key in form.get(pool, []):
+            form[pool] = [k for k in form[pool] if k != key]
+            if not form.get("tiers") and not form.get("fields"):
+                emptied.append(form["key"])
+    if emptied:
+        forms = _listing(emptied)
+        raise Invalid(
+            f"{what.capitalize()} was not deleted: it is all that {forms} ask.",
+            {
+                "forms": [
+                    f"It is the only question source of form {forms}: without it the form would "
+                    "ask every field of the site. Add other tiers or fields to the form first."
+                ]
+            },
+        )
 
 
 def remove_form(key: str) -> Callable[[Config], None]:

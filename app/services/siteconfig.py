@@ -418,8 +418,8 @@ def _set_destination(
 
 
 def generate_signing_secret() -> str:
-    """A new Standard Webhooks signing secret: ``whsec_`` and 24 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+    """A new Standard Webhooks signing secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def export_site_config(site_key: str) -> dict[str, Any]:

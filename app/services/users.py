@@ -86,8 +86,9 @@ def update_user(user: User, role: str, active: bool) -> User:
         ).one_or_none()
         if target is None:
             raise NotFound("No such user.")
-        if target.role != role:
-            target.session_version += 1  # a demoted user signs in again with the new role
+        if (target.role, target.active) != (role, active):
+            # A new role is signed in with afresh; a re-enabled user's old sessions stay ended.
+            target.session_version += 1
         target.role = role
         target.active = active
         db.session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -128,7 +129,7 @@ def test_editing_a_field_keeps_its_key_and_round_trips(client, site, marketer):
 
 
 def test_a_condition_value_is_typed_like_the_field_it_tests(client, site, marketer):
-    data = {**FIELD, "ask_if_field": "employees", "ask_if_op": "in", "ask_if_value": "10, 50"}
+    data = {**FIELD, "ask_if_field": "employees", "ask_if_op": "in", "ask_if_value": "10\n50"}
     assert post_form(client, "/admin/sites/acme/fields/new", data).status_code == 302
     assert export_site_config("acme")["fields"][-1]["ask_if"] == {
         "field": "employees",
@@ -575,3 +576,115 @@ def test_another_origin_cannot_drive_the_preview(client, site, marketer):
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
+
+
+def field_page_round_trip(client, key: str) -> dict:
+    """Open a field's editor and save it unchanged, as a browser would; return the entry."""
+    html = client.get(f"/admin/sites/acme/fields/{key}").get_data(as_text=True)
+    data: dict = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name, value = re.search(r'name="([\w-]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if 'type="checkbox"' in tag and " checked" not in tag:
+            continue
+        data[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<textarea[^>]*name="([\w-]+)"[^>]*>\n?([^<]*)</textarea>', html):
+        data[name] = unescape(body)
+    for name, options in re.findall(r'<select[^>]*name="([\w-]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', options)
+        data[name] = unescape(chosen.group(1)) if chosen else ""
+    for name in ("csrf_token", "version"):
+        data.pop(name, None)
+    response = post_form(client, f"/admin/sites/acme/fields/{key}", data)
+    assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+    return next(f for f in export_site_config("acme")["fields"] if f["key"] == key)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ask_if": {"field": "company", "known": False}},
+        {"ask_if": {"field": "company", "known": True}},
+        {"ask_if": {"field": "industry", "in": ["Software, SaaS", "Retail"]}},
+        {"ask_if": {"field": "employees", "equals": 50}},
+        {"kind": "select", "options": ["A|B", {"value": "c", "label": "See | C"}, "plain"]},
+        {"help": "Line one\nline two", "refresh_after_days": 90, "required": True},
+    ],
+)
+def test_saving_a_field_unchanged_keeps_every_setting(client, marketer, changes):
+    config = acme_config()
+    config["fields"][6] = {**config["fields"][6], **changes}  # job_title
+    import_site_config(config)
+    before = next(f for f in export_site_config("acme")["fields"] if f["key"] == "job_title")
+    assert field_page_round_trip(client, "job_title") == before
+
+
+def test_saving_a_form_keeps_the_always_ask_order(client, marketer):
+    config = acme_config()
+    config["forms"][0]["always_ask"] = ["company", "email"]
+    import_site_config(config)
+    data = {
+        "title": "Stay in the loop",
+        "stage": "early",
+        "max_questions": "3",
+        "submit_label": "Subscribe",
+        "thank_you": "Thanks!",
+        "always_ask": ["email", "company", "zip"],
+    }
+    assert post_form(client, "/admin/sites/acme/forms/blog", data).status_code == 302
+    assert export_site_config("acme")["forms"][0]["always_ask"] == ["company", "email", "zip"]
+
+
+@pytest.mark.parametrize("section", ["fields", "tiers"])
+def test_deleting_what_a_form_only_asks_is_refused(client, marketer, section):
+    config = acme_config()
+    config["fields"].append({"key": "hobby", "label": "Hobby", "kind": "text", "tier": "spare"})
+    config["tiers"].append({"key": "spare", "rank": 9})
+    config["forms"].append(
+        {"key": "jobs", "title": "Jobs", **{section: ["hobby" if section == "fields" else "spare"]}}
+    )
+    import_site_config(config)
+    key = "hobby" if section == "fields" else "spare"
+    if section == "tiers":  # a tier with fields is refused anyway: empty it first
+        config["fields"].pop()
+        import_site_config(config)
+    page = f"/admin/sites/acme/{section}/{key}"
+    response = post_form(client, page + "/delete", {}, page)
+    html = client.get(response.location).get_data(as_text=True)
+    assert (
+        "It is the only question source of form &#34;jobs&#34;: without it the form would ask "
+        "every field of the site. Add other tiers or fields to the form first."
+    ) in html
+    assert export_site_config("acme")["forms"][1][section] == [key]
+
+
+@pytest.mark.parametrize("value", ["sNaN", "nan", "inf", "-Infinity"])
+def test_numbers_that_are_not_finite_get_a_message(client, site, marketer, value):
+    response = post_form(
+        client, "/admin/sites/acme/tiers/basics", {"rank": "1", "min_score": value}
+    )
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True)) == {"min_score": "Enter a number."}
+    assert client.get(f"/admin/sites/acme/forms/blog/preview?score={value}").status_code == 200
+    assert client.get(f"/admin/sites/acme/explain?form=blog&score={value}").status_code == 200
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "-1", "x"])
+def test_an_odd_version_is_treated_as_the_current_one(client, site, marketer, version):
+    html = client.get("/admin/sites/acme/tiers/basics").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    data = {
+        "csrf_token": token,
+        "version": version,
+        "label": "Basics",
+        "rank": "1",
+        "min_score": "0",
+    }
+    assert client.post("/admin/sites/acme/tiers/basics", data=data).status_code == 302
+    assert export_site_config("acme")["tiers"][0]["label"] == "Basics"
+
+
+def test_the_key_new_is_reserved(client, site, marketer):
+    response = post_form(client, "/admin/sites/acme/tiers/new", {**TIER, "key": "new"})
+    assert field_errors(response.get_data(as_text=True)) == {
+        "key": "&#34;new&#34; is reserved: choose another key."
+    }

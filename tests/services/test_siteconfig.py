@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -504,7 +505,8 @@ def test_without_the_variable_a_secret_is_generated_and_then_kept(app, monkeypat
     other = {**CRM, "key": "cdp", "secret_env": None}
     import_site_config(config(destinations=[CRM, other]))
     generated = _secret("crm")
-    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{32}", generated)
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", generated)
+    assert len(base64.b64decode(generated.removeprefix("whsec_"))) == 32
     assert _secret("cdp") != generated
 
     import_site_config(config(destinations=[CRM, other]))

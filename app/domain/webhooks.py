@@ -1,0 +1,164 @@
+"""Webhook delivery rules (DESIGN §6), standard library only: what a request carries, how it is
+signed, what a response means, and when the next attempt is due.
+
+Signing follows the Standard Webhooks spec: the signed content is ``"{id}.{timestamp}.{body}"``,
+the key is the base64 part of a ``whsec_`` secret, and each signature is ``v1,<base64 HMAC-SHA256>``;
+during a secret rotation the header carries one signature per valid secret, space separated.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any
+
+# Seconds after each failure before the next try; after the last one the event is dead-lettered.
+RETRY_DELAYS: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+JITTER = 0.10
+TIMEOUT_SECONDS = 15
+RESPONSE_KEPT_BYTES = 1024
+FAILING_DAYS_BEFORE_DISABLE = 5
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix every signing secret has, not a secret
+
+
+class Outcome(Enum):
+    DELIVERED = "delivered"  # 2xx
+    RETRY = "retry"  # any other answer, a timeout, a refused or dropped connection
+    GONE = "gone"  # 410: the receiver says this endpoint is gone; disable the destination
+
+
+def outcome(status: int | None) -> Outcome:
+    """What a response status means; None is no response at all. Redirects are failures: they
+    are never followed, so a moved receiver cannot send events somewhere it was not set up."""
+    if status is not None and 200 <= status < 300:
+        return Outcome.DELIVERED
+    if status == 410:
+        return Outcome.GONE
+    return Outcome.RETRY
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header as seconds from ``now``: delta-seconds or an HTTP date; None when
+    absent or unreadable (then the schedule alone decides)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def next_attempt_at(
+    failures: int,
+    now: datetime,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """When to try again after the ``failures``-th failure in a row (1 = the first), or None
+    when the schedule is used up (dead letter).
+
+    The scheduled delay gets ±10 % jitter so that a receiver coming back is not hit by every
+    queued event at once; a ``Retry-After`` (429/503) pushes the attempt later, never earlier.
+    """
+    if failures < 1:
+        raise ValueError("failures counts from 1")
+    if failures > len(RETRY_DELAYS):
+        return None
+    delay = RETRY_DELAYS[failures - 1]
+    jittered = delay * (1 + (rng or random).uniform(-JITTER, JITTER))
+    return now + timedelta(seconds=max(jittered, retry_after or 0))
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key inside a ``whsec_`` secret; ValueError for anything else."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError("a signing secret starts with whsec_")
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        raise ValueError("a signing secret is whsec_ followed by base64") from None
+
+
+def signature(secrets: Iterable[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header value: one ``v1,…`` per secret, space separated."""
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(secret_key(s), content, hashlib.sha256).digest()).decode()
+        for s in secrets
+    )
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """Exactly what is sent: these body bytes are the bytes signed (and stored)."""
+
+    headers: dict[str, str]
+    body: bytes
+
+
+def signed_request(
+    secrets: Iterable[str], message_id: str, timestamp: int, payload: Mapping[str, Any]
+) -> SignedRequest:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature(secrets, message_id, timestamp, body),
+        "user-agent": "Trickle-Webhooks/1",
+    }
+    return SignedRequest(headers, body)
+
+
+def mapped(values: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` with keys renamed for the receiver (``our key → their key``); others kept."""
+    return {mapping.get(key, key): value for key, value in values.items()}
+
+
+def payload(
+    fmt: str,
+    event_type: str,
+    message_id: str,
+    occurred_at: datetime,
+    data: Mapping[str, Any],
+    mapping: Mapping[str, str],
+) -> dict[str, Any]:
+    """The body for a destination's format.
+
+    ``trickle``: ``{type, id, timestamp, data}`` with profile keys renamed by ``mapping``.
+    ``segment``: an identify call, ``{type: "identify", userId, traits, messageId, timestamp}``
+    (only for events that carry a profile; others keep the trickle envelope).
+    """
+    timestamp = occurred_at.isoformat().replace("+00:00", "Z")
+    body = dict(data)
+    for name in ("profile", "account"):
+        if isinstance(body.get(name), Mapping):
+            body[name] = mapped(body[name], mapping)
+    if isinstance(body.get("changed"), list):
+        body["changed"] = [mapping.get(key, key) for key in body["changed"]]
+    if fmt == "segment" and isinstance(data.get("profile"), Mapping):
+        traits = {**mapped(data.get("account") or {}, mapping), **body["profile"]}
+        if data.get("email"):
+            traits.setdefault("email", data["email"])
+        return {
+            "type": "identify",
+            "userId": str(data["contact_id"]),
+            "traits": traits,
+            "messageId": message_id,
+            "timestamp": timestamp,
+        }
+    return {"type": event_type, "id": message_id, "timestamp": timestamp, "data": body}

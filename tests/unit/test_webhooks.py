@@ -1,0 +1,188 @@
+"""Webhook rules: Standard Webhooks signatures, the retry schedule, responses, payload formats."""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from app.domain.webhooks import (
+    RETRY_DELAYS,
+    Outcome,
+    next_attempt_at,
+    outcome,
+    payload,
+    retry_after_seconds,
+    secret_key,
+    signed_request,
+)
+
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+OLD_SECRET = "whsec_" + base64.b64encode(bytes(range(32, 64))).decode()
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def sent_at() -> int:
+    """The package checks the timestamp against its own clock (5 minutes' tolerance)."""
+    return int(datetime.now(UTC).timestamp())
+
+
+def request(secrets=(SECRET,), timestamp=None):
+    return signed_request(
+        secrets, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", timestamp or sent_at(), {"a": "é", "b": [1, 2]}
+    )
+
+
+def verify(secret: str, body: bytes, headers: dict[str, str]):
+    return Webhook(secret).verify(body, headers)
+
+
+def test_a_signed_request_verifies_with_the_standardwebhooks_package():
+    timestamp = sent_at()
+    signed = request(timestamp=timestamp)
+    assert signed.body == '{"a":"é","b":[1,2]}'.encode()
+    assert verify(SECRET, signed.body, signed.headers) == {"a": "é", "b": [1, 2]}
+    assert signed.headers["webhook-id"] == "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
+    assert signed.headers["webhook-timestamp"] == str(timestamp)
+
+
+@pytest.mark.parametrize("part", ["body", "webhook-id", "webhook-timestamp"])
+def test_a_flipped_byte_fails_verification(part):
+    signed = request()
+    body, headers = signed.body, dict(signed.headers)
+    if part == "body":
+        body = body.replace(b"1", b"3")
+    else:
+        headers[part] = headers[part][:-1] + ("0" if headers[part][-1] != "0" else "1")
+    with pytest.raises(WebhookVerificationError):
+        verify(SECRET, body, headers)
+
+
+def test_during_a_rotation_both_secrets_verify():
+    signed = request((SECRET, OLD_SECRET))
+    assert signed.headers["webhook-signature"].count("v1,") == 2
+    assert verify(SECRET, signed.body, signed.headers) == {"a": "é", "b": [1, 2]}
+    assert verify(OLD_SECRET, signed.body, signed.headers) == {"a": "é", "b": [1, 2]}
+    other = "whsec_" + base64.b64encode(bytes(32)).decode()
+    with pytest.raises(WebhookVerificationError):
+        verify(other, signed.body, signed.headers)
+
+
+@pytest.mark.parametrize("secret", ["abc", "whsec_not base64!"])
+def test_a_malformed_secret_is_refused(secret):
+    with pytest.raises(ValueError, match="whsec_"):
+        secret_key(secret)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (200, Outcome.DELIVERED),
+        (204, Outcome.DELIVERED),
+        (299, Outcome.DELIVERED),
+        (301, Outcome.RETRY),
+        (308, Outcome.RETRY),
+        (400, Outcome.RETRY),
+        (410, Outcome.GONE),
+        (429, Outcome.RETRY),
+        (500, Outcome.RETRY),
+        (503, Outcome.RETRY),
+        (None, Outcome.RETRY),
+    ],
+)
+def test_what_a_response_means(status, expected):
+    assert outcome(status) is expected
+
+
+def test_the_schedule_is_5s_5m_30m_2h_5h_10h_10h_then_dead_letter():
+    no_jitter = random.Random()
+    no_jitter.uniform = lambda a, b: 0.0
+    delays = [
+        (next_attempt_at(n, NOW, rng=no_jitter) - NOW).total_seconds()
+        for n in range(1, len(RETRY_DELAYS) + 1)
+    ]
+    assert delays == [5, 300, 1800, 7200, 18000, 36000, 36000]
+    assert next_attempt_at(len(RETRY_DELAYS) + 1, NOW) is None
+
+
+def test_jitter_stays_within_ten_percent():
+    rng = random.Random(7)
+    seconds = [(next_attempt_at(2, NOW, rng=rng) - NOW).total_seconds() for _ in range(500)]
+    assert 270 <= min(seconds) < 280
+    assert 320 < max(seconds) <= 330
+
+
+def test_retry_after_pushes_later_never_earlier():
+    rng = random.Random(1)
+    assert next_attempt_at(1, NOW, retry_after=120, rng=rng) == NOW + timedelta(seconds=120)
+    late = next_attempt_at(3, NOW, retry_after=120, rng=rng)
+    assert late - NOW > timedelta(seconds=1600)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("Mon, 23 Nov 2026 12:02:00 GMT", 120.0),
+        ("Mon, 23 Nov 2026 11:00:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("-5", None),
+    ],
+)
+def test_retry_after_header(header, seconds):
+    assert retry_after_seconds(header, NOW) == seconds
+
+
+DATA = {
+    "contact_id": 42,
+    "email": "kim@zorblax.example",
+    "changed": ["company", "first_name"],
+    "profile": {"email": "kim@zorblax.example", "first_name": "Kim", "company": "Zorblax"},
+}
+
+
+def test_the_trickle_envelope_renames_mapped_keys():
+    body = payload("trickle", "contact.updated", "msg_1", NOW, DATA, {"company": "Company__c"})
+    assert body == {
+        "type": "contact.updated",
+        "id": "msg_1",
+        "timestamp": "2026-11-23T12:00:00Z",
+        "data": {
+            "contact_id": 42,
+            "email": "kim@zorblax.example",
+            "changed": ["Company__c", "first_name"],
+            "profile": {
+                "email": "kim@zorblax.example",
+                "first_name": "Kim",
+                "Company__c": "Zorblax",
+            },
+        },
+    }
+
+
+def test_the_segment_format_is_an_identify_call():
+    body = payload("segment", "contact.updated", "msg_1", NOW, DATA, {"first_name": "firstName"})
+    assert body == {
+        "type": "identify",
+        "userId": "42",
+        "traits": {"email": "kim@zorblax.example", "firstName": "Kim", "company": "Zorblax"},
+        "messageId": "msg_1",
+        "timestamp": "2026-11-23T12:00:00Z",
+    }
+
+
+def test_events_without_a_profile_keep_the_envelope_in_segment_format():
+    data = {"surviving_id": 1, "merged_id": 2}
+    body = payload("segment", "contact.merged", "msg_2", NOW, data, {})
+    assert body == {
+        "type": "contact.merged",
+        "id": "msg_2",
+        "timestamp": "2026-11-23T12:00:00Z",
+        "data": data,
+    }
