@@ -337,7 +337,7 @@ def test_resetting_a_password_shows_a_new_one_once(admin_client, app, mia):
     assert fresh(sign_in, mia_client, MIA, password).location == "/admin/"
 
 
-@pytest.mark.parametrize("action", ["reset password", "change role"])
+@pytest.mark.parametrize("action", ["reset password", "change role", "disable and enable"])
 def test_a_password_reset_or_role_change_ends_open_sessions(admin_client, app, mia, action):
     mia_client = app.test_client()
     fresh(sign_in, mia_client, MIA)
@@ -345,12 +345,16 @@ def test_a_password_reset_or_role_change_ends_open_sessions(admin_client, app, m
     if action == "reset password":
         url, data = f"/admin/users/{mia.id}/password", {"csrf_token": token(admin_client)}
         assert admin_client.post(url, data=data).status_code == 200
-    else:
+    elif action == "change role":
         assert change(admin_client, mia.id, "analyst", active=True).status_code == 302
+    else:
+        assert change(admin_client, mia.id, "marketer", active=False).status_code == 302
+        assert change(admin_client, mia.id, "marketer", active=True).status_code == 302
     response = fresh(mia_client.get, "/admin/")
     assert (response.status_code, response.location) == (302, "/admin/login?next=%2Fadmin%2F")
     assert load_user(f"{mia.id}.0") is None
-    assert load_user(f"{mia.id}.1").email == MIA
+    version = 2 if action == "disable and enable" else 1
+    assert load_user(f"{mia.id}.{version}").email == MIA
 
 
 @pytest.mark.parametrize("session_id", ["", "1", "1.", ".0", "x.0", "1.x", "1.0.0"])
