@@ -38,6 +38,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.specs import FIELD_KINDS, MAX_NUMBER, STAGES
+from app.services.siteconfig_export import changed_engagement
 from app.services.siteconfig_schema import ASK_IF_OPS, CHOICE_KINDS, KEY_PATTERN
 
 _KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be changed later."
@@ -148,6 +149,9 @@ class NewSiteForm(FlaskForm):
         render_kw={"rows": 3},
     )
 
+    def origin_list(self) -> list[str]:
+        return _lines(self.origins.data)
+
 
 class WeightForm(PlainForm):
     """One engagement kind: its weight and, optionally, the stage it always counts at."""
@@ -177,16 +181,15 @@ class EngagementForm(FlaskForm):
 
     def engagement(self, defaults: dict[str, float]) -> dict[str, Any]:
         """The config's ``engagement``: kinds whose weight or stage differ from the default."""
-        result: dict[str, Any] = {}
-        for row in self.weights.entries:
-            kind, weight = row.form.kind.data, _number(row.form.weight.data)
-            if not kind or weight is None:
-                continue
-            stage = row.form.stage.data or None
-            if stage is None and defaults.get(kind) == weight:
-                continue
-            result[kind] = weight if stage is None else {"weight": weight, "stage": stage}
-        return result
+        rows = {
+            row.form.kind.data: {
+                "weight": _number(row.form.weight.data),
+                "stage": row.form.stage.data or None,
+            }
+            for row in self.weights.entries
+            if row.form.kind.data and row.form.weight.data is not None
+        }
+        return changed_engagement(rows, defaults)
 
     def kinds_twice(self) -> list[str]:
         kinds = [row.form.kind.data for row in self.weights.entries if row.form.kind.data]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -34,6 +35,7 @@ from app.services.config_edit import (
     Config,
     EditableConfig,
     EditRefused,
+    asking_order,
     create_site,
     edit_config,
     editable_config,
@@ -47,10 +49,20 @@ from app.services.config_edit import (
 )
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.preview import PreviewVisitor, preview_token
-from app.services.siteconfig import DEFAULT_ENGAGEMENT
+from app.services.siteconfig import DEFAULT_ENGAGEMENT, engagement_weights
 from app.services.snapshots import site_snapshot
 
 Page = str | tuple[str, int] | Response
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a save did not happen: the page-level lines (headline first) and the answer's status
+    (422 for invalid input, 409 when someone else saved first)."""
+
+    status: int
+    lines: list[str]
+
 
 # Config keys whose problems belong next to a differently named input.
 _ALIASES = {"ask_if": "ask_if_field", "consent": "consent_text"}
@@ -70,15 +82,6 @@ def _entry(config: EditableConfig, section: str, key: str) -> Config:
         abort(404)
 
 
-def _position(config: EditableConfig, section: str, key: str | None) -> int:
-    keys = [entry["key"] for entry in config.section(section)]
-    return keys.index(key) if key in keys else len(keys)
-
-
-def _keys(config: EditableConfig, section: str) -> list[str]:
-    return [entry["key"] for entry in config.section(section)]
-
-
 def _version(config: EditableConfig) -> int:
     """The version the editor loaded (a hidden input), else the current one."""
     submitted = request.form.get("version", "")
@@ -92,14 +95,14 @@ def _save(
     change: Callable[[Config], None],
     section: str,
     index: int | None,
-) -> list[str] | None:
-    """Save ``change``; None when saved, else the page-level problems (field ones are attached)."""
+) -> Refusal | None:
+    """Save ``change``; None when saved, else why not (field problems are attached to inputs)."""
     try:
         edit_config(site, _version(config), current_user.email, change)
     except Invalid as exc:
-        return _attach(form, exc, section, index)
+        return Refusal(exc.status, _attach(form, exc, section, index))
     except Conflict as exc:
-        return [exc.message]
+        return Refusal(exc.status, [exc.message])
     except NotFound:
         abort(404)
     return None
@@ -118,16 +121,11 @@ def _attach(form: FlaskForm, exc: Invalid, section: str, index: int | None) -> l
     return [exc.message, *lines] if lines or not mine else ["Nothing was saved."]
 
 
-def _editor(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def _editor(template: str, refusal: Refusal | None = None, **context: Any) -> tuple[str, int]:
+    """The editor page: 200 when shown, 422 after invalid input, else the refusal's status."""
+    status = refusal.status if refusal else 422 if request.method == "POST" else 200
     context.setdefault("can_edit", current_user.can("marketer"))
-    context.setdefault("problems", None)
-    return render_template(template, **context), status
-
-
-def _invalid_status(problems: list[str] | None) -> int:
-    if problems and problems[0].startswith("Someone changed"):
-        return 409
-    return 422
+    return render_template(template, problems=refusal and refusal.lines, **context), status
 
 
 def _refuse_unless_marketer() -> None:
@@ -142,27 +140,26 @@ def _refuse_unless_marketer() -> None:
 @access.role_required("marketer")
 def site_new() -> Page:
     form = NewSiteForm()
-    problems = None
+    refusal = None
     if form.validate_on_submit():
         try:
             create_site(
                 form.key.data.strip(),
                 form.name.data.strip(),
-                [line.strip() for line in (form.origins.data or "").splitlines() if line.strip()],
+                form.origin_list(),
                 current_user.email,
             )
         except Invalid as exc:
-            problems = _attach(form, exc, "site", None)
+            refusal = Refusal(exc.status, _attach(form, exc, "site", None))
         except Conflict as exc:
-            problems = [exc.message]
+            refusal = Refusal(exc.status, [exc.message])
         else:
             flash(
                 f'Site "{form.name.data.strip()}" created with a starter tier, an email field '
                 "and a form. Make them yours below."
             )
             return redirect(url_for("admin.questions", site=form.key.data.strip()))
-    status = 422 if request.method == "POST" else 200
-    return _editor("admin/site_new.html", status, form=form, problems=problems)
+    return _editor("admin/site_new.html", refusal, form=form)
 
 
 @admin_bp.route("/sites/<site>/settings", methods=["GET", "POST"])
@@ -171,7 +168,7 @@ def site_settings(site: str) -> Page:
     _refuse_unless_marketer()
     config = _editable(site)
     form, engagement = SiteForm(), EngagementForm(prefix="engagement")
-    weights = _weights(config.config.get("engagement", {}))
+    weights = engagement_weights(config.config.get("engagement", {}))
     if request.method == "GET":
         form.load(config.config["site"])
         engagement.load(weights)
@@ -182,38 +179,29 @@ def site_settings(site: str) -> Page:
             version=config.version,
             site_key=site,
         )
-    problems = None
+    refusal = None
     valid = form.validate_on_submit() & engagement.validate()
     twice = engagement.kinds_twice()
     if twice:
-        problems = [f"Each event kind once: {', '.join(twice)} is listed twice."]
+        refusal = Refusal(422, [f"Each event kind once: {', '.join(twice)} is listed twice."])
     elif valid:
 
         def change(data: Config) -> None:
             data["site"] = form.entry(site)
             data["engagement"] = engagement.engagement(DEFAULT_ENGAGEMENT)
 
-        problems = _save(site, form, config, change, "site", None)
-        if problems is None:
+        refusal = _save(site, form, config, change, "site", None)
+        if refusal is None:
             flash("Site settings saved.")
             return redirect(url_for("admin.site_settings", site=site))
     return _editor(
         "admin/settings.html",
-        _invalid_status(problems),
+        refusal,
         form=form,
         engagement=engagement,
         version=_version(config),
         site_key=site,
-        problems=problems,
     )
-
-
-def _weights(engagement: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every kind the site counts: the defaults, changed or added ones from the config."""
-    weights = {kind: {"weight": w, "stage": None} for kind, w in DEFAULT_ENGAGEMENT.items()}
-    for kind, spec in engagement.items():
-        weights[kind] = spec if isinstance(spec, dict) else {"weight": spec, "stage": None}
-    return weights
 
 
 # ---- tiers and fields ----
@@ -225,13 +213,7 @@ def questions(site: str) -> str:
     config = _editable(site)
     tiers = sorted(config.section("tiers"), key=lambda t: t["rank"])
     fields = config.section("fields")
-    by_tier = {
-        tier["key"]: sorted(
-            (f for f in fields if f["tier"] == tier["key"]),
-            key=lambda f: (f.get("priority", 100), f["key"]),
-        )
-        for tier in tiers
-    }
+    by_tier = {tier["key"]: asking_order(fields, tier["key"]) for tier in tiers}
     used_by = {
         f["key"]: [form["title"] for form in config.section("forms") if _pools(form, f)]
         for f in fields
@@ -277,22 +259,21 @@ def _entry_editor(
         if request.method == "GET":
             form.load(current)
         form.key.data = key  # a key is never changed: entries are matched by it
-    problems = None
+    refusal = None
     if form.validate_on_submit():
         change = put_entry(section, entry_of(), key)
-        problems = _save(site, form, config, change, section, _position(config, section, key))
-        if problems is None:
+        refusal = _save(site, form, config, change, section, config.position(section, key))
+        if refusal is None:
             flash(f'{section[:-1].capitalize()} "{form.key.data}" saved.')
             return redirect(after())
     return _editor(
         template,
-        _invalid_status(problems) if request.method == "POST" else 200,
+        refusal,
         form=form,
         site_key=site,
         kind=section[:-1],
         key=key,
         version=_version(config),
-        problems=problems,
         delete_form=DeleteForm(),
         **extra,
     )
@@ -376,7 +357,7 @@ def form(site: str, key: str | None) -> Page:
         partial(
             editor.entry,
             [f["key"] for f in fields],
-            config.entry("forms", key).get("always_ask") if key in _keys(config, "forms") else [],
+            config.entry("forms", key).get("always_ask") if key in config.keys("forms") else [],
         ),
         lambda: url_for("admin.form", site=site, key=editor.key.data),
         template="admin/form.html",

@@ -65,6 +65,14 @@ class EditableConfig:
     def section(self, name: str) -> list[Config]:
         return list(self.config.get(name) or [])
 
+    def keys(self, section: str) -> list[str]:
+        return [entry["key"] for entry in self.section(section)]
+
+    def position(self, section: str, key: str | None) -> int:
+        """Where entry ``key`` is in its section; a new entry goes last."""
+        keys = self.keys(section)
+        return keys.index(key) if key in keys else len(keys)
+
     def entry(self, section: str, key: str) -> Config:
         """The entry ``key`` of ``section``; NotFound when there is none."""
         for entry in self.section(section):
@@ -205,10 +213,7 @@ def move_field(key: str, steps: int) -> Callable[[Config], None]:
 
     def change(config: Config) -> None:
         field = config["fields"][_index(config, "fields", key)]
-        ordered = sorted(
-            (f for f in config["fields"] if f["tier"] == field["tier"]),
-            key=lambda f: (f.get("priority", 100), f["key"]),
-        )
+        ordered = asking_order(config["fields"], field["tier"])
         position = ordered.index(field)
         ordered.pop(position)
         ordered.insert(max(0, min(len(ordered), position + steps)), field)
@@ -216,6 +221,13 @@ def move_field(key: str, steps: int) -> Callable[[Config], None]:
             sibling["priority"] = number * PRIORITY_STEP
 
     return change
+
+
+def asking_order(fields: list[Config], tier: str) -> list[Config]:
+    """The fields of ``tier`` in the order a form asks them: priority, then key."""
+    return sorted(
+        (f for f in fields if f["tier"] == tier), key=lambda f: (f.get("priority", 100), f["key"])
+    )
 
 
 def _index(config: Config, section: str, key: str) -> int:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 
 from app.domain.selection import select_questions
 from app.services.asking import offer_token
@@ -23,7 +22,7 @@ from app.services.errors import NotFound
 from app.services.explain import hypothetical_state
 from app.services.snapshots import SiteSnapshot, site_snapshot
 from app.services.submissions import review_answers
-from app.services.tokens import read_ask_token
+from app.services.tokens import read_ask_token, serializer
 
 PREVIEW_MAX_AGE_SECONDS = 4 * 3600
 PREVIEW_VISITOR = "preview"  # the visitor id inside a preview's ask tokens
@@ -40,13 +39,9 @@ class PreviewVisitor:
     known: tuple[str, ...] = ()
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="trickle.preview")
-
-
 def preview_token(visitor: PreviewVisitor, now: datetime) -> str:
     """A token for the preview API; checked against the site when used, not here."""
-    return _serializer().dumps(
+    return serializer("preview").dumps(
         {
             "s": visitor.site_key,
             "f": visitor.form_key,
@@ -63,7 +58,7 @@ def read_preview_token(token: str, site_key: str, form_key: str, now: datetime) 
     try:
         if not token.isascii():
             raise BadSignature("not one of our tokens")
-        data = _serializer().loads(token)
+        data = serializer("preview").loads(token)
         visitor = PreviewVisitor(
             site_key=str(data["s"]),
             form_key=str(data["f"]),

@@ -329,10 +329,18 @@ def _copy(row: object, spec: Mapping[str, Any], names: tuple[str, ...]) -> None:
 def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     _copy(site, config["site"], ("name", "skip_cooldown", "half_life_days", "followup_hours"))
     site.origins = list(config["site"]["origins"])
-    weights = {kind: {"weight": w, "stage": None} for kind, w in DEFAULT_ENGAGEMENT.items()}
-    site.engagement = {**weights, **config["engagement"]}
+    site.engagement = engagement_weights(config["engagement"])
     site.config_version = (site.config_version or 0) + 1
     site.updated_at = now
+
+
+def engagement_weights(engagement: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every kind a site counts, ``{kind: {weight, stage}}``: the defaults, then a config's
+    ``engagement`` (a bare weight or ``{weight, stage}`` per kind) over them."""
+    weights = {kind: {"weight": w, "stage": None} for kind, w in DEFAULT_ENGAGEMENT.items()}
+    for kind, spec in engagement.items():
+        weights[kind] = dict(spec) if isinstance(spec, Mapping) else {"weight": spec, "stage": None}
+    return weights
 
 
 def _set_tier(tier: Tier, spec: dict[str, Any], _position: int) -> None:

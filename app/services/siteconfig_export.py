@@ -26,7 +26,7 @@ from app.services.siteconfig_schema import (
 def site_config(site: Site, default_engagement: Mapping[str, float]) -> dict[str, Any]:
     """``site`` (loaded with every config entity) as a config mapping; no secrets."""
     config: dict[str, Any] = {"site": _site(site)}
-    engagement = _engagement(site.engagement or {}, default_engagement)
+    engagement = changed_engagement(site.engagement or {}, default_engagement)
     if engagement:
         config["engagement"] = engagement
     config["tiers"] = [_tier(tier) for tier in _active(site.tiers)]
@@ -71,7 +71,7 @@ def _site(site: Site) -> dict[str, Any]:
     return _without_defaults(values, SiteIn)
 
 
-def _engagement(stored: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, Any]:
+def changed_engagement(stored: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, Any]:
     """Only the kinds a config changed or added: a bare weight unless a stage is set."""
     changed: dict[str, Any] = {}
     for kind, spec in stored.items():

@@ -14,7 +14,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app.services.errors import AskExpired, Invalid
 
 
-def _serializer(purpose: str) -> URLSafeSerializer:
+def serializer(purpose: str) -> URLSafeSerializer:
+    """The signer for one kind of token; a token of one purpose never reads as another."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"trickle.{purpose}")
 
 
@@ -23,7 +24,7 @@ def new_visitor_id() -> str:
 
 
 def visitor_token(site_key: str, public_id: str) -> str:
-    return _serializer("visitor").dumps({"s": site_key, "v": public_id})
+    return serializer("visitor").dumps({"s": site_key, "v": public_id})
 
 
 def read_visitor_token(site_key: str, token: str | None) -> str | None:
@@ -31,7 +32,7 @@ def read_visitor_token(site_key: str, token: str | None) -> str | None:
     if not token or not token.isascii():  # every token we issue is ASCII
         return None
     try:
-        data = _serializer("visitor").loads(token)
+        data = serializer("visitor").loads(token)
     except BadSignature:
         return None
     if (
@@ -57,7 +58,7 @@ class AskGrant:
 
 
 def ask_token(grant: AskGrant) -> str:
-    return _serializer("ask").dumps(
+    return serializer("ask").dumps(
         {
             "s": grant.site_key,
             "f": grant.form_key,
@@ -84,7 +85,7 @@ def read_ask_token(
     try:
         if not token.isascii():
             raise BadSignature("not one of our tokens")
-        data = _serializer("ask").loads(token)
+        data = serializer("ask").loads(token)
         grant = AskGrant(
             site_key=data["s"],
             form_key=data["f"],
