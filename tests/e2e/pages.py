@@ -30,8 +30,19 @@ def is_event(kind: str) -> Callable[[Any], bool]:
     return lambda r: r.url.endswith("/events") and f'"kind":"{kind}"' in (r.request.post_data or "")
 
 
+# Records every form the widget has rendered (its trickle:ready event), from the page's start.
+_READY_LOG = """
+if (!window.__trickleReady) {
+  window.__trickleReady = [];
+  document.addEventListener('trickle:ready', (e) => window.__trickleReady.push(e.detail.form));
+}
+"""
+
+
 def load(page: Page, url: str, form: str = "blog") -> None:
-    """Open ``url`` and wait until its page_view is stored and ``form`` has been asked."""
+    """Open ``url`` and wait until its page_view is stored, ``form`` has been asked, and the
+    widget has rendered the answer (the response arriving is not yet the form on screen)."""
+    page.add_init_script(_READY_LOG)
     with (
         page.expect_response(is_event("page_view")) as event,
         page.expect_response(is_ask(form)) as ask,
@@ -39,3 +50,4 @@ def load(page: Page, url: str, form: str = "blog") -> None:
         page.goto(url)
     assert event.value.status == 202
     assert ask.value.status == 200
+    page.wait_for_function("(form) => window.__trickleReady.includes(form)", arg=form)
