@@ -16,17 +16,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Plain http on this machine: the console's session cookie may travel without HTTPS.
+# Plain http on this machine: the console's session cookie may travel without HTTPS. The demo's
+# webhooks go to the app's own /demo/inbox on $(HOST), a private address: allowed here, for the demo.
+# The delivery worker runs beside the web app; Ctrl-C (or a TERM to the shell) stops both.
 run: $(STAMP)
 	$(BIN)/trickle db upgrade
-	$(BIN)/trickle demo
+	TRICKLE_ALLOW_PRIVATE_TARGETS=true $(BIN)/trickle demo --inbox-url http://$(HOST):$(PORT)/demo/inbox
 	@echo ""
 	@echo "  Console (sign in with the login above)  http://$(HOST):$(PORT)/admin/"
 	@echo "  Demo site (blog, case study, pricing)   http://$(HOST):$(PORT)/demo/"
+	@echo "  Webhooks the demo received              http://$(HOST):$(PORT)/demo/inbox"
 	@echo "  Widget                                  http://$(HOST):$(PORT)/widget.js"
 	@echo "  API description                         http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo ""
-	TRICKLE_SESSION_COOKIE_SECURE=false $(BIN)/trickle run --host $(HOST) --port $(PORT)
+	@echo "  Running the web app and the delivery worker (trickle worker); Ctrl-C stops both."
+	@echo ""
+	@export TRICKLE_SESSION_COOKIE_SECURE=false TRICKLE_ALLOW_PRIVATE_TARGETS=true; \
+	$(BIN)/trickle worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM HUP; \
+	$(BIN)/trickle run --host $(HOST) --port $(PORT)
 
 # Browser tests use Debian's Chromium when present; otherwise install it (apt as root),
 # else fall back to Playwright's own download.
@@ -51,6 +60,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/widget_size.py --record
 	$(BIN)/python bench/ask.py --record
+	$(BIN)/python bench/delivery.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -45,6 +45,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(embed_bp)
 
+    from app.demo import demo_bp
+
+    app.register_blueprint(demo_bp)
+
     from app.admin import admin_bp
 
     app.register_blueprint(admin_bp)

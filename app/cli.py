@@ -56,16 +56,31 @@ DEMO_ADMIN = "admin@demo.example"
 
 
 @click.command("demo")
-def demo_command() -> None:
+@click.option(
+    "--inbox-url",
+    help="Also deliver the demo's webhooks to this URL, the app's own /demo/inbox "
+    "(make run passes it; needs TRICKLE_ALLOW_PRIVATE_TARGETS=true on 127.0.0.1).",
+)
+def demo_command(inbox_url: str | None) -> None:
     """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
     from sqlalchemy import select
 
+    from app.demo.inbox import with_inbox
     from app.extensions import db
     from app.models import User
+    from app.services.errors import Invalid
     from app.services.siteconfig import import_site_config, read_config_file
     from app.services.users import create_user, set_password
 
-    site = import_site_config(read_config_file(str(DEMO_CONFIG)), author="trickle demo")
+    data = read_config_file(str(DEMO_CONFIG))
+    if inbox_url:
+        data = with_inbox(data, inbox_url)
+    try:
+        site = import_site_config(data, author="trickle demo")
+    except Invalid as exc:
+        problems = [f"  {at}: {p}" for at, found in (exc.fields or {}).items() for p in found]
+        click.echo("\n".join([f"error: {exc.message}", *problems]), err=True)
+        sys.exit(1)
     admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
     if admin is None:
         _user, password = create_user(DEMO_ADMIN, "admin")
@@ -74,6 +89,8 @@ def demo_command() -> None:
     forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
     click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
     click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")
+    if inbox_url:
+        click.echo(f"Demo webhooks (destination 'inbox') are delivered to {inbox_url}")
 
 
 users_group = click.Group("users", help="Console users: create and list them.")
@@ -115,8 +132,97 @@ def list_users_command() -> None:
         click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t{seen}")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def worker_command(once: bool) -> None:
+    """Deliver webhooks: claim due deliveries, send them, retry on schedule (DESIGN §6).
+
+    Stops cleanly on SIGTERM or Ctrl-C after the batch in hand; a killed worker loses nothing.
+    """
+    import logging
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from app.services.delivery_worker import DeliveryWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = DeliveryWorker(app)
+    if once:
+        total = 0
+        while sent := worker.run_once():
+            total += sent
+        worker.close()
+        click.echo(f"Sent {total} deliveries.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"Delivery worker {worker.name} running; Ctrl-C stops it.")
+    worker.run(stop)
+
+
+deliveries_group = click.Group("deliveries", help="Webhook deliveries: status and replay.")
+
+
+@deliveries_group.command("status")
+@click.option("--site", "site_key", help="Only this site's destinations.")
+def deliveries_status_command(site_key: str | None) -> None:
+    """Deliveries pending, delivered and dead-lettered, per destination."""
+    from app.services.delivery import destination_overview
+
+    rows = destination_overview(site_key)
+    if not rows:
+        click.echo("No destinations.")
+    for row in rows:
+        click.echo(
+            f"{row.site_key}/{row.key}\t{row.state}\tpending {row.pending}"
+            f"\tdelivered {row.delivered}\tdead {row.dead}\t{row.url}"
+        )
+
+
+@deliveries_group.command("replay")
+@click.option("--destination", "destination_key", required=True, help="Destination key.")
+@click.option("--site", "site_key", help="Site key (needed when several sites use the key).")
+@click.option(
+    "--since",
+    required=True,
+    help="ISO date or time (2026-11-20, 2026-11-20T09:00Z) or a span back from now (6h, 3d).",
+)
+def deliveries_replay_command(destination_key: str, site_key: str | None, since: str) -> None:
+    """Send DESTINATION every event since a time again (same webhook-id where it was sent)."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.services.delivery import find_destination, parse_since, replay_since
+    from app.services.errors import Invalid, NotFound
+
+    now = current_app.config["CLOCK"]()
+    try:
+        moment = parse_since(since, now)
+        destination = find_destination(destination_key, site_key)
+    except (Invalid, NotFound) as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    count = replay_since(destination, moment, now)
+    db.session.commit()
+    click.echo(
+        f"Queued {count} deliveries to {destination_key} since "
+        f"{moment.isoformat(timespec='seconds')}; a running worker sends them now."
+    )
+
+
 def register_commands(app: Flask) -> None:
-    for command in (import_config_command, export_config_command, demo_command, users_group):
+    for command in (
+        import_config_command,
+        export_config_command,
+        demo_command,
+        users_group,
+        worker_command,
+        deliveries_group,
+    ):
         app.cli.add_command(command)
 
 

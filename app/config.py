@@ -36,6 +36,12 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     ALLOW_PRIVATE_TARGETS = False
+    # Webhook delivery (DESIGN §6): one attempt's budget, how long a worker owns what it claimed
+    # (longer than an attempt), how many it claims and sends side by side, how often it looks.
+    DELIVERY_TIMEOUT_SECONDS = 15.0
+    DELIVERY_LEASE_SECONDS = 60.0
+    DELIVERY_BATCH = 10
+    DELIVERY_POLL_SECONDS = 1.0
     PROXY_FIX = 0
     MAX_CONTENT_LENGTH = 64 * 1024
     ASK_TOKEN_MAX_AGE_SECONDS = 24 * 3600
@@ -62,6 +68,8 @@ def _coerce(default: Any, raw: str) -> Any:
         return raw.strip().lower() in _BOOL_TRUE
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw
 
 

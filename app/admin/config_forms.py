@@ -24,6 +24,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms import Form as PlainForm
 from wtforms.validators import (
@@ -39,7 +40,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.specs import FIELD_KINDS, MAX_NUMBER, STAGES
 from app.services.siteconfig_export import changed_engagement
-from app.services.siteconfig_schema import ASK_IF_OPS, CHOICE_KINDS, KEY_PATTERN
+from app.services.siteconfig_schema import (
+    ASK_IF_OPS,
+    CHOICE_KINDS,
+    EVENTS,
+    FORMATS,
+    KEY_PATTERN,
+)
 
 _KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be changed later."
 _STAGE_CHOICES = [SelectChoice("", "any"), *(SelectChoice(s) for s in STAGES)]
@@ -525,8 +532,125 @@ class FormForm(FlaskForm):
         return form
 
 
+_FORMAT_LABELS = {
+    "trickle": "Trickle envelope (type, id, timestamp, data)",
+    "segment": "Segment identify call (userId and traits)",
+}
+
+
+class DestinationForm(FlaskForm):
+    """A webhook destination (DESIGN §6). Its signing secret is never part of the config: it is
+    generated when the destination is created (or read from ``secret_env``) and shown on the
+    destination's page."""
+
+    key = StringField(
+        "Key", description=_KEY_HELP, validators=[DataRequired(), Length(max=64), _key]
+    )
+    url = URLField(
+        "URL",
+        description="Events are POSTed here, signed the Standard Webhooks way. Redirects are "
+        "not followed.",
+        filters=[_blank_none],
+        validators=[DataRequired(), Length(max=2000)],
+    )
+    events = CheckboxesField(
+        "Events",
+        choices=[SelectChoice(event) for event in EVENTS],
+        description="Only these are sent to this destination.",
+    )
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice(f, _FORMAT_LABELS.get(f, f)) for f in FORMATS],
+        default="trickle",
+    )
+    mapping = TextAreaField(
+        "Field mapping",
+        description='One per line: "our_key | their_key" renames a field for the receiver; '
+        "fields not listed keep their key.",
+        render_kw={"rows": 4},
+    )
+    enabled = BooleanField("Enabled (send events to this destination)", default=True)
+    secret_env = StringField(
+        "Signing secret from environment variable",
+        filters=[_blank_none],
+        description="Optional. The name of a variable (like CRM_WEBHOOK_SECRET) holding "
+        "whsec_…; leave empty and Trickle generates the secret.",
+        validators=[Length(max=200)],
+    )
+
+    def load(self, destination: dict[str, Any]) -> None:
+        self.key.data = destination["key"]
+        self.url.data = destination["url"]
+        self.events.data = list(destination.get("events", []))
+        self.format.data = destination.get("format", "trickle")
+        self.mapping.data = "\n".join(
+            f"{ours} | {theirs}" for ours, theirs in (destination.get("mapping") or {}).items()
+        )
+        self.enabled.data = destination.get("enabled", True)
+        self.secret_env.data = destination.get("secret_env")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.events.data:
+            self.events.errors.append("Pick at least one event.")
+            valid = False
+        problems = mapping_problems(self.mapping.data)
+        if problems:
+            self.mapping.errors.extend(problems)
+            valid = False
+        return valid
+
+    def entry(self, previous: list[str] | None = None) -> dict[str, Any]:
+        """The config entry. ``events`` keeps its ``previous`` order; newly ticked ones follow
+        in the usual order (so saving an unchanged destination changes nothing)."""
+        picked = set(self.events.data or ())
+        kept = [event for event in previous or [] if event in picked]
+        destination: dict[str, Any] = {
+            "key": self.key.data,
+            "url": self.url.data,
+            "events": kept + [e for e in EVENTS if e in picked and e not in kept],
+        }
+        if self.format.data != "trickle":
+            destination["format"] = self.format.data
+        mapping = parse_mapping(self.mapping.data)
+        if mapping:
+            destination["mapping"] = mapping
+        if not self.enabled.data:
+            destination["enabled"] = False
+        if self.secret_env.data:
+            destination["secret_env"] = self.secret_env.data
+        return destination
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``our_key | their_key`` lines as a mapping, in their order (see ``mapping_problems``)."""
+    mapping = {}
+    for line in _lines(text):
+        ours, _, theirs = line.partition("|")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def mapping_problems(text: str | None) -> list[str]:
+    """What is wrong with the lines of a mapping, as messages naming the line."""
+    problems, seen = [], set()
+    for number, line in enumerate(_lines(text), start=1):
+        ours, bar, theirs = line.partition("|")
+        ours, theirs = ours.strip(), theirs.strip()
+        if not bar or not ours or not theirs:
+            problems.append(f'Line {number}: write "our_key | their_key".')
+        elif ours in seen:
+            problems.append(f'Line {number}: "{ours}" is mapped twice.')
+        seen.add(ours)
+    return problems
+
+
 class DeleteForm(FlaskForm):
     """Only the CSRF token."""
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: a button that does one thing (rotate, replay, re-enable…)."""
 
 
 class MoveForm(FlaskForm):

@@ -1,7 +1,9 @@
-"""Configure pages (marketer): a site's settings, tiers, fields and forms, and the live preview.
+"""Configure pages (marketer): a site's settings, tiers, fields and forms, and the live preview;
+and (admin) the config entries of webhook destinations.
 
-Analysts may open every page read-only; saving needs the marketer role. Each save goes through
-``services.config_edit`` — one validated, all-or-nothing import recorded in the config history.
+Analysts may open every page read-only; saving needs the marketer role (destinations: admin
+only, also to read). Each save goes through ``services.config_edit`` — one validated,
+all-or-nothing import recorded in the config history.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from wtforms.validators import InputRequired
 from app.admin import access, admin_bp
 from app.admin.config_forms import (
     DeleteForm,
+    DestinationForm,
     EngagementForm,
     FieldForm,
     FormForm,
@@ -43,6 +46,7 @@ from app.services.config_edit import (
     problems_for_entry,
     put_entry,
     readable_problems,
+    remove_destination,
     remove_field,
     remove_form,
     remove_tier,
@@ -401,21 +405,77 @@ def form_preview(site: str, key: str) -> str:
     )
 
 
+# ---- destinations (admin) ----
+
+
+@admin_bp.route("/sites/<site>/destinations/new", methods=["GET", "POST"], defaults={"key": None})
+@admin_bp.route("/sites/<site>/destinations/<key>/edit", methods=["GET", "POST"])
+@access.role_required("admin")
+def destination_edit(site: str, key: str | None) -> Page:
+    """A webhook destination's config entry; running it is ``admin.destinations``' pages."""
+    config = _editable(site)
+    form = DestinationForm()
+    previous = (
+        config.entry("destinations", key).get("events", [])
+        if key in config.keys("destinations")
+        else []
+    )
+    return _entry_editor(
+        site,
+        "destinations",
+        key,
+        form,
+        config,
+        partial(form.entry, previous),
+        lambda: url_for("admin.destination", site=site, key=form.key.data),
+        template="admin/destination_edit.html",
+    )
+
+
+@admin_bp.post("/sites/<site>/destinations/<key>/delete")
+@access.role_required("admin")
+def destination_delete(site: str, key: str) -> Response:
+    return delete_entry(site, "destinations", key)
+
+
 # ---- deleting ----
 
 _REMOVERS: dict[str, Callable[[str], Callable[[Config], None]]] = {
     "tiers": remove_tier,
     "fields": remove_field,
     "forms": remove_form,
+    "destinations": remove_destination,
 }
-_AFTER_DELETE = {"tiers": "admin.questions", "fields": "admin.questions", "forms": "admin.forms"}
-_EDITOR = {"tiers": "admin.tier", "fields": "admin.field", "forms": "admin.form"}
+_AFTER_DELETE = {
+    "tiers": "admin.questions",
+    "fields": "admin.questions",
+    "forms": "admin.forms",
+    "destinations": "admin.destinations",
+}
+_EDITOR = {
+    "tiers": "admin.tier",
+    "fields": "admin.field",
+    "forms": "admin.form",
+    "destinations": "admin.destination_edit",
+}
+_KEPT = {
+    "tiers": "Answers already given to it are kept.",
+    "fields": "Answers already given to it are kept.",
+    "forms": "Answers already given to it are kept.",
+    "destinations": "Nothing more is sent to it; its delivery log is kept.",
+}
 
 
 @admin_bp.post("/sites/<site>/<any(tiers, fields, forms):section>/<key>/delete")
 @access.role_required("marketer")
 def delete(site: str, section: str, key: str) -> Response:
     """Archive an entry (stored answers keep pointing at it); refused with the reason."""
+    return delete_entry(site, section, key)
+
+
+def delete_entry(site: str, section: str, key: str) -> Response:
+    """Archive entry ``key`` of ``section`` (a POST carrying the CSRF token and the version the
+    page was opened at); the reason is flashed when it is refused."""
     config = _editable(site)
     _entry(config, section, key)
     if not DeleteForm().validate_on_submit():
@@ -433,5 +493,5 @@ def delete(site: str, section: str, key: str) -> Response:
     except Conflict as exc:
         flash(exc.message)
         return redirect(url_for(_EDITOR[section], site=site, key=key))
-    flash(f'{noun} "{key}" deleted. Answers already given to it are kept.')
+    flash(f'{noun} "{key}" deleted. {_KEPT[section]}')
     return redirect(url_for(_AFTER_DELETE[section], site=site))

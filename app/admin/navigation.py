@@ -1,4 +1,5 @@
-"""Navigation by site: every site page shows the site's sections and a switcher to other sites."""
+"""Navigation by site: every site page shows the site's sections and a switcher to other sites;
+and the notice of suspended destinations on the home page and a site's pages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Response
 from app.admin import access, admin_bp
 from app.extensions import db
 from app.models import Site
+from app.services.delivery_views import suspended_destinations
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -20,14 +22,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.contacts", "Contacts"),
     ("admin.explain", "Explain"),
     ("admin.site_settings", "Settings"),
+    ("admin.destinations", "Destinations"),
     ("admin.config", "History"),
 )
+# Sections only some roles may open; the others do not see them in the menu.
+_ROLE_OF = {"admin.destinations": "admin"}
 _SECTION_OF = {
     "admin.tier": "admin.questions",
     "admin.field": "admin.questions",
     "admin.form": "admin.forms",
     "admin.contact": "admin.contacts",
     "admin.config_revision": "admin.config",
+    "admin.destination": "admin.destinations",
+    "admin.destination_edit": "admin.destinations",
 }
 
 
@@ -45,9 +52,28 @@ def _site_navigation() -> dict[str, Any]:
     return {
         "nav_site": args["site"],
         "nav_sites": sites,
-        "nav_sections": SECTIONS,
+        "nav_sections": [
+            (endpoint, label)
+            for endpoint, label in SECTIONS
+            if current_user.can(_ROLE_OF.get(endpoint, "analyst"))
+        ],
         "nav_current": _SECTION_OF.get(endpoint, endpoint),
     }
+
+
+@admin_bp.app_context_processor
+def _suspended_notice() -> dict[str, Any]:
+    """Suspended destinations, on every console page: a site's pages show the site's own (but
+    not the one whose page it is: that page says it at length), other pages every site's."""
+    args = request.view_args or {}
+    if request.blueprint != "admin" or not current_user.is_authenticated:
+        return {}
+    if "site" not in args:
+        return {"suspended_destinations": suspended_destinations()}
+    found = suspended_destinations(args["site"])
+    if request.endpoint == "admin.destination":
+        found = [s for s in found if s.key != args.get("key")]
+    return {"suspended_destinations": found}
 
 
 @admin_bp.get("/switch")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import random
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,10 @@ JITTER = 0.10
 TIMEOUT_SECONDS = 15
 RESPONSE_KEPT_BYTES = 1024
 FAILING_DAYS_BEFORE_DISABLE = 5
+# A Retry-After is honoured up to a day: a receiver cannot park an event for years (nor make the
+# next attempt's time overflow).
+RETRY_AFTER_MAX_SECONDS = 24 * 3600.0
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII digits only: "²".isdigit() is true too
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix every signing secret has, not a secret
 
 
@@ -46,20 +52,20 @@ def outcome(status: int | None) -> Outcome:
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A ``Retry-After`` header as seconds from ``now``: delta-seconds or an HTTP date; None when
-    absent or unreadable (then the schedule alone decides)."""
+    """A ``Retry-After`` header as seconds from ``now``: delta-seconds or an HTTP date, at most
+    ``RETRY_AFTER_MAX_SECONDS``; None when absent or unreadable (then the schedule alone decides)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), RETRY_AFTER_MAX_SECONDS)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_MAX_SECONDS)
 
 
 def next_attempt_at(
@@ -110,10 +116,17 @@ class SignedRequest:
     body: bytes
 
 
+def encode(payload: Mapping[str, Any]) -> bytes:
+    """The body bytes for ``payload``: compact UTF-8 JSON, keys sorted (stable across retries)."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+
+
 def signed_request(
-    secrets: Iterable[str], message_id: str, timestamp: int, payload: Mapping[str, Any]
+    secrets: Iterable[str], message_id: str, timestamp: int, payload: Mapping[str, Any] | bytes
 ) -> SignedRequest:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    """The request for one attempt. ``payload`` is the stored body bytes (or a mapping to encode);
+    the timestamp is the attempt's own, so receivers can refuse replays of old requests."""
+    body = payload if isinstance(payload, bytes) else encode(payload)
     headers = {
         "content-type": "application/json",
         "webhook-id": message_id,
@@ -122,6 +135,32 @@ def signed_request(
         "user-agent": "Trickle-Webhooks/1",
     }
     return SignedRequest(headers, body)
+
+
+def private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address no public receiver can have: private, loopback, link-local (cloud
+    metadata at 169.254.169.254), unspecified, reserved or multicast; IPv4-mapped IPv6 included."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_reserved
+        or address.is_multicast
+    )
+
+
+def private_host(host: str) -> bool:
+    """True for ``localhost`` names and IP literals that are :func:`private_address`."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return private_address(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        return False
 
 
 def mapped(values: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from app.models.contact import (
     ProfileValue,
     Visitor,
 )
+from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -35,6 +36,8 @@ __all__ = [
     "ConfigRevision",
     "Contact",
     "ContactMerge",
+    "Delivery",
+    "DeliveryAttempt",
     "Destination",
     "EngagementEvent",
     "Field",

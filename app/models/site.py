@@ -173,7 +173,17 @@ class Destination(db.Model):
     secret_env: Mapped[str | None] = mapped_column(String(200))
     # The signing secret (whsec_...). It must be readable to sign, so it is stored, never exported.
     secret: Mapped[str] = mapped_column(String(200))
+    # During a rotation the replaced secret still signs (a second signature) until this time.
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ``enabled`` is what the config says; a suspension is what the receiver's answers caused
+    # (410 Gone, or failing for days). It lasts until someone re-enables it in admin.
     enabled: Mapped[bool] = mapped_column(default=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    # The first failure since the last success; None while the receiver is answering.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utc_now)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

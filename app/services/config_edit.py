@@ -204,6 +204,15 @@ def remove_form(key: str) -> Callable[[Config], None]:
     return change
 
 
+def remove_destination(key: str) -> Callable[[Config], None]:
+    """Archive destination ``key``: nothing more is queued for it; its deliveries are kept."""
+
+    def change(config: Config) -> None:
+        del config["destinations"][_index(config, "destinations", key)]
+
+    return change
+
+
 def move_field(key: str, steps: int) -> Callable[[Config], None]:
     """Move field ``key`` ``steps`` places (negative: earlier) in its tier's asking order.
 

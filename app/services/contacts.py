@@ -131,11 +131,31 @@ def load_contact_state(site: SiteSnapshot, contact: Contact, now: datetime) -> C
     )
 
 
-def current_profile(site: SiteSnapshot, contact: Contact) -> dict[str, Any]:
-    """The contact's profile as downstream systems see it: own values, then the account's."""
-    profile = {key: row.value for key, row in account_values(site, contact.account_id).items()}
-    profile.update({key: row.value for key, row in contact_values(site, contact.id).items()})
-    return profile
+def contact_payload(
+    site: SiteSnapshot, contact: Contact, changed: list[str] | None, now: datetime
+) -> dict[str, Any]:
+    """What a ``contact.updated`` event carries: the keys that changed (all known keys when
+    ``changed`` is None, as in a backfill), the whole current profile, the account's values on
+    their own, the lifecycle stage and the engagement as of ``now``."""
+    shared = {key: row.value for key, row in account_values(site, contact.account_id).items()}
+    profile = {**shared, **{k: r.value for k, r in contact_values(site, contact.id).items()}}
+    engagement = summarize_engagement(
+        contact_events(contact.id), site.weights, now, site.half_life_days
+    )
+    return {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "changed": list(profile) if changed is None else changed,
+        "profile": profile,
+        "account": shared,
+        "account_domain": contact.account.domain if contact.account is not None else None,
+        "stage": contact.lifecycle_stage,
+        "engagement": {
+            "score": round(engagement.score, 2),
+            "events": len(engagement.event_times),
+            "reached_stage": engagement.reached_stage,
+        },
+    }
 
 
 def write_values(

@@ -15,7 +15,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,7 +56,8 @@ DEFAULT_ENGAGEMENT: dict[str, float] = {
     "form_submit": 2,
 }
 SECRET_PATTERN = re.compile(r"whsec_[A-Za-z0-9+/=]{16,}")
-_SECRET_MAX = 200  # the width of Destination.secret
+_SECRET_MAX = 200
+SECRET_OVERLAP = timedelta(hours=24)  # the width of Destination.secret
 _ORDER = ("site", "engagement", *SECTIONS)
 _NO_WRAP = 1_000_000
 
@@ -293,7 +294,7 @@ def _apply(
         set_form = partial(_set_form, tiers=tiers, fields=fields)
         _upsert(site.forms, config["forms"], Form, set_form, now)
         _upsert(site.stages, config["stages"], LifecycleStage, _set_stage, now)
-        set_destination = partial(_set_destination, env_secrets=env_secrets)
+        set_destination = partial(_set_destination, env_secrets=env_secrets, now=now)
         _upsert(site.destinations, config["destinations"], Destination, set_destination, now)
     return site
 
@@ -415,14 +416,32 @@ def _set_stage(stage: LifecycleStage, spec: dict[str, Any], position: int) -> No
 
 
 def _set_destination(
-    destination: Destination, spec: dict[str, Any], position: int, env_secrets: dict[str, str]
+    destination: Destination,
+    spec: dict[str, Any],
+    position: int,
+    env_secrets: dict[str, str],
+    now: datetime,
 ) -> None:
-    """Columns from the config; the secret from the environment, else the one kept, else new."""
-    _copy(destination, spec, ("url", "events", "format", "mapping", "secret_env"))
+    """Columns from the config; the secret from the environment, else the one kept, else new.
+
+    A new secret from the environment is a rotation: the one it replaces keeps signing too for
+    ``SECRET_OVERLAP`` so receivers can switch without dropping a request.
+    """
+    _copy(destination, spec, ("url", "events", "format", "mapping", "secret_env", "enabled"))
     destination.position = position
-    destination.secret = (
-        env_secrets.get(spec["key"]) or destination.secret or generate_signing_secret()
-    )
+    given = env_secrets.get(spec["key"])
+    if given and destination.secret and given != destination.secret:
+        rotate_secret(destination, now, given)
+    destination.secret = given or destination.secret or generate_signing_secret()
+
+
+def rotate_secret(destination: Destination, now: datetime, new: str | None = None) -> str:
+    """Give ``destination`` a new signing secret (``new`` or a generated one); the old one
+    stays valid beside it for ``SECRET_OVERLAP``. Returns the new secret."""
+    destination.previous_secret = destination.secret
+    destination.previous_secret_until = now + SECRET_OVERLAP
+    destination.secret = new or generate_signing_secret()
+    return destination.secret
 
 
 def generate_signing_secret() -> str:

@@ -149,6 +149,7 @@ def _destination(destination: Destination) -> dict[str, Any]:
         "events": list(destination.events),
         "format": destination.format,
         "mapping": dict(destination.mapping or {}),
+        "enabled": destination.enabled,
         "secret_env": destination.secret_env,
     }
     return _without_defaults(values, DestinationIn)

@@ -7,10 +7,12 @@ schema to report; these checks skip it.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+from app.domain.webhooks import private_host
+from app.services.webhook_http import private_resolution
 
 Problems = dict[str, list[str]]
 SECTIONS: tuple[str, ...] = ("tiers", "fields", "forms", "stages", "destinations")
@@ -167,26 +169,14 @@ def _check_cycles(report: _Report, data: Mapping[str, Any], depends_on: dict[str
 
 
 def _private_target(url: Any) -> bool:
-    """True for a URL whose host is localhost or an IP literal no public server can have."""
+    """True for a URL whose host is localhost, a private IP literal, or a name that resolves to a
+    private address now. A name that does not resolve is let through; every send resolves again
+    and checks the address it connects to (``app.services.webhook_http``)."""
     if not isinstance(url, str):
         return False
     try:
-        host = urlsplit(url).hostname or ""
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
     except ValueError:
         return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_reserved
-        or address.is_multicast
-    )
+    return private_host(host) or private_resolution(host, port or 443) is not None

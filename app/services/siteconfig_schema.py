@@ -287,6 +287,7 @@ class DestinationIn(ConfigSchema):
     events = ListOf(Text(validate=one_of(EVENTS)), required=True, validate=[length(1), _distinct])
     format = Text(load_default="trickle", validate=one_of(FORMATS))
     mapping = MappingOf(KEY, Text(validate=length(1, 200)), load_default=dict)
+    enabled = Flag(load_default=True)
     secret_env = Text(
         load_default=None,
         validate=[

@@ -14,7 +14,7 @@ from app.domain.identity import normalize_email
 from app.domain.selection import select_questions
 from app.extensions import db
 from app.models import Contact, IdempotentResponse, Skip, Visitor
-from app.services.contacts import current_profile, find_visitor, load_contact_state, write_values
+from app.services.contacts import contact_payload, find_visitor, load_contact_state, write_values
 from app.services.engagement import EventInput, add_event
 from app.services.errors import AskExpired, Invalid
 from app.services.identity import settle_identity
@@ -143,13 +143,9 @@ def _announce_update(
 ) -> None:
     if not changed:
         return
-    payload = {
-        "contact_id": contact.id,
-        "email": contact.email,
-        "changed": changed,
-        "profile": current_profile(site, contact),
-    }
-    record_outbox(site.id, "contact.updated", contact.id, payload, now)
+    record_outbox(
+        site.id, "contact.updated", contact.id, contact_payload(site, contact, changed, now), now
+    )
 
 
 def _record_skips(

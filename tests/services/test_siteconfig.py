@@ -6,6 +6,7 @@ import base64
 import copy
 import json
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -523,6 +524,49 @@ def test_a_private_target_is_allowed_when_the_setting_says_so(app):
     import_site_config(config(destinations=[{**CRM, "url": "http://10.0.0.5:8080/hooks"}]))
 
     assert by_key(Destination, "crm").url == "http://10.0.0.5:8080/hooks"
+
+
+def _resolving(names: dict[str, str]):
+    """A stand-in for ``socket.getaddrinfo`` that knows ``names`` and nothing else."""
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+
+    return getaddrinfo
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(app, monkeypatch):
+    monkeypatch.setattr(
+        socket, "getaddrinfo", _resolving({"hooks.internal.example": "169.254.169.254"})
+    )
+    url = "https://hooks.internal.example/in"
+
+    with pytest.raises(Invalid) as refused:
+        import_site_config(config(destinations=[{**CRM, "url": url}]))
+
+    assert refused.value.fields == {"destinations[0].url": [PRIVATE_RULE]}
+    assert db.session.scalar(select(func.count()).select_from(Destination)) == 0
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted(app, monkeypatch):
+    # Every send resolves again and refuses a private answer then.
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving({}))
+
+    import_site_config(config(destinations=[{**CRM, "url": "https://crm.example/hooks"}]))
+
+    assert by_key(Destination, "crm").url == "https://crm.example/hooks"
+
+
+def test_a_destination_can_be_switched_off_in_the_file(app):
+    import_site_config(config(destinations=[{**CRM, "enabled": False}]))
+    assert by_key(Destination, "crm").enabled is False
+    assert export_site_config("acme")["destinations"][0]["enabled"] is False
+
+    import_site_config(config(destinations=[CRM]))  # left out: on
+    assert by_key(Destination, "crm").enabled is True
+    assert "enabled" not in export_site_config("acme")["destinations"][0]
 
 
 # -- bad input: every problem listed, nothing changed ---------------------------------------

@@ -43,6 +43,11 @@ def test_a_submit_writes_history_and_a_contact_updated_event(client, site, clock
             "email": "ann@zorblax.example",
             "changed": ["email", "first_name", "company"],
             "profile": {"email": "ann@zorblax.example", "first_name": "Ann", "company": "Zorblax"},
+            "account": {},
+            "account_domain": "zorblax.example",
+            "stage": None,
+            # The submit itself counts: one form_submit, weight 2, at an early-stage form.
+            "engagement": {"score": 2.0, "events": 1, "reached_stage": "early"},
         }
     ]
     history = db.session.scalars(select(Submission).order_by(Submission.id)).all()
@@ -95,6 +100,11 @@ def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, c
         "email": "ann@zorblax.example",
         "changed": ["company"],
         "profile": {"email": "ann@zorblax.example", "first_name": "Ann", "company": "NewCo"},
+        "account": {},
+        "account_domain": "zorblax.example",
+        "stage": None,
+        # 3 form_submits (2 each), the download (3) and the webinar (5); the webinar was late-stage.
+        "engagement": {"score": 14.0, "events": 5, "reached_stage": "late"},
     }
     assert (
         db.session.scalar(

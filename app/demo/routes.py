@@ -1,0 +1,57 @@
+"""/demo/inbox: POST receives the demo's webhooks, GET lists them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, abort, current_app, render_template, request
+
+from app.demo import demo_bp
+from app.demo.inbox import MAX_BODY_BYTES, Rejected, accept, inbox_of, inbox_secrets
+from app.extensions import csrf, limiter
+
+# The inbox page: no script, no frames, nothing loaded from elsewhere.
+INBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _per_ip() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_PER_IP"]
+
+
+def _now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def _secrets_or_404(now: datetime) -> tuple[str, ...]:
+    secrets = inbox_secrets(now)
+    if not secrets:
+        abort(404)  # the demo site, or its inbox destination, is not loaded
+    return secrets
+
+
+@demo_bp.post("/demo/inbox")
+@limiter.limit(_per_ip)
+def receive_webhook() -> Response:
+    now = _now()
+    secrets = _secrets_or_404(now)
+    request.max_content_length = MAX_BODY_BYTES  # larger bodies get 413
+    try:
+        entry = accept(secrets, request.headers, request.get_data(cache=False), now)
+    except Rejected as exc:
+        return Response(exc.reason + "\n", exc.status, mimetype="text/plain")
+    inbox_of(current_app).add(entry)
+    return Response(status=204)
+
+
+csrf.exempt(receive_webhook)  # a webhook carries its signature, not a console session
+
+
+@demo_bp.get("/demo/inbox")
+def show_inbox() -> Response:
+    _secrets_or_404(_now())
+    page = render_template("demo/inbox.html", entries=inbox_of(current_app).entries())
+    response = Response(page, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = INBOX_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,188 @@
+"""Workers that die and workers side by side: a killed ``trickle worker`` loses nothing, and four
+workers on PostgreSQL deliver each event exactly once, in order per contact."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Delivery, DeliveryAttempt
+from tests.delivery.conftest import queue_many
+
+TRICKLE = Path(sys.executable).with_name("trickle")
+
+
+def pending() -> int:
+    db.session.rollback()  # a fresh snapshot: other processes and threads are writing
+    return db.session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.status == "pending")
+    )
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+# --- 12: kill -9 ----------------------------------------------------------------------------------
+
+
+def start_worker(database_url: str, log: Path, **settings: str) -> subprocess.Popen:
+    """``trickle worker`` in its own process, on the test's database, logging to ``log``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRICKLE_")}
+    env.update(
+        TRICKLE_DATABASE_URL=database_url,
+        TRICKLE_SECRET_KEY="worker-test",
+        TRICKLE_ALLOW_PRIVATE_TARGETS="true",
+        TRICKLE_DELIVERY_LEASE_SECONDS="1",
+        TRICKLE_DELIVERY_POLL_SECONDS="0.05",
+        TRICKLE_DELIVERY_TIMEOUT_SECONDS="0.8",
+    )
+    env.update(settings)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(TRICKLE), "worker"],
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_a_killed_worker_loses_nothing(app, database_url, clock, destination, receiver, tmp_path):
+    # The worker runs on the real clock: queue the events in its past.
+    clock.now = datetime.now(UTC) - timedelta(minutes=1)
+    ids = queue_many(destination, 200, contacts=50, when=clock.now)
+    receiver.delay(0.1)  # each batch stays in flight a while: a kill catches it leased
+    log = tmp_path / "worker.log"
+    rng = random.Random(12)
+    killed: list[tuple[int, set[int]]] = []
+    worker = start_worker(database_url, log)
+    try:
+        for _ in range(3):
+            seen = len(receiver.received())
+            receiver.wait_for(seen + rng.randint(5, 45), timeout=60)
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(10) == -signal.SIGKILL
+            db.session.rollback()
+            orphans = set(
+                db.session.scalars(
+                    select(Delivery.id).where(
+                        Delivery.status == "pending",
+                        Delivery.leased_by.like(f"%:{worker.pid}:%"),
+                        Delivery.lease_until.is_not(None),
+                    )
+                )
+            )
+            assert orphans, "the kill should catch a batch in flight"
+            killed.append((worker.pid, orphans))
+            worker = start_worker(database_url, log)
+        wait_until(lambda: pending() == 0, 60, "every delivery to be delivered")
+        worker.send_signal(signal.SIGTERM)  # a clean stop after the batch in hand
+        assert worker.wait(10) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    received = receiver.received()
+    counts = Counter(r.headers["webhook-id"] for r in received)
+    assert set(counts) == set(ids)  # every one arrived, at least once
+    rows = {d.id: d for d in db.session.scalars(select(Delivery))}
+    assert {d.status for d in rows.values()} == {"delivered"}
+    assert all(d.lease_until is None and d.leased_by is None for d in rows.values())
+    bodies = {d.message_id: bytes(d.body) for d in rows.values()}
+    for request in received:  # duplicates are the same message, byte for byte
+        assert request.body == bodies[request.headers["webhook-id"]]
+    for pid, orphans in killed:
+        for delivery_id in orphans:
+            # The lease of the dead worker ran out and another worker delivered it.
+            final = db.session.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == delivery_id)
+                .order_by(DeliveryAttempt.id.desc())
+                .limit(1)
+            ).one()
+            assert final.outcome == "delivered"
+            assert f":{pid}:" not in final.worker
+    resent = [i for i, n in counts.items() if n > 1]
+    assert resent, "requests in flight at a kill are sent again"
+    # Each contact's events arrived in order, counting first arrivals.
+    first = {}
+    for request in received:
+        body = json.loads(request.body)["data"]
+        first.setdefault(request.headers["webhook-id"], (body["contact_id"], body["n"]))
+    by_contact: dict[int, list[int]] = {}
+    for contact, n in first.values():
+        by_contact.setdefault(contact, []).append(n)
+    assert all(ns == sorted(ns) for ns in by_contact.values())
+    assert "Traceback" not in log.read_text()
+
+
+# --- 13: four workers ---------------------------------------------------------------------------
+
+
+def test_four_workers_deliver_each_event_exactly_once(
+    app, database_url, clock, destination, receiver, tmp_path
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("several workers need PostgreSQL (SQLite mode is one machine, one worker)")
+    clock.now = datetime.now(UTC) - timedelta(minutes=1)  # the workers run on the real clock
+    ids = queue_many(destination, 4000, contacts=1000, when=clock.now)
+    logs = [tmp_path / f"worker{i}.log" for i in range(4)]
+    workers = [
+        start_worker(
+            database_url,
+            log,
+            TRICKLE_DELIVERY_LEASE_SECONDS="60",  # no lease runs out: any double send is a bug
+            TRICKLE_DELIVERY_TIMEOUT_SECONDS="10",
+            TRICKLE_DELIVERY_BATCH="50",
+            TRICKLE_DELIVERY_POLL_SECONDS="0.05",
+        )
+        for log in logs
+    ]
+    try:
+        receiver.wait_for(4000, timeout=120)
+        wait_until(lambda: pending() == 0, 20, "the last attempts to be recorded")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(15) for worker in workers]
+    assert codes == [0, 0, 0, 0], [log.read_text()[-2000:] for log in logs]
+    for log in logs:
+        assert "Traceback" not in log.read_text()
+
+    received = receiver.ids()
+    assert len(received) == 4000
+    assert sorted(received) == sorted(ids)  # all of them, each once
+    rows = db.session.execute(select(Delivery.status, Delivery.attempts)).all()
+    assert Counter(rows) == {("delivered", 1): 4000}
+    attempts = db.session.execute(
+        select(DeliveryAttempt.delivery_id, DeliveryAttempt.worker, DeliveryAttempt.outcome)
+    ).all()
+    assert len({a.delivery_id for a in attempts}) == len(attempts) == 4000  # one claim each
+    assert Counter(a.outcome for a in attempts) == {"delivered": 4000}
+    by_worker = Counter(a.worker.split(":")[1] for a in attempts)
+    assert sorted(by_worker) == sorted(str(worker.pid) for worker in workers)
+    assert min(by_worker.values()) > 100  # they really worked side by side
+    # Each contact's four events arrived in the order they happened.
+    order = {message_id: n for n, message_id in enumerate(ids)}
+    by_contact: dict[int, list[int]] = {}
+    for message_id in received:
+        by_contact.setdefault(order[message_id] % 1000, []).append(order[message_id])
+    assert len(by_contact) == 1000
+    assert all(ns == sorted(ns) for ns in by_contact.values())
