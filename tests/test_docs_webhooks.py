@@ -46,14 +46,19 @@ def signed(secrets: list[str], *, age: int = 0, body: bytes | None = None) -> Si
     return SignedRequest(request.headers, request.body if body is None else body)
 
 
-# Requests a receiver must take (True) or refuse (False), with the receiver's secret SECRET.
-CASES = {
-    "signed now": (signed([SECRET]), True),
-    "during a rotation (two signatures, ours second)": (signed([OTHER, SECRET]), True),
-    "signed with another secret": (signed([OTHER]), False),
-    "body changed after signing": (signed([SECRET], body=b'{"type":"contact.deleted"}'), False),
-    "ten minutes old": (signed([SECRET], age=600), False),
-}
+def cases() -> dict[str, tuple[SignedRequest, bool]]:
+    """Requests a receiver must take (True) or refuse (False), with the receiver's secret SECRET.
+    Signed when the test runs: the receivers refuse anything older than 5 minutes."""
+    return {
+        "signed now": (signed([SECRET]), True),
+        "during a rotation (two signatures, ours second)": (signed([OTHER, SECRET]), True),
+        "signed with another secret": (signed([OTHER]), False),
+        "body changed after signing": (
+            signed([SECRET], body=b'{"type":"contact.deleted"}'),
+            False,
+        ),
+        "ten minutes old": (signed([SECRET], age=600), False),
+    }
 
 
 def test_the_flask_receiver_takes_trickle_webhooks_and_refuses_others(monkeypatch, capsys):
@@ -62,12 +67,13 @@ def test_the_flask_receiver_takes_trickle_webhooks_and_refuses_others(monkeypatc
     exec(block("snippet", "receiver-flask"), namespace)  # noqa: S102 - the doc's own code
     client = namespace["app"].test_client()
 
+    requests = cases()
     codes = {
         case: client.post("/hooks/trickle", data=request.body, headers=request.headers).status_code
-        for case, (request, _) in CASES.items()
+        for case, (request, _) in requests.items()
     }
 
-    assert codes == {case: 204 if good else 400 for case, (_, good) in CASES.items()}
+    assert codes == {case: 204 if good else 400 for case, (_, good) in requests.items()}
     assert capsys.readouterr().out == "ada@lovelace.example ['email', 'first_name']\n" * 2
 
 
@@ -76,9 +82,10 @@ def test_the_standard_library_verify_takes_trickle_webhooks_and_refuses_others()
     exec(block("snippet", "verify-python"), namespace)  # noqa: S102 - the doc's own code
     verify = namespace["verify"]
 
-    results = {case: verify(SECRET, r.headers, r.body) for case, (r, _) in CASES.items()}
+    requests = cases()
+    results = {case: verify(SECRET, r.headers, r.body) for case, (r, _) in requests.items()}
 
-    assert results == {case: good for case, (_, good) in CASES.items()}
+    assert results == {case: good for case, (_, good) in requests.items()}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -88,20 +95,22 @@ def test_the_node_verify_takes_trickle_webhooks_and_refuses_others():
         "console.log(JSON.stringify(input.cases.map("
         '(c) => verifyTrickle(input.secret, c.headers, Buffer.from(c.body, "base64")))));\n'
     )
-    cases = [
-        {"headers": r.headers, "body": base64.b64encode(r.body).decode()} for r, _ in CASES.values()
+    requests = cases()
+    sent = [
+        {"headers": r.headers, "body": base64.b64encode(r.body).decode()}
+        for r, _ in requests.values()
     ]
 
     result = subprocess.run(
         ["node", "-e", harness],
-        input=json.dumps({"secret": SECRET, "cases": cases}),
+        input=json.dumps({"secret": SECRET, "cases": sent}),
         capture_output=True,
         text=True,
         timeout=30,
         check=True,
     )
 
-    assert json.loads(result.stdout) == [good for _, good in CASES.values()]
+    assert json.loads(result.stdout) == [good for _, good in requests.values()]
 
 
 def test_the_example_request_verifies_with_the_documented_secret():

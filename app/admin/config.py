@@ -47,7 +47,12 @@ def upload_config(site: str) -> Response | tuple[str, int]:
         return _config_page(site, form, status=422)
     try:
         text = form.file.data.read().decode("utf-8")
-        imported = import_uploaded_config(site, text, author=current_user.email)
+        imported = import_uploaded_config(
+            site,
+            text,
+            author=current_user.email,
+            may_change_destinations=current_user.can("admin"),
+        )
     except UnicodeDecodeError:
         return _config_page(site, form, {"<file>": ["the file is not UTF-8 text"]}, 422)
     except Invalid as exc:

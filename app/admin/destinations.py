@@ -134,7 +134,14 @@ def destination_rotate(site: str, key: str) -> Response:
                 "put a new whsec_ secret there and save the config (the old one keeps signing "
                 "for 24 hours)."
             )
-        rotate_secret(found, _now())
+        now = _now()
+        if found.previous_secret_until is not None and found.previous_secret_until > now:
+            raise Invalid(
+                "A rotation is under way: the previous secret signs until "
+                f"{found.previous_secret_until:%Y-%m-%d %H:%M UTC}. Rotate again after that, "
+                "so that no secret a receiver may still use stops signing early."
+            )
+        rotate_secret(found, now)
         assert found.previous_secret_until is not None
         return found.previous_secret_until
 

@@ -138,18 +138,19 @@ def signed_request(
 
 
 def private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for an address no public receiver can have: private, loopback, link-local (cloud
-    metadata at 169.254.169.254), unspecified, reserved or multicast; IPv4-mapped IPv6 included."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_reserved
-        or address.is_multicast
-    )
+    """True for an address no public receiver can have: anything not globally routable (private,
+    loopback, link-local with cloud metadata at 169.254.169.254, shared 100.64.0.0/10, reserved,
+    documentation) and multicast; an IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) is
+    judged as itself."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if any(inner is not None and private_address(inner) for inner in carried):
+            return True
+        if address.ipv4_mapped is not None:
+            return False
+        if address.is_site_local:  # fec0::/10, deprecated but still routed inside networks
+            return True
+    return not address.is_global or address.is_multicast
 
 
 def private_host(host: str) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
@@ -17,6 +19,8 @@ from app.services.siteconfig import (
     import_site_config,
     parse_config_text,
 )
+from app.services.siteconfig_export import without_defaults
+from app.services.siteconfig_schema import DestinationIn
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,14 @@ def current_config_yaml(site_key: str) -> str:
     return dump_config(export_site_config(site_key), "yaml")
 
 
-def import_uploaded_config(site_key: str, text: str, author: str) -> Site:
-    """Import an uploaded YAML or JSON config for ``site_key``, validated like the CLI's."""
+def import_uploaded_config(
+    site_key: str, text: str, author: str, *, may_change_destinations: bool = True
+) -> Site:
+    """Import an uploaded YAML or JSON config for ``site_key``, validated like the CLI's.
+
+    Without ``may_change_destinations`` (anyone below admin) the file's destinations must be
+    the ones the site has: where contact data is sent is the admins' decision.
+    """
     _site_id(site_key)
     data = parse_config_text(text)
     named = data.get("site", {}).get("key") if isinstance(data.get("site"), dict) else None
@@ -91,4 +101,30 @@ def import_uploaded_config(site_key: str, text: str, author: str) -> Site:
             "The file describes another site.",
             {"site.key": [f'this page imports site "{site_key}"; the file names "{named}"']},
         )
+    if not may_change_destinations and _destinations_changed(site_key, data):
+        raise Invalid(
+            "Only an admin may change destinations.",
+            {
+                "destinations": [
+                    "only an admin may add, change or remove destinations; keep this section "
+                    "as it is in the current config"
+                ]
+            },
+        )
     return import_site_config(data, author=author)
+
+
+def _destinations_changed(site_key: str, data: dict[str, Any]) -> bool:
+    """Whether ``data`` says anything about destinations other than what the site has now
+    (compared as the export writes them: defaults left out)."""
+    current = export_site_config(site_key).get("destinations", [])
+    proposed = data.get("destinations") or []
+    if proposed == current:
+        return False
+    if not isinstance(proposed, list) or not all(isinstance(e, dict) for e in proposed):
+        return True
+    try:
+        loaded = [DestinationIn().load(entry) for entry in proposed]
+    except ValidationError:
+        return True
+    return [without_defaults(entry, DestinationIn) for entry in loaded] != current

@@ -103,6 +103,17 @@ def _queue(
     return delivery
 
 
+def follow_merge(absorbed_id: int, survivor_id: int) -> None:
+    """Queue what is still pending for a merged-away contact behind its survivor: the merge
+    event (and whatever follows) goes out only after the absorbed contact's earlier events."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.contact_id == absorbed_id, Delivery.status == PENDING)
+        .values(contact_id=survivor_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 # --- claiming and recording (the worker's side) -----------------------------------------------
 
 
@@ -207,16 +218,44 @@ def record_attempt(
     A worker whose lease was taken over (it was too slow, or presumed dead) still logs its
     attempt but leaves the delivery to the worker that holds it now.
     """
-    found = db.session.execute(
-        select(Delivery, Destination)
-        .join(Destination, Destination.id == Delivery.destination_id)
-        .where(Delivery.id == claimed.id)
-        .with_for_update(of=Delivery)
-    ).one_or_none()
-    if found is None:  # erased meanwhile
-        db.session.rollback()
-        return DEAD
-    delivery, destination = found
+    return record_attempts([(claimed, result)], worker, now, rng)[0]
+
+
+def record_attempts(
+    sent: Sequence[tuple[Claimed, SendResult]], worker: str, now: datetime, rng: Any = None
+) -> list[str]:
+    """:func:`record_attempt` for a whole batch in one transaction: one round of locks and one
+    commit instead of one per delivery. Returns each delivery's status, in order."""
+    found = {
+        delivery.id: (delivery, destination)
+        for delivery, destination in db.session.execute(
+            select(Delivery, Destination)
+            .join(Destination, Destination.id == Delivery.destination_id)
+            .where(Delivery.id.in_([claimed.id for claimed, _ in sent]))
+            .order_by(Delivery.id)
+            .with_for_update(of=Delivery)
+        )
+    }
+    statuses = []
+    for claimed, result in sent:
+        if claimed.id not in found:  # erased meanwhile
+            statuses.append(DEAD)
+            continue
+        delivery, destination = found[claimed.id]
+        _apply_attempt(delivery, destination, result, worker, now, rng)
+        statuses.append(delivery.status)
+    db.session.commit()
+    return statuses
+
+
+def _apply_attempt(
+    delivery: Delivery,
+    destination: Destination,
+    result: SendResult,
+    worker: str,
+    now: datetime,
+    rng: Any,
+) -> None:
     verdict = webhooks.outcome(result.status)
     db.session.add(
         DeliveryAttempt(
@@ -239,8 +278,6 @@ def record_attempt(
             _delivered(delivery, destination, now)
         else:
             _failed(delivery, destination, verdict, result, now, rng)
-    db.session.commit()
-    return delivery.status
 
 
 def _delivered(delivery: Delivery, destination: Destination, now: datetime) -> None:

@@ -23,7 +23,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.services import webhook_http
-from app.services.delivery import Claimed, claim, record_attempt
+from app.services.delivery import Claimed, claim, record_attempt, record_attempts
 from app.services.webhook_http import SendResult
 
 log = logging.getLogger("trickle.worker")
@@ -68,9 +68,14 @@ class DeliveryWorker:
             claimed = claim(self.name, self.now(), self.batch, self.lease)
             if not claimed:
                 return 0
-            results = self._pool.map(self._send, claimed)
-            for item, result in zip(claimed, results, strict=True):
-                status = self._record(item, result)
+            sent = list(zip(claimed, self._pool.map(self._send, claimed), strict=True))
+            try:
+                statuses = record_attempts(sent, self.name, self.now(), self.rng)
+            except Exception:
+                db.session.rollback()
+                log.exception("recording the batch failed; recording each attempt on its own")
+                statuses = [self._record(item, result) for item, result in sent]
+            for (item, result), status in zip(sent, statuses, strict=True):
                 log.info(
                     "delivery %s %s -> %s (%s, %d ms)",
                     item.message_id,

@@ -28,6 +28,7 @@ from app.models import (
     Visitor,
 )
 from app.services.contacts import contact_values, known, share_account_values
+from app.services.delivery import follow_merge
 from app.services.outbox import record_outbox
 from app.services.snapshots import SiteSnapshot
 
@@ -113,6 +114,7 @@ def merge_contact(
             merged_at=now,
         )
     )
+    follow_merge(absorbed.id, survivor.id)
     record_outbox(
         site.id,
         "contact.merged",

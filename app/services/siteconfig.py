@@ -27,6 +27,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app.config import secret_from_environment
+from app.domain.webhooks import secret_key
 from app.extensions import db
 from app.models import (
     ConfigRevision,
@@ -242,7 +243,7 @@ def _secrets_from_environment(data: Mapping[str, Any], problems: Problems) -> di
         secret = secret_from_environment(name)
         if secret is None:
             continue
-        if SECRET_PATTERN.fullmatch(secret) and len(secret) <= _SECRET_MAX:
+        if SECRET_PATTERN.fullmatch(secret) and len(secret) <= _SECRET_MAX and _signs(secret):
             found[i] = secret
         else:
             problems.setdefault(f"destinations[{i}].secret_env", []).append(
@@ -250,6 +251,15 @@ def _secrets_from_environment(data: Mapping[str, Any], problems: Problems) -> di
                 "16 base64 characters"
             )
     return found
+
+
+def _signs(secret: str) -> bool:
+    """Whether ``secret`` can sign: its base64 part decodes (padding and all)."""
+    try:
+        secret_key(secret)
+    except ValueError:
+        return False
+    return True
 
 
 def _site_query(site_key: str) -> Select[Any]:
@@ -430,6 +440,9 @@ def _set_destination(
     _copy(destination, spec, ("url", "events", "format", "mapping", "secret_env", "enabled"))
     destination.position = position
     given = env_secrets.get(spec["key"])
+    if given and given == destination.previous_secret:
+        # A process still holding the variable's old value must not rotate back to it.
+        given = None
     if given and destination.secret and given != destination.secret:
         rotate_secret(destination, now, given)
     destination.secret = given or destination.secret or generate_signing_secret()

@@ -50,7 +50,7 @@ def _plain(number: Any) -> Any:
     return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
-def _without_defaults(values: dict[str, Any], schema: type[Schema]) -> dict[str, Any]:
+def without_defaults(values: dict[str, Any], schema: type[Schema]) -> dict[str, Any]:
     defaults = schema_defaults(schema)
     return {
         name: value
@@ -68,7 +68,7 @@ def _site(site: Site) -> dict[str, Any]:
         "half_life_days": _plain(site.half_life_days),
         "followup_hours": site.followup_hours,
     }
-    return _without_defaults(values, SiteIn)
+    return without_defaults(values, SiteIn)
 
 
 def changed_engagement(stored: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _tier(tier: Tier) -> dict[str, Any]:
         "min_stage": tier.min_stage,
         "label": tier.label,
     }
-    return _without_defaults(values, TierIn)
+    return without_defaults(values, TierIn)
 
 
 def _field(field: Field) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _field(field: Field) -> dict[str, Any]:
         "options": _options(field.options),
         "ask_if": field.ask_if,
     }
-    return _without_defaults(values, FieldIn)
+    return without_defaults(values, FieldIn)
 
 
 def _options(options: list[dict[str, str]] | None) -> list[Any] | None:
@@ -129,12 +129,12 @@ def _form(form: Form) -> dict[str, Any]:
         "submit_label": form.submit_label,
         "thank_you": form.thank_you,
         "complete_message": form.complete_message,
-        "consent": form.consent and _without_defaults(dict(form.consent), ConsentIn),
+        "consent": form.consent and without_defaults(dict(form.consent), ConsentIn),
         "always_ask": list(form.always_ask or ()),
         "tiers": [link.tier.key for link in form.pool_tiers],
         "fields": [link.field.key for link in form.pool_fields],
     }
-    return _without_defaults(values, FormIn)
+    return without_defaults(values, FormIn)
 
 
 def _stage(stage: LifecycleStage) -> dict[str, Any]:
@@ -152,4 +152,4 @@ def _destination(destination: Destination) -> dict[str, Any]:
         "enabled": destination.enabled,
         "secret_env": destination.secret_env,
     }
-    return _without_defaults(values, DestinationIn)
+    return without_defaults(values, DestinationIn)

@@ -153,3 +153,49 @@ def test_an_unknown_site_is_404(client, site, marketer):
         "/admin/sites/nope/config/1",
     ):
         assert client.get(path).status_code == 404
+
+
+CRM = {"key": "crm", "url": "https://crm.example/hooks", "events": ["contact.updated"]}
+
+
+@pytest.mark.parametrize(
+    "destinations",
+    [
+        [{**CRM, "url": "https://attacker.example/steal"}],
+        [CRM, {**CRM, "key": "mine"}],
+        [{**CRM, "enabled": False}],
+        [],
+    ],
+    ids=["redirected", "added", "switched off", "removed"],
+)
+def test_a_marketer_upload_may_not_change_destinations(client, marketer, destinations):
+    import_site_config(acme_config(destinations=[CRM]))
+    sign_in(client, "mia@acme.example")
+
+    response = upload(client, yaml.safe_dump(acme_config(destinations=destinations)))
+
+    assert response.status_code == 422
+    assert "only an admin may add, change or remove destinations" in response.get_data(as_text=True)
+    assert export_site_config("acme")["destinations"] == [CRM]
+    assert db.session.scalar(select(func.count()).select_from(ConfigRevision)) == 1
+
+
+def test_a_marketer_upload_keeping_destinations_as_they_are_is_imported(client, marketer):
+    import_site_config(acme_config(destinations=[CRM]))
+    sign_in(client, "mia@acme.example")
+    # Written out with its defaults: the same destination all the same.
+    same = [{**CRM, "format": "trickle", "mapping": {}, "enabled": True}]
+    config = {**renamed("Given name"), "destinations": same}
+
+    assert upload(client, yaml.safe_dump(config)).status_code == 302
+    assert export_site_config("acme")["fields"][1]["label"] == "Given name"
+
+
+def test_an_admin_upload_may_change_destinations(client):
+    import_site_config(acme_config(destinations=[CRM]))
+    create_user("ada@acme.example", "admin", PASSWORD)
+    sign_in(client, "ada@acme.example")
+    moved = {**CRM, "url": "https://crm.example/v2/hooks"}
+
+    assert upload(client, yaml.safe_dump(acme_config(destinations=[moved]))).status_code == 302
+    assert export_site_config("acme")["destinations"] == [moved]

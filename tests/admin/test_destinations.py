@@ -396,6 +396,27 @@ def test_rotating_keeps_the_old_secret_for_a_day(client, site, admin, clock):
     assert old not in client.get(PAGE).get_data(as_text=True)
 
 
+def test_a_second_rotation_waits_until_the_first_is_over(client, site, admin, clock):
+    press(client, "rotate")
+    first = crm()
+    kept = (first.secret, first.previous_secret, first.previous_secret_until)
+    flashes(client)
+
+    clock.advance(hours=1)
+    assert press(client, "rotate").status_code == 302
+    after = crm()
+    assert (after.secret, after.previous_secret, after.previous_secret_until) == kept
+    assert flashes(client)[0] == (
+        "The secret was not rotated. A rotation is under way: the previous secret signs until "
+        "2026-03-03 09:00 UTC. Rotate again after that, so that no secret a receiver may still "
+        "use stops signing early."
+    )
+
+    clock.advance(hours=23)
+    press(client, "rotate")
+    assert crm().previous_secret == kept[0]
+
+
 def test_a_secret_from_the_environment_is_not_rotated_here(client, site, admin, monkeypatch):
     monkeypatch.setenv("CRM_SECRET", "whsec_" + "A" * 32)
     import_site_config(acme_config(destinations=[{**CRM, "secret_env": "CRM_SECRET"}]))

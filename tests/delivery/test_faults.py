@@ -454,7 +454,14 @@ def test_an_attempt_that_cannot_be_recorded_is_recorded_without_the_answer(
             raise ValueError("the database refused it")
         return real(claimed, result, *args)
 
+    def flaky_batch(sent, *args):
+        if any(result.response for _, result in sent):
+            raise ValueError("the database refused it")
+        return real_batch(sent, *args)
+
+    real_batch = delivery_worker.record_attempts
     monkeypatch.setattr(delivery_worker, "record_attempt", flaky)
+    monkeypatch.setattr(delivery_worker, "record_attempts", flaky_batch)
     receiver.script(Answer(500, body=b"unstorable"))
     delivery = queue(site, 1)
     assert drain(worker) == 1
@@ -467,5 +474,6 @@ def test_an_attempt_that_cannot_be_recorded_is_recorded_without_the_answer(
     )
     assert (fresh(delivery).status, delivery.attempts) == ("pending", 1)
     assert logged_errors(caplog) == [
-        f"recording {delivery.message_id} failed; recording it without the answer"
+        "recording the batch failed; recording each attempt on its own",
+        f"recording {delivery.message_id} failed; recording it without the answer",
     ]

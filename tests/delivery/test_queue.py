@@ -108,3 +108,36 @@ def test_a_suspended_destination_queues_but_sends_nothing_until_re_enabled(
         "ann@zorblax.example",
         "bob@zorblax.example",
     ]
+
+
+def test_a_merge_waits_for_the_merged_contacts_earlier_events(app, client, receiver, worker, clock):
+    from tests.receiver import Answer
+
+    config = destination_config(receiver.url)
+    config["forms"].append({"key": "short", "title": "Quick one", "fields": ["first_name"]})
+    import_site_config(config)
+    submit(client, {"email": "ann@zorblax.example"})
+    assert drain(worker) == 1
+
+    # The same person, not yet known, on another browser: their answer fails to go out once.
+    stranger = Widget(client, form="short")
+    stranger.ask()
+    receiver.script(Answer(500))
+    assert stranger.submit({"first_name": "Ann"}).status_code == 200
+    assert drain(worker) == 1
+    # They identify: the anonymous contact merges into Ann's.
+    stranger.form = "blog"
+    stranger.ask()
+    assert stranger.submit({"email": "ANN@zorblax.example"}).status_code == 200
+
+    assert drain(worker) == 0  # the merge waits behind the failed update
+    clock.advance(seconds=6)
+    assert drain(worker) == 3
+    sent = [json.loads(r.body) for r in receiver.received()]
+    assert [(b["type"], b["data"].get("changed")) for b in sent] == [
+        ("contact.updated", ["email"]),
+        ("contact.updated", ["first_name"]),
+        ("contact.updated", ["first_name"]),
+        ("contact.merged", None),
+        ("contact.updated", ["first_name"]),
+    ]

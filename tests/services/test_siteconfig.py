@@ -8,6 +8,7 @@ import json
 import re
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -516,6 +517,42 @@ def test_without_the_variable_a_secret_is_generated_and_then_kept(app, monkeypat
     monkeypatch.setenv("TRICKLE_TEST_CRM_SECRET", SECRET)
     import_site_config(config(destinations=[CRM, other]))
     assert _secret("crm") == SECRET
+
+
+def test_a_secret_that_cannot_sign_is_refused(app, monkeypatch):
+    monkeypatch.setenv("TRICKLE_TEST_CRM_SECRET", "whsec_AAAAAAAAAAAAAAAAA")  # bad padding
+
+    with pytest.raises(Invalid) as refused:
+        import_site_config(config(destinations=[CRM]))
+
+    assert refused.value.fields == {
+        "destinations[0].secret_env": [
+            "TRICKLE_TEST_CRM_SECRET does not hold a signing secret: expected whsec_ followed by "
+            "at least 16 base64 characters"
+        ]
+    }
+
+
+def test_a_new_secret_from_the_environment_rotates_and_an_old_one_never_comes_back(
+    app, monkeypatch, clock
+):
+    other = "whsec_plJ3nmyCDGBKInavdOK15jslW0PMxnbXavlDsOVq5Ek="
+    monkeypatch.setenv("TRICKLE_TEST_CRM_SECRET", SECRET)
+    import_site_config(config(destinations=[CRM]))
+    monkeypatch.setenv("TRICKLE_TEST_CRM_SECRET", other)
+    import_site_config(config(destinations=[CRM]))
+    crm = by_key(Destination, "crm")
+    assert (crm.secret, crm.previous_secret, crm.previous_secret_until) == (
+        other,
+        SECRET,
+        clock() + timedelta(hours=24),
+    )
+
+    # A process that still has the old value imports: no rotation back to it.
+    monkeypatch.setenv("TRICKLE_TEST_CRM_SECRET", SECRET)
+    import_site_config(config(destinations=[CRM]))
+    crm = by_key(Destination, "crm")
+    assert (crm.secret, crm.previous_secret) == (other, SECRET)
 
 
 def test_a_private_target_is_allowed_when_the_setting_says_so(app):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from app.domain.webhooks import (
     next_attempt_at,
     outcome,
     payload,
+    private_address,
     retry_after_seconds,
     secret_key,
     signed_request,
@@ -186,3 +188,32 @@ def test_events_without_a_profile_keep_the_envelope_in_segment_format():
         "timestamp": "2026-11-23T12:00:00Z",
         "data": data,
     }
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("8.8.8.8", False),
+        ("2606:4700::1111", False),
+        ("::ffff:8.8.8.8", False),
+        ("2002:808:808::1", False),  # 6to4 around a public address
+        ("10.0.0.1", True),
+        ("172.16.5.4", True),
+        ("192.168.1.1", True),
+        ("127.0.0.1", True),
+        ("169.254.169.254", True),  # cloud metadata
+        ("100.100.100.200", True),  # shared address space 100.64.0.0/10 (a metadata service too)
+        ("192.0.2.10", True),  # documentation
+        ("0.0.0.0", True),  # noqa: S104 - an address to refuse, not one to bind
+        ("224.0.0.1", True),
+        ("::1", True),
+        ("fe80::1", True),
+        ("fc00::1", True),
+        ("fec0::1", True),
+        ("::ffff:10.0.0.1", True),
+        ("2002:7f00:1::1", True),  # 6to4 around 127.0.0.1
+        ("2002:a9fe:a9fe::", True),  # 6to4 around 169.254.169.254
+    ],
+)
+def test_which_addresses_count_as_private(address, private):
+    assert private_address(ipaddress.ip_address(address)) is private
