@@ -171,15 +171,15 @@ deliveries_group = click.Group("deliveries", help="Webhook deliveries: status an
 @click.option("--site", "site_key", help="Only this site's destinations.")
 def deliveries_status_command(site_key: str | None) -> None:
     """Deliveries pending, delivered and dead-lettered, per destination."""
-    from app.services.delivery import destination_overview
+    from app.services.delivery_views import destination_overview
 
     rows = destination_overview(site_key)
     if not rows:
         click.echo("No destinations.")
     for row in rows:
         click.echo(
-            f"{row.site_key}/{row.key}\t{row.state}\tpending {row.pending}"
-            f"\tdelivered {row.delivered}\tdead {row.dead}\t{row.url}"
+            f"{row.site_key}/{row.destination.key}\t{row.state}\tpending {row.pending}"
+            f"\tdelivered {row.delivered}\tdead {row.dead}\t{row.destination.url}"
         )
 
 

@@ -25,16 +25,16 @@ from app.services.delivery import (
     replay,
     resume,
     send_test_event,
-    state_of,
 )
 from app.services.delivery_views import (
     dead_letter_ids,
     destination_page,
     pending_count,
     site_destinations,
+    state_of,
 )
 from app.services.errors import Invalid, NotFound
-from app.services.siteconfig import rotate_secret
+from app.services.siteconfig import rotate_generated_secret
 from app.services.transactions import commit_unit
 
 T = TypeVar("T")
@@ -128,22 +128,7 @@ def destination_resume(site: str, key: str) -> Response:
 @access.role_required("admin")
 def destination_rotate(site: str, key: str) -> Response:
     def work(found: Destination) -> datetime:
-        if found.secret_env:
-            raise Invalid(
-                f"The signing secret comes from the environment variable {found.secret_env}: "
-                "put a new whsec_ secret there and save the config (the old one keeps signing "
-                "for 24 hours)."
-            )
-        now = _now()
-        if found.previous_secret_until is not None and found.previous_secret_until > now:
-            raise Invalid(
-                "A rotation is under way: the previous secret signs until "
-                f"{found.previous_secret_until:%Y-%m-%d %H:%M UTC}. Rotate again after that, "
-                "so that no secret a receiver may still use stops signing early."
-            )
-        rotate_secret(found, now)
-        assert found.previous_secret_until is not None
-        return found.previous_secret_until
+        return rotate_generated_secret(found, _now())
 
     try:
         until = _operate(site, key, work)

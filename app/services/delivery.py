@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.domain import webhooks
@@ -479,7 +479,7 @@ def backfill(destination: Destination, now: datetime, batch: int = 500) -> int:
         db.session.flush()
 
 
-# --- reading, for admin and the CLI --------------------------------------------------------------
+# --- finding a destination, reading a time (admin and the CLI) --------------------------------------
 
 
 def find_destination(destination_key: str, site_key: str | None = None) -> Destination:
@@ -529,83 +529,3 @@ def parse_since(text: str, now: datetime) -> datetime:
     if moment > now:
         raise Invalid(f'"{text}" is in the future.')
     return moment
-
-
-@dataclass(frozen=True)
-class DestinationState:
-    site_key: str
-    key: str
-    url: str
-    state: str  # active | off | suspended
-    pending: int
-    delivered: int
-    dead: int
-
-
-def state_of(destination: Destination) -> str:
-    if not destination.enabled:
-        return "off"
-    return "suspended" if destination.suspended_at is not None else "active"
-
-
-def destination_overview(site_key: str | None = None) -> list[DestinationState]:
-    query = (
-        select(Destination, Site.key)
-        .join(Site, Site.id == Destination.site_id)
-        .where(Destination.archived_at.is_(None))
-        .order_by(Site.key, Destination.position)
-    )
-    if site_key is not None:
-        query = query.where(Site.key == site_key)
-    rows = db.session.execute(query).all()
-    by_status = counts([row.Destination.id for row in rows])
-    return [
-        DestinationState(
-            row.key,
-            row.Destination.key,
-            row.Destination.url,
-            state_of(row.Destination),
-            by_status[row.Destination.id][PENDING],
-            by_status[row.Destination.id][DELIVERED],
-            by_status[row.Destination.id][DEAD],
-        )
-        for row in rows
-    ]
-
-
-def counts(destination_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Deliveries by status for each destination."""
-    found: dict[int, dict[str, int]] = {
-        i: {PENDING: 0, DELIVERED: 0, DEAD: 0} for i in destination_ids
-    }
-    rows = db.session.execute(
-        select(Delivery.destination_id, Delivery.status, func.count())
-        .where(Delivery.destination_id.in_(list(destination_ids)))
-        .group_by(Delivery.destination_id, Delivery.status)
-    )
-    for destination_id, status, n in rows:
-        found[destination_id][status] = n
-    return found
-
-
-def recent_attempts(destination: Destination, limit: int = 50) -> list[Any]:
-    return list(
-        db.session.execute(
-            select(DeliveryAttempt, Delivery.message_id, Delivery.event_type)
-            .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
-            .where(DeliveryAttempt.destination_id == destination.id)
-            .order_by(DeliveryAttempt.attempted_at.desc(), DeliveryAttempt.id.desc())
-            .limit(limit)
-        ).all()
-    )
-
-
-def dead_letters(destination: Destination, limit: int = 200) -> list[Delivery]:
-    return list(
-        db.session.scalars(
-            select(Delivery)
-            .where(and_(Delivery.destination_id == destination.id, Delivery.status == DEAD))
-            .order_by(Delivery.id)
-            .limit(limit)
-        )
-    )

@@ -1,5 +1,5 @@
-"""What the console shows of webhook destinations: the list, one destination's page, and the
-suspended ones every page warns about.
+"""What the console and ``trickle deliveries status`` show of webhook destinations: the list,
+one destination's page, and the suspended ones every console page warns about.
 
 Read only: nothing here writes or commits. Writing (replay, resume, test events, backfill) is
 ``app.services.delivery``; the console calls it inside one committed unit of work.
@@ -7,6 +7,7 @@ Read only: nothing here writes or commits. Writing (replay, resume, test events,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Delivery, Destination, Site
+from app.models import Delivery, DeliveryAttempt, Destination, Site
 from app.models.delivery import DEAD, DELIVERED, PENDING
-from app.services.delivery import counts, dead_letters, recent_attempts, state_of
 from app.services.errors import NotFound
 
 RECENT_ATTEMPTS = 50
@@ -25,8 +25,9 @@ DEAD_LETTERS_SHOWN = 200
 
 @dataclass(frozen=True)
 class DestinationRow:
-    """One line of a site's destination list."""
+    """One line of a destination list."""
 
+    site_key: str
     destination: Destination
     state: str  # active | off | suspended
     pending: int
@@ -61,23 +62,54 @@ def site_destinations(site_key: str) -> list[DestinationRow]:
     NotFound for an unknown site."""
     if db.session.scalar(select(Site.id).where(Site.key == site_key)) is None:
         raise NotFound(f'No site "{site_key}".')
-    destinations = db.session.scalars(
-        select(Destination)
+    return destination_overview(site_key)
+
+
+def destination_overview(site_key: str | None = None) -> list[DestinationRow]:
+    """Active destinations (of ``site_key``, else of every site) by site and config order, with
+    delivery counts."""
+    query = (
+        select(Destination, Site.key)
         .join(Site, Site.id == Destination.site_id)
-        .where(Site.key == site_key, Destination.archived_at.is_(None))
-        .order_by(Destination.position, Destination.id)
-    ).all()
-    by_status = counts([d.id for d in destinations])
+        .where(Destination.archived_at.is_(None))
+        .order_by(Site.key, Destination.position, Destination.id)
+    )
+    if site_key is not None:
+        query = query.where(Site.key == site_key)
+    rows = db.session.execute(query).all()
+    by_status = counts([row.Destination.id for row in rows])
     return [
         DestinationRow(
-            d,
-            state_of(d),
-            by_status[d.id][PENDING],
-            by_status[d.id][DELIVERED],
-            by_status[d.id][DEAD],
+            row.key,
+            row.Destination,
+            state_of(row.Destination),
+            by_status[row.Destination.id][PENDING],
+            by_status[row.Destination.id][DELIVERED],
+            by_status[row.Destination.id][DEAD],
         )
-        for d in destinations
+        for row in rows
     ]
+
+
+def state_of(destination: Destination) -> str:
+    if not destination.enabled:
+        return "off"
+    return "suspended" if destination.suspended_at is not None else "active"
+
+
+def counts(destination_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Deliveries by status for each destination."""
+    found: dict[int, dict[str, int]] = {
+        i: {PENDING: 0, DELIVERED: 0, DEAD: 0} for i in destination_ids
+    }
+    rows = db.session.execute(
+        select(Delivery.destination_id, Delivery.status, func.count())
+        .where(Delivery.destination_id.in_(list(destination_ids)))
+        .group_by(Delivery.destination_id, Delivery.status)
+    )
+    for destination_id, status, n in rows:
+        found[destination_id][status] = n
+    return found
 
 
 def destination_page(destination: Destination) -> DestinationPage:
@@ -143,3 +175,26 @@ def suspended_destinations(site_key: str | None = None) -> list[Suspension]:
         )
         for row in db.session.execute(query).all()
     ]
+
+
+def recent_attempts(destination: Destination, limit: int = 50) -> list[Any]:
+    return list(
+        db.session.execute(
+            select(DeliveryAttempt, Delivery.message_id, Delivery.event_type)
+            .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+            .where(DeliveryAttempt.destination_id == destination.id)
+            .order_by(DeliveryAttempt.attempted_at.desc(), DeliveryAttempt.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def dead_letters(destination: Destination, limit: int = 200) -> list[Delivery]:
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .where(Delivery.destination_id == destination.id, Delivery.status == DEAD)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )

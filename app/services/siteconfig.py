@@ -457,6 +457,28 @@ def rotate_secret(destination: Destination, now: datetime, new: str | None = Non
     return destination.secret
 
 
+def rotate_generated_secret(destination: Destination, now: datetime) -> datetime:
+    """The console's rotation: a generated secret replaces the current one, which signs too
+    until the returned time. Invalid when the secret comes from the environment (the next
+    import would put it back) or while a rotation is still under way (its previous secret
+    would stop signing early)."""
+    if destination.secret_env:
+        raise Invalid(
+            "The signing secret comes from the environment variable "
+            f"{destination.secret_env}: put a new whsec_ secret there and save the config "
+            "(the old one keeps signing for 24 hours)."
+        )
+    until = destination.previous_secret_until
+    if until is not None and until > now:
+        raise Invalid(
+            f"A rotation is under way: the previous secret signs until {until:%Y-%m-%d %H:%M UTC}."
+            " Rotate again after that, so that no secret a receiver may still use stops signing "
+            "early."
+        )
+    rotate_secret(destination, now)
+    return now + SECRET_OVERLAP
+
+
 def generate_signing_secret() -> str:
     """A new Standard Webhooks signing secret: ``whsec_`` and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
