@@ -28,6 +28,7 @@ class Config:
     RATELIMIT_PUBLIC_PER_IP = "120/minute;2000/hour"
     RATELIMIT_PUBLIC_PER_SITE = "6000/minute"
     RATELIMIT_LOGIN = "10/minute;50/hour"  # console sign-in attempts per client address
+    RATELIMIT_TOKEN_API = "60/minute;1000/hour"  # noqa: S105 - a rate, per client address
     # Console session cookie: never readable by scripts, not sent on cross-site requests, and
     # only over HTTPS (set TRICKLE_SESSION_COOKIE_SECURE=false for plain-http local use).
     SESSION_COOKIE_SECURE = True
@@ -42,6 +43,9 @@ class Config:
     DELIVERY_LEASE_SECONDS = 60.0
     DELIVERY_BATCH = 10
     DELIVERY_POLL_SECONDS = 1.0
+    # The ask and submit endpoints count shown/answered/skipped questions in memory and add the
+    # tallies to the database at most this often (and when the process exits).
+    QUESTION_STATS_FLUSH_SECONDS = 10.0
     PROXY_FIX = 0
     MAX_CONTENT_LENGTH = 64 * 1024
     ASK_TOKEN_MAX_AGE_SECONDS = 24 * 3600
@@ -58,6 +62,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105 - a fixed key for reproducible test tokens
     SESSION_COOKIE_SECURE = False  # the test client and the live test server speak plain http
     REMEMBER_COOKIE_SECURE = False
+    QUESTION_STATS_FLUSH_SECONDS = 0.0  # question counters reach the database at once
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

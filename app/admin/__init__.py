@@ -8,9 +8,12 @@ from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_
     config,
     configure,
     contacts,
+    dashboard,
     destinations,
     explain,
+    exports,
     navigation,
     routes,
+    tokens,
     users,
 )

@@ -17,16 +17,19 @@ from app.services.delivery_views import suspended_destinations
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("admin.dashboard", "Dashboard"),
     ("admin.questions", "Questions"),
     ("admin.forms", "Forms"),
     ("admin.contacts", "Contacts"),
+    ("admin.exports", "Export"),
     ("admin.explain", "Explain"),
     ("admin.site_settings", "Settings"),
     ("admin.destinations", "Destinations"),
+    ("admin.tokens", "API tokens"),
     ("admin.config", "History"),
 )
 # Sections only some roles may open; the others do not see them in the menu.
-_ROLE_OF = {"admin.destinations": "admin"}
+_ROLE_OF = {"admin.destinations": "admin", "admin.tokens": "admin"}
 _SECTION_OF = {
     "admin.tier": "admin.questions",
     "admin.field": "admin.questions",
@@ -35,6 +38,8 @@ _SECTION_OF = {
     "admin.config_revision": "admin.config",
     "admin.destination": "admin.destinations",
     "admin.destination_edit": "admin.destinations",
+    "admin.export_download": "admin.exports",
+    "admin.token_revoke": "admin.tokens",
 }
 
 

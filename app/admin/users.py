@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional
 
 from app.admin import admin_bp
 from app.admin.access import role_required
+from app.admin.forms import attach_errors
 from app.models import ROLES, User
 from app.services.errors import Invalid
 from app.services.users import create_user, find_user, list_users, set_password, update_user
@@ -43,18 +44,6 @@ class UserForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     """Only the CSRF token: a new password is generated."""
-
-
-def _attach(form: FlaskForm, exc: Invalid) -> None:
-    """Show a service's reasons next to the fields they name; others above the form."""
-    for name, messages in (exc.fields or {}).items():
-        field = form._fields.get(name)
-        if field is None or name == "csrf_token":
-            form.form_errors.extend(messages)
-        else:
-            field.errors = [*field.errors, *messages]
-    if not exc.fields:
-        form.form_errors.append(exc.message)
 
 
 def _users_page(form: NewUserForm, status: int = 200) -> tuple[str, int]:
@@ -98,7 +87,7 @@ def users() -> Response | tuple[str, int]:
             form.email.data or "", form.role.data, form.password.data or None
         )
     except Invalid as exc:
-        _attach(form, exc)
+        attach_errors(form, exc)
         return _users_page(form, 422)
     if generated is None:
         flash(f"User {person.email} created.")
@@ -119,7 +108,7 @@ def user(user_id: int) -> Response | tuple[str, int]:
     try:
         update_user(person, form.role.data, form.active.data)
     except Invalid as exc:
-        _attach(form, exc)
+        attach_errors(form, exc)
         return _user_page(person, form, 422)
     state = "active" if person.active else "disabled"
     flash(f"Saved {person.email}: {person.role}, {state}.")

@@ -174,6 +174,84 @@ def _post(summary: str, body: str, status: str, out: str, params: list[Any]) -> 
     }
 
 
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_CSV_LIST = {"type": "string", "description": "one key, or several separated by commas"}
+_MOMENT = {"type": "string", "examples": ["2026-03-01", "2026-03-01T09:00Z"]}
+_BOOL = {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]}
+_FORMAT = _query(
+    "format", "Output format [csv]", {"enum": ["csv", "jsonl", "parquet"], "default": "csv"}
+)
+_STREAMS = {
+    "200": {
+        "description": "The export, streamed as an attachment (`Content-Disposition`)",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {
+                "schema": {"type": "string", "contentEncoding": "binary"}
+            },
+        },
+    },
+    **{
+        str(status): {"description": text, **_json(_ref("Error"))}
+        for status, text in [
+            (401, "No token, or a wrong or revoked one (WWW-Authenticate: Bearer)"),
+            (403, "The token belongs to another site, or its role is too low"),
+            (422, "Unknown format, parameter or filter value; every one is named"),
+            (429, "Rate limited; see Retry-After"),
+        ]
+    },
+}
+
+
+def _export(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "parameters": [_SITE, _FORMAT, *params],
+            "responses": _STREAMS,
+        }
+    }
+
+
+_EXPORT_PATHS = {
+    "/sites/{site}/contacts/export": _export(
+        "Export the site's contacts (analyst token or higher); see docs/exports.md",
+        [
+            _query("stage", "Only contacts in these lifecycle stages", _CSV_LIST),
+            _query("updated_since", "Only contacts updated since (UTC if no zone)", _MOMENT),
+            _query(
+                "min_completeness",
+                "Only contacts knowing at least this % of fields",
+                {"type": "integer", "minimum": 0, "maximum": 100},
+            ),
+            _query("tier_complete", "Only contacts knowing every field of these tiers", _CSV_LIST),
+            _query("form", "Only contacts who gave a value through this form", {"type": "string"}),
+            _query("identified", "true: only contacts with an email; false: only anonymous", _BOOL),
+            _query("provenance", "Add <field>__at and <field>__source columns", _BOOL),
+        ],
+    ),
+    "/sites/{site}/submissions/export": _export(
+        "Export the submission history: one row per accepted value (analyst token or higher)",
+        [
+            _query("since", "Only values given since (UTC if no zone)", _MOMENT),
+            _query("form", "Only values given through this form", {"type": "string"}),
+            _query("field", "Only this field's values", {"type": "string"}),
+        ],
+    ),
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -214,6 +292,7 @@ def openapi_document() -> dict[str, Any]:
                 "Empty",
                 [_PREVIEW, _SITE],
             ),
+            **_EXPORT_PATHS,
             "/health": {
                 "get": {
                     "summary": "Liveness",
@@ -221,5 +300,14 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (trk_…) from the console or `trickle tokens create`",
+                }
+            },
+        },
     }

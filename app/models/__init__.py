@@ -7,6 +7,7 @@ from app.models.activity import (
     Skip,
     Submission,
 )
+from app.models.analytics import QuestionStat, StageChange
 from app.models.contact import (
     Account,
     AccountValue,
@@ -27,12 +28,14 @@ from app.models.site import (
     Site,
     Tier,
 )
+from app.models.token import ApiToken
 from app.models.user import ROLES, User
 
 __all__ = [
     "ROLES",
     "Account",
     "AccountValue",
+    "ApiToken",
     "ConfigRevision",
     "Contact",
     "ContactMerge",
@@ -48,8 +51,10 @@ __all__ = [
     "LifecycleStage",
     "OutboxEvent",
     "ProfileValue",
+    "QuestionStat",
     "Site",
     "Skip",
+    "StageChange",
     "Submission",
     "Tier",
     "User",

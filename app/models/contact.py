@@ -89,6 +89,8 @@ class AccountValue(db.Model):
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
+    # The form the value came through (None for values stored before this was kept).
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class ContactMerge(db.Model):

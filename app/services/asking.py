@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.domain.selection import select_questions
 from app.services.contacts import load_contact_state, resolve_visitor
+from app.services.question_stats import count_shown
 from app.services.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import AskGrant, ask_token, visitor_token
 from app.services.transactions import commit_unit
@@ -39,6 +40,7 @@ def ask_questions(
         return visitor.public_id, tuple(site.fields[q.key] for q in selection.questions)
 
     public_id, questions = commit_unit(work)
+    count_shown(site, form.key, (q.id for q in questions), now)
     return AskResult(
         visitor=visitor_token(site.key, public_id),
         ask_token=offer_token(site, form, public_id, questions, page_stage, now),

@@ -153,7 +153,7 @@ def _matching(site: SiteSnapshot, query: str) -> Select[tuple[Contact]]:
 def _rows(site: SiteSnapshot, contacts: Sequence[Contact], now: datetime) -> tuple[ContactRow, ...]:
     """Score, completeness and last seen for ``contacts``, in one query each."""
     ids = [contact.id for contact in contacts]
-    events = _events_by_contact(ids)
+    events = events_by_contact(ids)
     known = _known_keys(site, contacts)
     seen = dict(
         db.session.execute(
@@ -190,15 +190,20 @@ def _row(
     )
 
 
-def _events_by_contact(ids: list[int]) -> dict[int, list[EventRecord]]:
+# What the domain's EventRecord needs of an event, after its contact id.
+EVENT_RECORD_COLUMNS = (
+    EngagementEvent.contact_id,
+    EngagementEvent.kind,
+    EngagementEvent.stage,
+    EngagementEvent.occurred_at,
+    EngagementEvent.external_id,
+)
+
+
+def events_by_contact(ids: list[int]) -> dict[int, list[EventRecord]]:
+    """The engagement events of the contacts ``ids``, as the domain's records, by contact."""
     rows = db.session.execute(
-        select(
-            EngagementEvent.contact_id,
-            EngagementEvent.kind,
-            EngagementEvent.stage,
-            EngagementEvent.occurred_at,
-            EngagementEvent.external_id,
-        ).where(EngagementEvent.contact_id.in_(ids))
+        select(*EVENT_RECORD_COLUMNS).where(EngagementEvent.contact_id.in_(ids))
     )
     events: dict[int, list[EventRecord]] = {}
     for r in rows:

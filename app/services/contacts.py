@@ -195,7 +195,7 @@ def write_values(
             )
         )
         if field.rule.scope == "account" and contact.account_id is not None:
-            _set_account_value(shared, contact, field.id, key, value, now)
+            _set_account_value(shared, contact, field.id, key, value, now, form_key)
         if previous != value:
             changed.append(key)
     if values:
@@ -210,12 +210,14 @@ def _set_account_value(
     key: str,
     value: Any,
     now: datetime,
+    form_key: str | None,
 ) -> None:
     row = shared.get(key)
     if row is None:
         row = shared[key] = AccountValue(account_id=contact.account_id, field_id=field_id)
         db.session.add(row)
     row.value, row.updated_at, row.contact_id = value, now, contact.id
+    row.form_key = form_key
 
 
 def share_account_values(site: SiteSnapshot, contact: Contact) -> None:
@@ -225,4 +227,6 @@ def share_account_values(site: SiteSnapshot, contact: Contact) -> None:
     shared = account_values(site, contact.account_id)
     for key, row in contact_values(site, contact.id).items():
         if site.fields[key].rule.scope == "account" and key not in shared:
-            _set_account_value(shared, contact, row.field_id, key, row.value, row.updated_at)
+            _set_account_value(
+                shared, contact, row.field_id, key, row.value, row.updated_at, row.form_key
+            )

@@ -40,3 +40,17 @@ class Conflict(ServiceError):
 class OriginNotAllowed(ServiceError):
     status = 403
     code = "origin_not_allowed"
+
+
+class Unauthenticated(ServiceError):
+    """No credentials, or ones that are not valid (unknown, malformed, revoked)."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    """Valid credentials that may not do this (another site, a lower role)."""
+
+    status = 403
+    code = "forbidden"

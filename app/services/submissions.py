@@ -19,6 +19,7 @@ from app.services.engagement import EventInput, add_event
 from app.services.errors import AskExpired, Invalid
 from app.services.identity import settle_identity
 from app.services.outbox import record_outbox
+from app.services.question_stats import count_answers
 from app.services.snapshots import FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
 from app.services.transactions import commit_unit
@@ -48,7 +49,12 @@ def submit_answers(
     visitor_id = read_visitor_token(site.key, data.visitor)
     grant = read_ask_token(data.ask_token, site.key, form.key, visitor_id, now)
     reviewed = review_answers(site, grant, data.answers, data.skipped)
-    return commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+    body, stored = commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+    if stored:  # not the replay of an earlier response
+        answered = [site.fields[key].id for key in reviewed.values]
+        skipped = [site.fields[key].id for key in reviewed.skipped]
+        count_answers(site, form.key, answered, skipped, now)
+    return body
 
 
 def review_answers(
@@ -80,13 +86,14 @@ def _store(
     reviewed: ReviewedSubmission,
     data: SubmitInput,
     now: datetime,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """The response body, and whether this submit was stored (False: a replayed response)."""
     visitor = find_visitor(site, data.visitor, lock=True)
     if visitor is None:  # a valid ask token for a visitor since erased
         raise AskExpired("This visitor is no longer known; ask again.")
     replay = _stored_response(visitor, data.idempotency_key)
     if replay is not None:
-        return replay
+        return replay, False
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
     changed = write_values(site, contact, visitor, form.key, values, now)
@@ -114,7 +121,7 @@ def _store(
                 created_at=now,
             )
         )
-    return body
+    return body, True
 
 
 def _stored_response(visitor: Visitor, key: str | None) -> dict[str, Any] | None:

@@ -498,7 +498,7 @@ def test_the_site_navigation_and_switcher(client, site, marketer):
     response = client.get("/admin/switch?site=globex&section=admin.contacts")
     assert response.location == "/admin/sites/globex/contacts"
     assert client.get("/admin/switch?site=globex&section=evil").location == (
-        "/admin/sites/globex/questions"
+        "/admin/sites/globex/dashboard"
     )
     assert client.get("/admin/switch?site=nope").location == "/admin/"
 

@@ -7,6 +7,7 @@ import pytest
 from app import create_app
 from app.api.preview import PreviewSubmitIn
 from app.api.schemas import AskIn, AskOut, EventIn, SubmitIn, SubmitOut
+from app.services.export_params import CONTACT_PARAMS, HISTORY_PARAMS
 from tests.databases import settings_for
 
 
@@ -46,3 +47,18 @@ def test_described_bodies_list_the_same_keys_as_the_schemas(bare_app, name, sche
 def test_health_answers_without_a_database(bare_app):
     response = bare_app.test_client().get("/api/v1/health")
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/sites/{site}/contacts/export", CONTACT_PARAMS),
+        ("/sites/{site}/submissions/export", HISTORY_PARAMS),
+    ],
+)
+def test_export_parameters_are_the_parsers(bare_app, path, params):
+    document = bare_app.test_client().get("/api/v1/openapi.json").get_json()
+    described = document["paths"][path]["get"]["parameters"]
+    assert [p["name"] for p in described] == ["site", *params]
+    assert document["paths"][path]["get"]["security"] == [{"bearer": []}]
+    assert set(document["paths"][path]["get"]["responses"]) == {"200", "401", "403", "422", "429"}
