@@ -51,6 +51,12 @@ def engagement_score(
     return _score(distinct_events(events), weights, now, half_life_days)
 
 
+def undecayed_score(counts: Mapping[str, int], weights: Mapping[str, float]) -> float:
+    """``engagement_score`` without a half-life, from how many distinct events of each kind
+    there are (what a database can count for many contacts at once), rounded to 4 decimals."""
+    return round(sum(weights.get(kind, 0) * n for kind, n in counts.items()), 4)
+
+
 def reached_stage(events: Iterable[EventRecord]) -> str | None:
     """The latest funnel stage (by ``stage_rank``) among ``events``; None if there is none.
 
@@ -81,11 +87,22 @@ def _score(
     now: datetime,
     half_life_days: float | None,
 ) -> float:
+    return score_of(((e.kind, e.occurred_at) for e in counted), weights, now, half_life_days)
+
+
+def score_of(
+    kinds_and_times: Iterable[tuple[str, datetime]],
+    weights: Mapping[str, float],
+    now: datetime,
+    half_life_days: float | None,
+) -> float:
+    """The score of events already known to be distinct, given as (kind, occurred_at)."""
     total = 0.0
-    for event in counted:
-        weight = weights.get(event.kind, 0)
-        if half_life_days is not None and half_life_days > 0:
-            age_days = max((now - event.occurred_at).total_seconds(), 0) / _SECONDS_PER_DAY
-            weight *= 0.5 ** (age_days / half_life_days)
+    decays = half_life_days is not None and half_life_days > 0
+    for kind, occurred_at in kinds_and_times:
+        weight = weights.get(kind, 0)
+        if decays:
+            age_days = max((now - occurred_at).total_seconds(), 0) / _SECONDS_PER_DAY
+            weight *= 0.5 ** (age_days / half_life_days)  # type: ignore[operator]
         total += weight
     return round(total, 4)

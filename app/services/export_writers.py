@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.services.csv_safety import neutralise
+from app.services.csv_safety import FORMULA_STARTS, neutralise
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ _PARQUET_ROWS = 10_000  # rows per Parquet row group
 def iso(moment: datetime) -> str:
     """A UTC time as ISO 8601 with a Z."""
     return moment.isoformat().replace("+00:00", "Z")
+
+
+_PLAIN_CELLS = frozenset({str, int, float})
 
 
 def _csv_cell(value: Any) -> Any:
@@ -50,8 +53,19 @@ def _write_csv(columns: tuple[Column, ...], rows: Iterator[list[Any]]) -> Iterat
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c.name) for c in columns])
     pending = 0
+    plain = _PLAIN_CELLS
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        # The common cells (numbers, text not starting like a formula) are taken as they are;
+        # everything else goes through _csv_cell.
+        writer.writerow(
+            [
+                value
+                if type(value) in plain
+                and (type(value) is not str or not value.startswith(FORMULA_STARTS))
+                else _csv_cell(value)
+                for value in row
+            ]
+        )
         pending += 1
         if pending >= _FLUSH_ROWS:
             yield buffer.getvalue().encode("utf-8")

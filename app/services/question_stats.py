@@ -11,9 +11,11 @@ keeps the tally for the next one: a visitor's request never fails because of a c
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -28,6 +30,7 @@ from app.services.snapshots import SiteSnapshot
 log = logging.getLogger(__name__)
 
 COUNTERS = ("shown", "answered", "skipped")
+ANSWERED_ASKS_KEPT = 50_000  # ask tokens remembered per process (16 bytes each)
 _EXTENSION = "trickle.question_stats"
 _CREATE_LOCK = threading.Lock()
 
@@ -41,6 +44,21 @@ class QuestionTally:
         self._lock = threading.Lock()
         self._counts: dict[TallyKey, list[int]] = {}
         self._last_flush = started
+        # Digests of the ask tokens whose answers were counted, newest last (bounded).
+        self._answered_asks: OrderedDict[bytes, None] = OrderedDict()
+
+    def first_answer(self, ask_token: str) -> bool:
+        """True the first time this process sees a submit for ``ask_token``: an ask token may
+        be answered again (a double click with a new idempotency key, a script), but its
+        questions were shown once, so their answers count once."""
+        digest = hashlib.sha256(ask_token.encode("utf-8", "surrogatepass")).digest()[:16]
+        with self._lock:
+            if digest in self._answered_asks:
+                return False
+            self._answered_asks[digest] = None
+            if len(self._answered_asks) > ANSWERED_ASKS_KEPT:
+                self._answered_asks.popitem(last=False)
+            return True
 
     def add(
         self,
@@ -104,9 +122,13 @@ def count_answers(
     answered_field_ids: Iterable[int],
     skipped_field_ids: Iterable[int],
     now: datetime,
+    ask_token: str,
 ) -> None:
-    """Count one stored submit: its non-blank answers as answered, its skips as skipped."""
+    """Count one stored submit: its non-blank answers as answered, its skips as skipped;
+    nothing for a second submit of the same ask token (see ``QuestionTally.first_answer``)."""
     tally = question_tally(now)
+    if not tally.first_answer(ask_token):
+        return
     tally.add(site.id, form_key, now, answered=answered_field_ids, skipped=skipped_field_ids)
     _flush_when_due(tally, now)
 
@@ -174,7 +196,9 @@ def _upsert(counts: dict[TallyKey, list[int]]) -> int:
                 "day": day,
                 **dict(zip(COUNTERS, values, strict=True)),
             }
-            for (site_id, field_id, form_key, day), values in counts.items()
+            # In key order: two processes flushing the same rows lock them in the same order,
+            # so their upserts wait for each other instead of deadlocking (PostgreSQL).
+            for (site_id, field_id, form_key, day), values in sorted(counts.items())
             if field_id in existing
         ]
         if rows:

@@ -53,7 +53,7 @@ def submit_answers(
     if stored:  # not the replay of an earlier response
         answered = [site.fields[key].id for key in reviewed.values]
         skipped = [site.fields[key].id for key in reviewed.skipped]
-        count_answers(site, form.key, answered, skipped, now)
+        count_answers(site, form.key, answered, skipped, now, data.ask_token)
     return body
 
 

@@ -102,7 +102,7 @@ def test_a_failure_midway_leaves_no_file_and_keeps_an_old_one(runner, three, tmp
     target.write_text("the previous export\n")
     monkeypatch.setattr(exports, "CHUNK", 1)
     monkeypatch.setattr(export_writers, "_FLUSH_ROWS", 1)
-    real = exports.summarize_engagement
+    real = exports._last_seen
     calls = []
 
     def failing(*args, **kwargs):
@@ -111,7 +111,7 @@ def test_a_failure_midway_leaves_no_file_and_keeps_an_old_one(runner, three, tmp
             raise RuntimeError("database went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(exports, "summarize_engagement", failing)
+    monkeypatch.setattr(exports, "_last_seen", failing)
     result = runner.invoke(args=["export", "lab", "-o", str(target)])
     assert result.exit_code == 1
     assert isinstance(result.exception, RuntimeError)

@@ -17,6 +17,7 @@ from app.services.export_params import contact_export_request
 from app.services.exports import export_contacts
 from tests.conftest import FakeClock
 from tests.exports.conftest import BASE, fill
+from tests.factories import make_site
 
 HARD_TEXT = 'Acme, "Inc"\nsecond line, 東京 — Zoë'
 HARD_NOTES = 'a, "b"\nc\n\nΩ ≠ ß; 😀'
@@ -270,3 +271,26 @@ def test_the_export_streams_a_chunk_at_a_time(app, client, lab, clock, monkeypat
     else:
         frame = pd.read_csv(io.BytesIO(first + rest))
     assert frame["email"].tolist() == [f"p{n}@lab.example" for n in range(10)]
+
+
+@pytest.mark.parametrize("half_life", [None, 7])
+def test_scores_are_the_consoles_with_and_without_a_half_life(app, client, clock, half_life):
+    from app.services.api_tokens import create_token
+    from app.services.contact_views import list_contacts
+    from tests.exports.conftest import lab_config
+
+    config = lab_config()
+    config["site"]["half_life_days"] = half_life
+    make_site(config)
+    token = create_token("lab", "analyst", "t", now=clock())[1]
+    widget = fill(client, {"email": "s@lab.example"})
+    widget.event("webinar")
+    clock.advance(days=7)
+    widget.event("page_view")
+    frame = pd.read_json(
+        io.BytesIO(download(client, token, "?format=jsonl")), lines=True, dtype=False
+    )
+    (row,) = list_contacts("lab", "", 1, now=clock()).rows
+    expected = 8.0 if half_life is None else 4.5
+    assert frame["engagement_score"].tolist() == [row.score] == [expected]
+    assert frame["engagement_events"].tolist() == [3]

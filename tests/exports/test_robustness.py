@@ -44,12 +44,12 @@ def test_a_chunk_reads_only_its_own_contacts_rows(client, lab, clock, monkeypatc
     anonymous.ask()
     anonymous.submit({"title": "x"})
     read: list[list[int]] = []
-    real = {name: getattr(exports, name) for name in ("events_by_contact", "_last_seen")}
+    real = {name: getattr(exports, name) for name in ("_scores", "_last_seen")}
     for name, function in real.items():
 
-        def spy(ids, function=function):
-            read.append(sorted(ids))
-            return function(ids)
+        def spy(*args, function=function):
+            read.append(sorted(next(a for a in args if isinstance(a, list))))
+            return function(*args)
 
         monkeypatch.setattr(exports, name, spy)
     fmt, filters = contact_export_request("lab", {"format": "csv", "identified": "true"})
@@ -263,7 +263,7 @@ def test_sigterm_leaves_no_partial_file(runner, lab, client, tmp_path, monkeypat
         fill(client, {"email": f"s{n}@lab.example"})
     monkeypatch.setattr(exports, "CHUNK", 1)
     monkeypatch.setattr(export_writers, "_FLUSH_ROWS", 1)
-    real = exports.summarize_engagement
+    real = exports._last_seen
     seen = []
 
     def terminate_on_second(*args, **kwargs):
@@ -272,7 +272,7 @@ def test_sigterm_leaves_no_partial_file(runner, lab, client, tmp_path, monkeypat
             os.kill(os.getpid(), signal.SIGTERM)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(exports, "summarize_engagement", terminate_on_second)
+    monkeypatch.setattr(exports, "_last_seen", terminate_on_second)
     result = runner.invoke(args=["export", "lab", "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []

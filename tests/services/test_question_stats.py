@@ -110,6 +110,23 @@ def test_an_idempotent_replay_counts_once(client, site):
     ]
 
 
+def test_an_ask_answered_twice_counts_its_answers_once(client, site):
+    """Without an idempotency key the second submit is stored too, but its questions were
+    shown once: the answer rate never goes over 100 %."""
+    widget = Widget(client)
+    widget.ask()
+    for email in ("ada@acme.example", "ada@acme.example", "bob@acme.example"):
+        assert widget.submit({"email": email}, skipped=["company"]).status_code == 200
+    widget.ask()
+    assert widget.submit({"first_name": "Ada"}).status_code == 200
+    assert stats() == [
+        ("blog", "company", "2026-03-02", 1, 0, 1),
+        ("blog", "email", "2026-03-02", 1, 1, 0),
+        ("blog", "first_name", "2026-03-02", 2, 1, 0),
+        ("blog", "zip", "2026-03-02", 1, 0, 0),
+    ]
+
+
 def test_a_rejected_submit_counts_nothing(client, site):
     widget = Widget(client)
     widget.ask()
@@ -180,9 +197,10 @@ def test_counts_from_two_threads_add_up_exactly(app, site, clock):
     def count() -> None:
         try:
             with app.app_context():
-                for _ in range(per_thread):
+                for n in range(per_thread):
                     count_shown(snapshot, "blog", ids, clock())
-                    count_answers(snapshot, "blog", ids[:1], ids[1:], clock())
+                    token = f"ask-{threading.get_ident()}-{n}"
+                    count_answers(snapshot, "blog", ids[:1], ids[1:], clock(), token)
         except BaseException as error:  # surfaced below: a thread's failure must fail the test
             errors.append(error)
 
