@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/widget_size.py --record
 	$(BIN)/python bench/ask.py --record
 	$(BIN)/python bench/delivery.py --record
+	$(BIN)/python bench/export.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
