@@ -122,10 +122,17 @@ def ask_target(tokens: list[str]) -> Target:
 # --- report ---------------------------------------------------------------------------------
 
 
-def command_line(argv: list[str]) -> str:
-    """The command that produced a run, as typed from the repository root (no passwords)."""
+def command_line(argv: list[str], script: str = "ask.py", from_environment: bool = False) -> str:
+    """The command that produced a run, as typed from the repository root (no passwords);
+    ``from_environment``: the PostgreSQL URL came from TRICKLE_TEST_POSTGRES_URL."""
     shown = [make_url(a).render_as_string(hide_password=True) if "://" in a else a for a in argv]
-    return " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/ask.py", *shown])
+    words = [".venv/bin/python", f"bench/{script}", *shown]
+    if from_environment:
+        from app.config import postgres_test_url
+
+        url = make_url(postgres_test_url() or "").render_as_string(hide_password=True)
+        words.insert(0, f"TRICKLE_TEST_POSTGRES_URL={url}")
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def record(section: str, key: str) -> None:

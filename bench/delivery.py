@@ -36,7 +36,6 @@ import http.client
 import multiprocessing
 import os
 import platform
-import shlex
 import signal
 import statistics
 import subprocess
@@ -53,7 +52,6 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.engine import make_url
 
 # Run as a script, only bench/ is on the path: `bench` and `tests` are found from the root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,7 +64,7 @@ from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
 from app.models.delivery import DELIVERED, PENDING
 from app.services.delivery import new_message_id
-from bench.ask import engine_version, fresh_database, record
+from bench.ask import command_line, engine_version, fresh_database, record
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105 - the app's key, not a webhook secret
@@ -401,16 +399,6 @@ def run_workers(app: Flask, url: str, rx: Receiver, count: int, events: int, bat
 # --- report -----------------------------------------------------------------------------------
 
 
-def command_line(argv: list[str], from_environment: bool) -> str:
-    """The command that produced a run, as typed from the repository root (no passwords)."""
-    shown = [make_url(a).render_as_string(hide_password=True) if "://" in a else a for a in argv]
-    words = [".venv/bin/python", "bench/delivery.py", *shown]
-    if from_environment:
-        url = make_url(postgres_test_url() or "").render_as_string(hide_password=True)
-        words.insert(0, f"TRICKLE_TEST_POSTGRES_URL={url}")
-    return " ".join(shlex.quote(w) for w in words)
-
-
 def times(value: float) -> str:
     return f"{value:.2f} ×"  # noqa: RUF001 - a multiplication sign
 
@@ -525,7 +513,9 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanups on `kill` too
     server_url = args.postgres or postgres_test_url()
-    command = command_line(argv, from_environment=server_url is not None and not args.postgres)
+    command = command_line(
+        argv, "delivery.py", from_environment=server_url is not None and not args.postgres
+    )
     headlines = [bench_engine(None, args, command)]
     if server_url:
         headlines.append(bench_engine(server_url, args, command))

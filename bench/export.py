@@ -59,7 +59,6 @@ import os
 import platform
 import random
 import resource
-import shlex
 import signal
 import sqlite3
 import subprocess
@@ -711,20 +710,6 @@ def table(runs: list[Run], dump: float) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def command_line(argv: list[str], from_environment: bool) -> str:
-    """The command that produced a run, as typed from the repository root (no passwords)."""
-    from sqlalchemy.engine import make_url
-
-    shown = [make_url(a).render_as_string(hide_password=True) if "://" in a else a for a in argv]
-    words = [".venv/bin/python", "bench/export.py", *shown]
-    if from_environment:
-        from app.config import postgres_test_url
-
-        url = make_url(postgres_test_url() or "").render_as_string(hide_password=True)
-        words.insert(0, f"TRICKLE_TEST_POSTGRES_URL={url}")
-    return " ".join(shlex.quote(w) for w in words)
-
-
 def summary(
     engine: str, runs: list[Run], dump: float, facts: dict[str, str], dumped: str, command: str
 ) -> tuple[str, str]:
@@ -892,7 +877,11 @@ def main(argv: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanups on `kill` too
     server_url = None if args.sqlite_only else args.postgres or postgres_test_url()
-    command = command_line(argv, from_environment=server_url is not None and not args.postgres)
+    from bench.ask import command_line
+
+    command = command_line(
+        argv, "export.py", from_environment=server_url is not None and not args.postgres
+    )
     headlines = [bench_engine(None, args, command)]
     if server_url:
         headlines.append(bench_engine(server_url, args, command))
