@@ -122,6 +122,17 @@ def ask_target(tokens: list[str]) -> Target:
 # --- report ---------------------------------------------------------------------------------
 
 
+def machine() -> str:
+    """``Linux x86_64, 2 CPUs (AMD EPYC)``: where the figures were measured."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = f" ({line.split(':', 1)[1].strip()})"
+                break
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs{model}"
+
+
 def command_line(argv: list[str], script: str = "ask.py", from_environment: bool = False) -> str:
     """The command that produced a run, as typed from the repository root (no passwords);
     ``from_environment``: the PostgreSQL URL came from TRICKLE_TEST_POSTGRES_URL."""

@@ -64,7 +64,7 @@ from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
 from app.models.delivery import DELIVERED, PENDING
 from app.services.delivery import new_message_id
-from bench.ask import command_line, engine_version, fresh_database, record
+from bench.ask import command_line, engine_version, fresh_database, machine, record
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105 - the app's key, not a webhook secret
@@ -490,17 +490,6 @@ def bench_engine(server_url: str | None, args: argparse.Namespace, command: str)
         record(section, f"delivery:{engine.split()[0].lower()}")
         print("recorded in docs/benchmarks.md")
     return f"{engine}: {headline}"
-
-
-def machine() -> str:
-    """``Linux x86_64, 2 CPUs (AMD EPYC)``: where the figures were measured."""
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = f" ({line.split(':', 1)[1].strip()})"
-                break
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs{model}"
 
 
 def webhooks_secret() -> str:

@@ -735,17 +735,6 @@ def summary(
     return headline, section
 
 
-def machine() -> str:
-    """``Linux x86_64, 2 CPUs (AMD EPYC)``: where the figures were measured."""
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = f" ({line.split(':', 1)[1].strip()})"
-                break
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs{model}"
-
-
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -780,7 +769,7 @@ def prepared(url: str) -> tuple[str, int, dict[str, int]]:
 
 def bench_engine(server_url: str | None, args: argparse.Namespace, command: str) -> str:
     """Seed, dump, export every format; print (and record) the engine's section."""
-    from bench.ask import fresh_database, record
+    from bench.ask import fresh_database, machine, record
 
     with (
         fresh_database(server_url) as url,

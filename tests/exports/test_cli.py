@@ -102,16 +102,16 @@ def test_a_failure_midway_leaves_no_file_and_keeps_an_old_one(runner, three, tmp
     target.write_text("the previous export\n")
     monkeypatch.setattr(exports, "CHUNK", 1)
     monkeypatch.setattr(export_writers, "_FLUSH_ROWS", 1)
-    real = exports._last_seen
+    real = exports.end_reads
     calls = []
 
-    def failing(*args, **kwargs):
+    def failing():
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return real(*args, **kwargs)
+        real()
 
-    monkeypatch.setattr(exports, "_last_seen", failing)
+    monkeypatch.setattr(exports, "end_reads", failing)
     result = runner.invoke(args=["export", "lab", "-o", str(target)])
     assert result.exit_code == 1
     assert isinstance(result.exception, RuntimeError)

@@ -12,10 +12,10 @@ import stat
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from app.extensions import db
-from app.models import Field, ProfileValue
+from app.models import Contact, EngagementEvent, Field, ProfileValue, Visitor
 from app.services import export_writers, exports
 from app.services.export_params import contact_export_request, history_export_request
 from app.services.exports import export_contacts, export_history
@@ -31,32 +31,58 @@ def get(client, token, path, query=""):
 
 def test_a_chunk_reads_only_its_own_contacts_rows(client, lab, clock, monkeypatch):
     """Values, events and visitors are read for the chunk's contacts, not for every contact
-    whose id falls between them (other sites', or ones the filters left out)."""
+    whose id falls between them (other sites', or ones the filters left out), in the chunk's
+    one query."""
     make_site()  # acme
-    fill(client, {"email": "first@lab.example"})
+    first = fill(client, {"email": "first@lab.example"})
+    first.event("webinar")
     for n in range(5):
         other = Widget(client)  # acme's visitors, ids between lab's two contacts
         other.event("page_view")
         other.ask()
         other.submit({"email": f"o{n}@acme.example"})
+    clock.advance(hours=1)
     fill(client, {"email": "last@lab.example"})
     anonymous = Widget(client, site="lab", form="more")
     anonymous.ask()
+    anonymous.event("page_view")
     anonymous.submit({"title": "x"})
-    read: list[list[int]] = []
-    real = {name: getattr(exports, name) for name in ("_scores", "_last_seen")}
-    for name, function in real.items():
+    monkeypatch.setattr(exports, "CHUNK", 1)
+    statements: list[str] = []
 
-        def spy(*args, function=function):
-            read.append(sorted(next(a for a in args if isinstance(a, list))))
-            return function(*args)
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
 
-        monkeypatch.setattr(exports, name, spy)
-    fmt, filters = contact_export_request("lab", {"format": "csv", "identified": "true"})
-    export = export_contacts("lab", fmt, filters, clock())
-    b"".join(export.chunks)
-    lab_ids = [1, 7]
-    assert read == [lab_ids, lab_ids]
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        fmt, filters = contact_export_request("lab", {"format": "jsonl", "identified": "true"})
+        export = export_contacts("lab", fmt, filters, clock())
+        lines = [json.loads(line) for line in b"".join(export.chunks).splitlines()]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    expected = [
+        (row.email, row.events, row.last_seen.isoformat().replace("+00:00", "Z"))
+        for row in db.session.execute(
+            select(
+                Contact.email,
+                select(func.count())
+                .where(EngagementEvent.contact_id == Contact.id)
+                .scalar_subquery()
+                .label("events"),
+                select(func.max(Visitor.last_seen_at))
+                .where(Visitor.contact_id == Contact.id)
+                .scalar_subquery()
+                .label("last_seen"),
+            )
+            .where(Contact.email.in_(["first@lab.example", "last@lab.example"]))
+            .order_by(Contact.id)
+        )
+    ]
+    assert [(r["email"], r["engagement_events"], r["last_seen_at"]) for r in lines] == expected
+    assert [events for _, events, _ in expected] == [2, 1]  # a submit each, and the webinar
+    assert expected[0][2] != expected[1][2]
+    # Two chunks of one contact and the empty one that ends the stream: one query each.
+    assert sum("engagement_events" in s for s in statements) == 3
     assert export.written == 2
 
 
@@ -77,7 +103,9 @@ def test_each_chunk_ends_its_transaction_before_its_rows_go_out(
 def test_a_field_added_while_the_history_streams_is_exported_too(client, lab, clock, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK", 1)  # the history reads 5 rows per query
     monkeypatch.setattr(export_writers, "_FLUSH_ROWS", 1)
-    for n in range(3):
+    # 16 rows: the reading thread, one chunk ahead, waits with rows 11-15 until the first
+    # chunk's rows are written, so what follows row 15 is read after the new field came.
+    for n in range(8):
         fill(client, {"email": f"h{n}@lab.example", "name": "N"})
     fmt, filters = history_export_request("lab", {"format": "csv"})
     export = export_history("lab", fmt, filters, clock())
@@ -90,7 +118,7 @@ def test_a_field_added_while_the_history_streams_is_exported_too(client, lab, cl
     make_site(config)
     fill(client, {"email": "late@lab.example", "city": "Oslo"})
     frame = pd.read_csv(io.BytesIO(b"".join([b"submission_id", *chunks])[13:]), header=None)
-    assert export.written == 8
+    assert export.written == 18
     assert frame.iloc[-1, 3] == "city"
     assert frame.iloc[-1, 4] == "Oslo"
 
@@ -263,16 +291,16 @@ def test_sigterm_leaves_no_partial_file(runner, lab, client, tmp_path, monkeypat
         fill(client, {"email": f"s{n}@lab.example"})
     monkeypatch.setattr(exports, "CHUNK", 1)
     monkeypatch.setattr(export_writers, "_FLUSH_ROWS", 1)
-    real = exports._last_seen
+    real = exports.end_reads
     seen = []
 
-    def terminate_on_second(*args, **kwargs):
+    def terminate_on_second():
         seen.append(1)
         if len(seen) == 2:
             os.kill(os.getpid(), signal.SIGTERM)
-        return real(*args, **kwargs)
+        real()
 
-    monkeypatch.setattr(exports, "_last_seen", terminate_on_second)
+    monkeypatch.setattr(exports, "end_reads", terminate_on_second)
     result = runner.invoke(args=["export", "lab", "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
