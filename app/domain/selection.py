@@ -170,7 +170,7 @@ def _dependency_rule(
     form: FormRules, field: FieldRule, contact: ContactState, now: datetime
 ) -> LeftOut | None:
     dependency = field.ask_if
-    if dependency is None or _dependency_holds(dependency, contact):
+    if dependency is None or dependency_holds(dependency, contact):
         return None
     return LeftOut(
         Reason.DEPENDENCY,
@@ -178,7 +178,9 @@ def _dependency_rule(
     )
 
 
-def _dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
+def dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
+    """Whether the contact's current value (its own, else its account's) meets ``dependency``:
+    ``known`` (true or false), ``equals``, or ``in`` (a list value meets it when an item does)."""
     value = _current_value(dependency.field, contact)
     if dependency.op == "known":
         return (value is not None) == bool(dependency.value)

@@ -6,6 +6,7 @@ widget's rules use, so the console never disagrees with what decides which quest
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from app.models import (
     EngagementEvent,
     ProfileValue,
     Skip,
+    StageChange,
     Submission,
     Visitor,
 )
@@ -102,6 +104,14 @@ class MergeRecord:
 
 
 @dataclass(frozen=True)
+class StageMoveRecord:
+    from_stage: str | None
+    to_stage: str
+    rule: str  # the rule that fired, as the config states it
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
 class ContactDetail:
     site_key: str
     summary: ContactRow
@@ -114,6 +124,7 @@ class ContactDetail:
     skips: tuple[SkippedQuestion, ...]
     visitors: int
     merges: tuple[MergeRecord, ...]
+    stage_moves: tuple[StageMoveRecord, ...] = ()
 
 
 def list_contacts(
@@ -255,6 +266,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
         visitors=db.session.scalar(select(func.count()).where(Visitor.contact_id == contact.id))
         or 0,
         merges=_merges(contact.id),
+        stage_moves=_stage_moves(contact.id),
     )
 
 
@@ -265,6 +277,24 @@ def _merges(contact_id: int) -> tuple[MergeRecord, ...]:
         .order_by(ContactMerge.merged_at.desc(), ContactMerge.id.desc())
     )
     return tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in rows)
+
+
+def _stage_moves(contact_id: int) -> tuple[StageMoveRecord, ...]:
+    """The contact's lifecycle stage moves, oldest first, each with the rule that fired."""
+    rows = db.session.scalars(
+        select(StageChange)
+        .where(StageChange.contact_id == contact_id)
+        .order_by(StageChange.changed_at, StageChange.id)
+    )
+    return tuple(
+        StageMoveRecord(
+            m.from_stage,
+            m.to_stage,
+            json.dumps((m.rule or {}).get("when", {}), ensure_ascii=False, sort_keys=True),
+            m.changed_at,
+        )
+        for m in rows
+    )
 
 
 def _current_values(site: SiteSnapshot, contact: Contact) -> tuple[CurrentValue, ...]:

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import EngagementEvent, Visitor
 from app.services.contacts import resolve_visitor
 from app.services.errors import Invalid
+from app.services.qualification import qualify
 from app.services.snapshots import SiteSnapshot, site_snapshot
 from app.services.tokens import visitor_token
 from app.services.transactions import commit_unit
@@ -37,14 +38,15 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
 
     def work() -> str:
         visitor = resolve_visitor(site, token, now, lock=True)
-        add_event(site, visitor, event, now)
+        if add_event(site, visitor, event, now):
+            qualify(site, visitor.contact, now)
         return visitor.public_id
 
     return visitor_token(site.key, commit_unit(work))
 
 
-def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: datetime) -> None:
-    """Add one event to the visitor's contact, unless its id was already counted."""
+def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: datetime) -> bool:
+    """Add one event to the visitor's contact, unless its id was already counted (False)."""
     if event.external_id is not None:
         seen = db.session.scalar(
             select(EngagementEvent.id).where(
@@ -53,7 +55,7 @@ def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: date
             )
         )
         if seen is not None:
-            return
+            return False
     db.session.add(
         EngagementEvent(
             site_id=site.id,
@@ -68,3 +70,4 @@ def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: date
             occurred_at=now,
         )
     )
+    return True

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.domain.qualification import StageRule
 from app.domain.specs import Dependency, FieldRule, FormRules, TierRule, is_storable_text
 from app.extensions import db
 from app.models import Field, Form, FormTier, Site
@@ -57,6 +58,7 @@ class SiteSnapshot:
     kind_stages: dict[str, str | None]
     fields: dict[str, FieldView]
     forms: dict[str, FormView]
+    stages: tuple[StageRule, ...] = ()  # lifecycle stages, in order
 
     def form(self, key: str) -> FormView:
         try:
@@ -94,6 +96,7 @@ def _build(site_id: int) -> SiteSnapshot:
             selectinload(Site.fields).selectinload(Field.tier),
             selectinload(Site.forms).selectinload(Form.pool_tiers).selectinload(FormTier.tier),
             selectinload(Site.forms).selectinload(Form.pool_fields),
+            selectinload(Site.stages),
         )
     ).one()
     tiers = {
@@ -118,6 +121,11 @@ def _build(site_id: int) -> SiteSnapshot:
         kind_stages={kind: spec.get("stage") for kind, spec in engagement.items()},
         fields=fields,
         forms=forms,
+        stages=tuple(
+            StageRule.from_config(stage.key, stage.when or {})
+            for stage in sorted(site.stages, key=lambda stage: stage.position)
+            if stage.archived_at is None
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from app.services.engagement import EventInput, add_event
 from app.services.errors import AskExpired, Invalid
 from app.services.identity import settle_identity
 from app.services.outbox import record_outbox
+from app.services.qualification import qualify
 from app.services.question_stats import count_answers
 from app.services.snapshots import FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
@@ -109,7 +110,9 @@ def _store(
     _announce_update(
         site, contact, [*merged_keys, *(k for k in changed if k not in merged_keys)], now
     )
-    selection = select_questions(form.rules, load_contact_state(site, contact, now), now)
+    state = load_contact_state(site, contact, now)
+    qualify(site, contact, now, state)
+    selection = select_questions(form.rules, state, now)
     body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
     if data.idempotency_key is not None:
         db.session.add(

@@ -180,6 +180,7 @@ def test_a_contact_page_shows_values_with_where_they_came_from(client, site, ana
     html = page(client, "/admin/sites/acme/contacts/1")
 
     assert "<h1>ada@acme.example" in html
+    assert "<h2>Lifecycle stage</h2>" not in html  # the site has no stages: no moves
     # 1 + 2 (first submit) + 3 (download, once) + 2 + 2; 5 of 11 fields known; two browsers.
     assert "<dt>Score</dt><dd>10</dd>" in html
     assert "<dt>Completeness</dt><dd>45%</dd>" in html
@@ -283,3 +284,25 @@ def test_the_pages_need_a_login(client, site, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.location.startswith("/admin/login?next=")
+
+
+def test_a_contact_page_shows_each_stage_move_with_its_rule(app, client, clock):
+    make_site(
+        acme_config(
+            stages=[
+                {"key": "lead", "when": {"fields_known": ["email"]}},
+                {"key": "mql", "when": {"min_score": 8, "fields_known": ["company"]}},
+            ]
+        )
+    )
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    sign_in(client)
+    widget = identify(client, "ada@acme.example")  # score 3: lead
+    clock.advance(days=1)
+    widget.event("webinar")  # 8: mql
+    html = page(client, "/admin/sites/acme/contacts/1")
+    assert "<dt>Stage</dt><dd>mql</dd>" in html
+    assert table_rows(section(html, "Lifecycle stage")) == [
+        ["2026-03-02 09:00 UTC", "—", "lead", '{"fields_known": ["email"]}'],
+        ["2026-03-03 09:00 UTC", "lead", "mql", '{"fields_known": ["company"], "min_score": 8}'],
+    ]

@@ -1,0 +1,104 @@
+"""Stage moves after submits and events: recorded with their rule, forwarded, forward only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Contact, OutboxEvent, StageChange
+from tests.factories import Widget, acme_config, make_site
+
+STAGES = [
+    {"key": "lead", "when": {"fields_known": ["email"]}},
+    {"key": "mql", "when": {"min_score": 10, "fields_known": ["company"]}},
+]
+
+
+@pytest.fixture
+def client(app):
+    make_site(acme_config(stages=STAGES))
+    return app.test_client()
+
+
+def moves():
+    return [
+        (c.from_stage, c.to_stage, c.rule, c.changed_at.isoformat())
+        for c in db.session.scalars(select(StageChange).order_by(StageChange.id))
+    ]
+
+
+def forwarded():
+    return [
+        e.payload
+        for e in db.session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.type == "contact.stage_changed")
+            .order_by(OutboxEvent.id)
+        )
+    ]
+
+
+def test_a_submit_and_later_events_move_the_contact_forward(client, clock):
+    widget = Widget(client)
+    widget.ask()
+    assert widget.submit({"email": "ada@acme-corp.example", "company": "Acme"}).status_code == 200
+    contact = db.session.scalar(select(Contact))
+    assert contact.lifecycle_stage == "lead"  # score 2: the form_submit
+    lead_at = clock().isoformat()
+    clock.advance(hours=1)
+    widget.event("webinar")  # 7: not yet
+    assert len(moves()) == 1
+    clock.advance(hours=1)
+    widget.event("webinar")  # 12: mql
+    mql_at = clock().isoformat()
+    widget.event("page_view")  # still mql: no move
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).lifecycle_stage == "mql"
+    assert moves() == [
+        (None, "lead", {"stage": "lead", "when": {"fields_known": ["email"]}}, lead_at),
+        (
+            "lead",
+            "mql",
+            {"stage": "mql", "when": {"min_score": 10, "fields_known": ["company"]}},
+            mql_at,
+        ),
+    ]
+    assert forwarded() == [
+        {
+            "contact_id": contact.id,
+            "email": "ada@acme-corp.example",
+            "from_stage": None,
+            "to_stage": "lead",
+            "rule": {"stage": "lead", "when": {"fields_known": ["email"]}},
+            "changed_at": lead_at.replace("+00:00", "Z"),
+        },
+        {
+            "contact_id": contact.id,
+            "email": "ada@acme-corp.example",
+            "from_stage": "lead",
+            "to_stage": "mql",
+            "rule": {"stage": "mql", "when": {"min_score": 10, "fields_known": ["company"]}},
+            "changed_at": mql_at.replace("+00:00", "Z"),
+        },
+    ]
+
+
+def test_an_event_already_counted_moves_nothing(client, clock):
+    widget = Widget(client)
+    widget.ask()
+    widget.submit({"email": "bo@acme-corp.example", "company": "Acme"})
+    widget.event("webinar", id="w-1")
+    widget.event("webinar", id="w-1")  # the same event again: not counted, no move
+    assert [to for _, to, _, _ in moves()] == ["lead"]
+
+
+def test_a_site_without_stages_moves_no_one(app, clock):
+    make_site()
+    client = app.test_client()
+    widget = Widget(client)
+    widget.ask()
+    widget.submit({"email": "cy@acme-corp.example", "company": "Acme"})
+    assert db.session.scalar(select(Contact.lifecycle_stage)) is None
+    assert moves() == []
+    assert forwarded() == []
