@@ -20,8 +20,10 @@ PER_PAGE = 50
 def contacts(site: str) -> str:
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)  # not a number: the first page
+    overdue = request.args.get("overdue") == "1"
+    now = current_app.config["CLOCK"]()
     try:
-        listing = list_contacts(site, query, page, PER_PAGE, now=current_app.config["CLOCK"]())
+        listing = list_contacts(site, query, page, PER_PAGE, now=now, overdue=overdue)
     except NotFound:
         abort(404)
     return render_template("admin/contacts.html", site_key=site, listing=listing)

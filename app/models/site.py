@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import utc_now
@@ -155,6 +155,8 @@ class LifecycleStage(db.Model):
     key: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
     when: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The stage sales follow up within the site's followup_hours (at most one per site).
+    handoff: Mapped[bool] = mapped_column(default=False, server_default=false())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 
 from app.domain.engagement import distinct_events, summarize_engagement
 from app.domain.specs import EventRecord, is_blank, is_storable_text
@@ -52,6 +52,9 @@ class ContactPage:
     page: int  # the page shown: a requested page past the end shows the last one
     pages: int  # at least 1, even with no rows
     total: int
+    overdue: bool = False  # only hand-offs past their follow-up window
+    handoff_stage: str | None = None  # the site's hand-off stage (None: no such filter)
+    followup_hours: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,16 +131,26 @@ class ContactDetail:
 
 
 def list_contacts(
-    site_key: str, query: str, page: int, per_page: int = 50, *, now: datetime
+    site_key: str,
+    query: str,
+    page: int,
+    per_page: int = 50,
+    *,
+    now: datetime,
+    overdue: bool = False,
 ) -> ContactPage:
     """One page of the site's contacts, newest updated first; NotFound for an unknown site.
 
     ``query`` matches part of an email (any case) or, when it is a number, a contact id.
-    A page past the end is the last page; one below 1 is the first.
+    ``overdue``: only contacts still on the hand-off stage (mql, not yet sql) who reached it
+    more than ``followup_hours`` ago. A page past the end is the last page; one below 1 is
+    the first.
     """
     site = site_snapshot(site_key)
     query = query.strip()
     matching = _matching(site, query)
+    if overdue:
+        matching = matching.where(_overdue(site, now))
     total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -146,7 +159,31 @@ def list_contacts(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return ContactPage(_rows(site, contacts, now), query, page, pages, total)
+    return ContactPage(
+        _rows(site, contacts, now),
+        query,
+        page,
+        pages,
+        total,
+        overdue,
+        site.handoff_stage,
+        site.followup_hours,
+    )
+
+
+def _overdue(site: SiteSnapshot, now: datetime) -> Any:
+    """On the hand-off stage, reached before ``now`` less the follow-up window."""
+    if site.handoff_stage is None:
+        return false()
+    reached = (
+        select(func.max(StageChange.changed_at))
+        .where(StageChange.contact_id == Contact.id, StageChange.to_stage == site.handoff_stage)
+        .scalar_subquery()
+    )
+    return and_(
+        Contact.lifecycle_stage == site.handoff_stage,
+        reached <= now - timedelta(hours=site.followup_hours),
+    )
 
 
 def _matching(site: SiteSnapshot, query: str) -> Select[tuple[Contact]]:

@@ -6,7 +6,7 @@ transaction): "MQL at T" is one fact in the console, the export and the CRM.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.qualification import StageMove, next_stage
@@ -42,16 +42,32 @@ def qualify(
             changed_at=now,
         )
     )
-    record_outbox(site.id, "contact.stage_changed", contact.id, _payload(contact, move, now), now)
+    payload = _payload(contact, move, now, follow_up_by(site, move.to_stage, now))
+    record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
     return move
 
 
-def _payload(contact: Contact, move: StageMove, now: datetime) -> dict[str, Any]:
+def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> datetime | None:
+    """When sales must have followed up a contact that reached ``stage`` at ``reached_at``:
+    ``followup_hours`` later for the hand-off stage (None for others, or a window of 0)."""
+    if stage != site.handoff_stage or site.followup_hours <= 0:
+        return None
+    return reached_at + timedelta(hours=site.followup_hours)
+
+
+def _payload(
+    contact: Contact, move: StageMove, now: datetime, deadline: datetime | None
+) -> dict[str, Any]:
     return {
         "contact_id": contact.id,
         "email": contact.email,
         "from_stage": move.from_stage,
         "to_stage": move.to_stage,
         "rule": move.rule.as_config(),
-        "changed_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "changed_at": _iso(now),
+        "follow_up_by": None if deadline is None else _iso(deadline),
     }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -423,6 +423,7 @@ def _placed(link: Any, position: int) -> Any:
 def _set_stage(stage: LifecycleStage, spec: dict[str, Any], position: int) -> None:
     stage.position = position
     stage.when = spec["when"]
+    stage.handoff = spec["handoff"]
 
 
 def _set_destination(

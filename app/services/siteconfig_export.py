@@ -139,7 +139,7 @@ def _form(form: Form) -> dict[str, Any]:
 
 def _stage(stage: LifecycleStage) -> dict[str, Any]:
     when = {name: _plain(value) for name, value in stage.when.items()}
-    return {"key": stage.key, "when": when}
+    return {"key": stage.key, "when": when} | ({"handoff": True} if stage.handoff else {})
 
 
 def _destination(destination: Destination) -> dict[str, Any]:

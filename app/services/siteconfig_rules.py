@@ -60,6 +60,12 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
             ("fields", "field", keys["fields"]),
         ):
             report.references(f"forms[{i}].{name}", form.get(name), known, what)
+    handoffs = [i for i, stage in entries(data, "stages") if stage.get("handoff") is True]
+    for i in handoffs[1:]:
+        report.add(
+            f"stages[{i}].handoff",
+            f"only one stage can be the hand-off stage (stages[{handoffs[0]}] is)",
+        )
     for i, stage in entries(data, "stages"):
         when = stage.get("when")
         if isinstance(when, Mapping):

@@ -273,6 +273,7 @@ class StageWhenIn(ConfigSchema):
 class StageIn(ConfigSchema):
     key = Text(required=True, validate=KEY)
     when = Section(StageWhenIn, required=True)
+    handoff = Flag(load_default=False)
 
 
 def _distinct(values: list[Any]) -> None:

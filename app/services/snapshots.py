@@ -59,6 +59,8 @@ class SiteSnapshot:
     fields: dict[str, FieldView]
     forms: dict[str, FormView]
     stages: tuple[StageRule, ...] = ()  # lifecycle stages, in order
+    handoff_stage: str | None = None  # the stage sales follow up within followup_hours
+    followup_hours: int = 48
 
     def form(self, key: str) -> FormView:
         try:
@@ -111,6 +113,7 @@ def _build(site_id: int) -> SiteSnapshot:
         if form.archived_at is None
     }
     engagement = site.engagement or {}
+    stages = sorted((s for s in site.stages if s.archived_at is None), key=lambda s: s.position)
     return SiteSnapshot(
         id=site.id,
         key=site.key,
@@ -121,11 +124,10 @@ def _build(site_id: int) -> SiteSnapshot:
         kind_stages={kind: spec.get("stage") for kind, spec in engagement.items()},
         fields=fields,
         forms=forms,
-        stages=tuple(
-            StageRule.from_config(stage.key, stage.when or {})
-            for stage in sorted(site.stages, key=lambda stage: stage.position)
-            if stage.archived_at is None
-        ),
+        stages=tuple(StageRule.from_config(stage.key, stage.when or {}) for stage in stages),
+        handoff_stage=next((s.key for s in stages if s.handoff), None)
+        or next((s.key for s in stages if s.key == "mql"), None),
+        followup_hours=site.followup_hours,
     )
 
 

@@ -306,3 +306,26 @@ def test_a_contact_page_shows_each_stage_move_with_its_rule(app, client, clock):
         ["2026-03-02 09:00 UTC", "—", "lead", '{"fields_known": ["email"]}'],
         ["2026-03-03 09:00 UTC", "lead", "mql", '{"fields_known": ["company"], "min_score": 8}'],
     ]
+
+
+def test_the_list_filters_hand_offs_past_their_follow_up_window(app, client, clock):
+    make_site(
+        acme_config(stages=[{"key": "mql", "when": {"min_score": 3, "fields_known": ["company"]}}])
+    )
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    sign_in(client)
+    identify(client, "old@acme.example")  # page view + submit: 3, mql
+    clock.advance(hours=47)
+    identify(client, "new@acme.example")
+    clock.advance(hours=2)
+    html = page(client, "/admin/sites/acme/contacts", overdue="1")
+    assert 'name="overdue" value="1" checked' in html
+    assert "Only mql contacts not followed up within 48 h" in html
+    assert [row[0] for row in table_rows(html)] == ["old@acme.example #1"]
+    assert len(table_rows(page(client, "/admin/sites/acme/contacts"))) == 2
+
+
+def test_a_site_without_stages_offers_no_hand_off_filter(client, site, analyst):
+    html = page(client, "/admin/sites/acme/contacts", overdue="1")
+    assert 'name="overdue"' not in html
+    assert "No mql contact" not in html

@@ -128,7 +128,7 @@ def test_every_chart_downloads(client, analyst, answered):
     stages = client.get("/admin/sites/acme/dashboard/stages.csv?days=7").get_data(as_text=True)
     assert stages.splitlines() == ["Day,Contacts,lead"] + [
         f"2026-02-{day},0,0" for day in range(24, 29)
-    ] + ["2026-03-01,0,0", "2026-03-02,1,0"]
+    ] + ["2026-03-01,0,0", "2026-03-02,1,1"]  # the submit moved the contact to lead
     submissions = client.get("/admin/sites/acme/dashboard/submissions.csv?days=365")
     lines = submissions.get_data(as_text=True).splitlines()
     assert (len(lines), lines[0], lines[-1]) == (

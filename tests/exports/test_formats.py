@@ -66,7 +66,7 @@ def test_csv_round_trips_through_pandas(client, analyst_token, two_contacts):
         {
             "contact_id": "1",
             "email": "ana@lab.example",
-            "stage": "",
+            "stage": "lead",  # the lab site's first stage: email known
             "engagement_score": "2.0",
             "engagement_events": "1",
             "created_at": "2026-03-02T09:00:00Z",
@@ -83,7 +83,7 @@ def test_csv_round_trips_through_pandas(client, analyst_token, two_contacts):
         {
             "contact_id": "2",
             "email": "bo@lab.example",
-            "stage": "",
+            "stage": "lead",  # the lab site's first stage: email known
             "engagement_score": "2.0",
             "engagement_events": "1",
             "created_at": "2026-03-02T10:00:00Z",
@@ -118,7 +118,7 @@ def test_jsonl_lines_are_plain_json_objects(client, analyst_token, two_contacts)
     assert second == {
         "contact_id": 2,
         "email": "bo@lab.example",
-        "stage": None,
+        "stage": "lead",
         "engagement_score": 2.0,
         "engagement_events": 1,
         "created_at": "2026-03-02T10:00:00Z",

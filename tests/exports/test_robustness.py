@@ -188,7 +188,7 @@ def test_no_column_shadows_another(client, colliding, clock):
     ]
     row = frame.iloc[0]
     assert (row["name"], row["name__at__2"], row["stage__2"]) == ("Nia", "typed", "own stage")
-    assert pd.isna(row["stage"])
+    assert row["stage"] == "lead"  # the contact's lifecycle stage, not the field keyed "stage"
     assert row["name__at"] == pd.Timestamp("2026-03-02T09:00:00Z")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Contact, OutboxEvent, StageChange
@@ -72,6 +72,7 @@ def test_a_submit_and_later_events_move_the_contact_forward(client, clock):
             "to_stage": "lead",
             "rule": {"stage": "lead", "when": {"fields_known": ["email"]}},
             "changed_at": lead_at.replace("+00:00", "Z"),
+            "follow_up_by": None,
         },
         {
             "contact_id": contact.id,
@@ -80,6 +81,8 @@ def test_a_submit_and_later_events_move_the_contact_forward(client, clock):
             "to_stage": "mql",
             "rule": {"stage": "mql", "when": {"min_score": 10, "fields_known": ["company"]}},
             "changed_at": mql_at.replace("+00:00", "Z"),
+            # mql is the hand-off stage by default; followup_hours defaults to 48
+            "follow_up_by": "2026-03-04T11:00:00Z",
         },
     ]
 
@@ -102,3 +105,69 @@ def test_a_site_without_stages_moves_no_one(app, clock):
     assert db.session.scalar(select(Contact.lifecycle_stage)) is None
     assert moves() == []
     assert forwarded() == []
+
+
+def test_the_flagged_stage_is_the_hand_off_and_carries_the_deadline(app, clock):
+    stages = [
+        {"key": "lead", "when": {"fields_known": ["email"]}, "handoff": True},
+        {"key": "mql", "when": {"min_score": 10, "fields_known": ["company"]}},
+    ]
+    config = acme_config(stages=stages)
+    config["site"]["followup_hours"] = 24
+    make_site(config)
+    widget = Widget(app.test_client())
+    widget.ask()
+    widget.submit({"email": "di@acme-corp.example", "company": "Acme"})
+    widget.event("webinar")
+    widget.event("webinar")
+    assert [(p["to_stage"], p["follow_up_by"]) for p in forwarded()] == [
+        ("lead", "2026-03-03T09:00:00Z"),
+        ("mql", None),
+    ]
+
+
+def test_overdue_hand_offs_are_listed(app, clock):
+    from app.services.contact_views import list_contacts
+
+    make_site(acme_config(stages=STAGES))
+    client = app.test_client()
+
+    def reach_mql(email):
+        widget = Widget(client)
+        widget.ask()
+        widget.submit({"email": email, "company": "Acme"})
+        widget.event("webinar")
+        widget.event("webinar")
+        return widget
+
+    reach_mql("old@acme-corp.example")
+    clock.advance(hours=40)
+    reach_mql("new@acme-corp.example")
+    clock.advance(hours=8, minutes=1)  # the first is 48 h 1 min on mql, the second 8 h 1 min
+    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    assert [row.email for row in listing.rows] == ["old@acme-corp.example"]
+    assert (listing.total, listing.handoff_stage, listing.followup_hours) == (1, "mql", 48)
+    assert list_contacts("acme", "", 1, now=clock()).total == 2
+    clock.advance(hours=40)
+    assert list_contacts("acme", "", 1, now=clock(), overdue=True).total == 2
+    # A contact past the hand-off stage is not overdue any more.
+    db.session.execute(
+        update(Contact)
+        .where(Contact.email == "old@acme-corp.example")
+        .values(lifecycle_stage="sql")
+    )
+    db.session.commit()
+    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    assert [row.email for row in listing.rows] == ["new@acme-corp.example"]
+
+
+def test_a_site_without_a_hand_off_stage_has_no_overdue_contacts(app, clock):
+    from app.services.contact_views import list_contacts
+
+    make_site(acme_config(stages=[{"key": "lead", "when": {"fields_known": ["email"]}}]))
+    widget = Widget(app.test_client())
+    widget.ask()
+    widget.submit({"email": "el@acme-corp.example", "company": "Acme"})
+    clock.advance(days=30)
+    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    assert (listing.total, listing.handoff_stage) == (0, None)

@@ -777,6 +777,22 @@ BAD_INPUT = [
         },
     ),
     (
+        "two hand-off stages",
+        _set(
+            "stages",
+            [
+                {"key": "lead", "when": {"min_score": 1}, "handoff": True},
+                {"key": "mql", "when": {"min_score": 5}, "handoff": True},
+            ],
+        ),
+        {"stages[1].handoff": ["only one stage can be the hand-off stage (stages[0] is)"]},
+    ),
+    (
+        "hand-off flag not yes or no",
+        _set("stages.0.handoff", "soon"),
+        {"stages[0].handoff": ["must be true or false"]},
+    ),
+    (
         "negative engagement weight",
         _set("engagement", {"webinar": -1}),
         {"engagement.webinar": ["must be at least 0"]},
