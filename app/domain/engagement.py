@@ -51,12 +51,6 @@ def engagement_score(
     return _score(distinct_events(events), weights, now, half_life_days)
 
 
-def undecayed_score(counts: Mapping[str, int], weights: Mapping[str, float]) -> float:
-    """``engagement_score`` without a half-life, from how many distinct events of each kind
-    there are (what a database can count for many contacts at once), rounded to 4 decimals."""
-    return round(sum(weights.get(kind, 0) * n for kind, n in counts.items()), 4)
-
-
 def reached_stage(events: Iterable[EventRecord]) -> str | None:
     """The latest funnel stage (by ``stage_rank``) among ``events``; None if there is none.
 

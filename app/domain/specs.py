@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 STAGES: tuple[str, ...] = ("early", "mid", "late")
@@ -26,6 +26,11 @@ SCOPES: tuple[str, ...] = ("contact", "account")
 def stage_rank(stage: str | None) -> int:
     """0 for no stage, then 1 (early), 2 (mid), 3 (late)."""
     return 0 if stage is None else STAGES.index(stage) + 1
+
+
+def iso(moment: datetime) -> str:
+    """An aware time as ISO 8601 in UTC with a Z (no fraction when it is zero)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def is_blank(value: Any) -> bool:

@@ -22,6 +22,8 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
 
+from app.domain.specs import iso
+
 # Seconds after each failure before the next try; after the last one the event is dead-lettered.
 RETRY_DELAYS: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 JITTER = 0.10
@@ -183,7 +185,7 @@ def payload(
     ``segment``: an identify call, ``{type: "identify", userId, traits, messageId, timestamp}``
     (only for events that carry a profile; others keep the trickle envelope).
     """
-    timestamp = occurred_at.isoformat().replace("+00:00", "Z")
+    timestamp = iso(occurred_at)
     body = dict(data)
     for name in ("profile", "account"):
         if isinstance(body.get(name), Mapping):

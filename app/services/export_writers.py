@@ -13,6 +13,7 @@ from operator import itemgetter
 from types import NoneType
 from typing import Any
 
+from app.domain.specs import iso
 from app.services.csv_safety import FORMULA_STARTS, neutralise
 
 
@@ -29,11 +30,6 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 _FLUSH_ROWS = 1000  # rows per chunk of bytes handed to the response (CSV, JSONL)
 _PARQUET_ROWS = 20_000  # rows per Parquet row group (converted to Arrow _FLUSH_ROWS at a time)
-
-
-def iso(moment: datetime) -> str:
-    """A UTC time as ISO 8601 with a Z."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _csv_cell(value: Any) -> Any:
@@ -53,14 +49,10 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-# Per kind of column, the cell types written as they are (anything else makes its row take the
-# careful path, cell by cell); text cells are also checked for a formula start.
-_AS_IS = {
-    "int": frozenset({int, NoneType}),
-    "float": frozenset({int, float, NoneType}),
-    "text": frozenset({str, NoneType}),
-    "time": frozenset({str, NoneType}),  # ISO text, as the database renders it (Parquet)
-}
+# The cell types text and number columns write as they are (anything else makes its row take
+# the careful path, cell by cell); text cells are also checked for a formula start.
+_TEXT_TYPES = frozenset({str, NoneType})
+_NUMBER_TYPES = frozenset({int, float, NoneType})
 _CONVERTED = frozenset({"bool", "list", "any"})  # always through _csv_cell
 _FORMULA_FIRSTS = frozenset(FORMULA_STARTS)
 _first = itemgetter(0)
@@ -90,7 +82,7 @@ def _write_csv(columns: tuple[Column, ...], rows: Iterator[list[Any]]) -> Iterat
     cold = [n for n, k in enumerate(kinds) if k == "text"]
     hot: list[int] = []
     cold_texts = _getter(cold)
-    text_types, number_types = _AS_IS["text"], _AS_IS["float"]
+    text_types, number_types = _TEXT_TYPES, _NUMBER_TYPES
     formula_firsts, first, starts = _FORMULA_FIRSTS, _first, FORMULA_STARTS
     pending = 0
     for row in rows:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from app.domain.specs import is_blank
 from app.extensions import db
 from app.models import (
     AccountValue,
@@ -375,7 +376,8 @@ def _picker(positions: list[int]) -> Callable[[list[Any]], list[Any]]:
 
 def _without_blanks(document: dict[str, Any], provenance: bool) -> dict[str, Any]:
     """``document`` without its blank values (``is_blank``: they are not known); itself when
-    it holds none, as documents almost always do (``_blank``, inlined: a step per value)."""
+    it holds none, as documents almost always do (checked with ``is_blank`` inlined: this runs
+    for every contact)."""
     for held in map(_key, document.values()) if provenance else document.values():
         if held is None:
             break
@@ -388,20 +390,8 @@ def _without_blanks(document: dict[str, Any], provenance: bool) -> dict[str, Any
     else:
         return document
     if provenance:
-        return {k: v for k, v in document.items() if not _blank(v[0])}
-    return {k: v for k, v in document.items() if not _blank(v)}
-
-
-def _blank(value: Any) -> bool:
-    """``is_blank``, inlined for the export's hot loop."""
-    if value is None:
-        return True
-    kind = type(value)
-    if kind is str:
-        return not value or value.isspace()
-    if kind is list:
-        return not value
-    return False
+        return {k: v for k, v in document.items() if not is_blank(v[0])}
+    return {k: v for k, v in document.items() if not is_blank(v)}
 
 
 def _chunk_query(

@@ -6,11 +6,10 @@ transaction): "MQL at T" is one fact in the console, the export and the CRM.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from app.domain.qualification import StageMove, next_stage
-from app.domain.specs import ContactState
+from app.domain.specs import ContactState, iso
 from app.extensions import db
 from app.models import Contact, StageChange
 from app.services.contacts import load_contact_state
@@ -42,7 +41,15 @@ def qualify(
             changed_at=now,
         )
     )
-    payload = _payload(contact, move, now, follow_up_by(site, move.to_stage, now))
+    payload = {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "from_stage": move.from_stage,
+        "to_stage": move.to_stage,
+        "rule": rule,
+        "changed_at": iso(now),
+        "follow_up_by": _iso_or_none(follow_up_by(site, move.to_stage, now)),
+    }
     record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
     return move
 
@@ -55,19 +62,5 @@ def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> dateti
     return reached_at + timedelta(hours=site.followup_hours)
 
 
-def _payload(
-    contact: Contact, move: StageMove, now: datetime, deadline: datetime | None
-) -> dict[str, Any]:
-    return {
-        "contact_id": contact.id,
-        "email": contact.email,
-        "from_stage": move.from_stage,
-        "to_stage": move.to_stage,
-        "rule": move.rule.as_config(),
-        "changed_at": _iso(now),
-        "follow_up_by": None if deadline is None else _iso(deadline),
-    }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)

@@ -103,23 +103,3 @@ def test_summarize_engagement_counts_each_event_once() -> None:
         reached_stage="late",
         event_times=(NOW - timedelta(days=2), NOW - timedelta(days=1)),
     )
-
-
-def test_undecayed_score_from_counts_equals_the_score_of_the_events():
-    import random
-    from collections import Counter
-    from datetime import UTC, datetime, timedelta
-
-    from app.domain.engagement import engagement_score, undecayed_score
-    from app.domain.specs import EventRecord
-
-    rng = random.Random(7)
-    weights = {"page_view": 1, "download": 2.5, "webinar": 0.1, "ignored": 0}
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    for _ in range(200):
-        events = [
-            EventRecord(rng.choice([*weights, "unknown"]), "early", start + timedelta(hours=n))
-            for n in range(rng.randrange(0, 40))
-        ]
-        counts = Counter(event.kind for event in events)
-        assert undecayed_score(counts, weights) == engagement_score(events, weights, start)
