@@ -424,6 +424,82 @@ def deliveries_replay_command(destination_key: str, site_key: str | None, since:
     )
 
 
+retention_group = click.Group("retention", help="Retention: remove what sites keep for a while.")
+
+
+@retention_group.command("run")
+@click.option("--site", "site_key", help="Only this site (default: every site).")
+def retention_run_command(site_key: str | None) -> None:
+    """Apply retention now (the worker does it daily): remove idle anonymous contacts and the
+    old delivery log, as each site's settings say; print what was removed per site."""
+    from flask import current_app
+
+    from app.services.errors import NotFound
+    from app.services.retention import run_sites
+
+    try:
+        reports = run_sites(current_app.config["CLOCK"](), site_key)
+    except NotFound as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    if not reports:
+        click.echo("No sites.")
+    for report in reports:
+        click.echo(report.summary())
+
+
+contacts_group = click.Group("contacts", help="Data-subject requests: show or erase one person.")
+
+
+@contacts_group.command("show")
+@click.option("--site", "site_key", required=True, help="Site key.")
+@click.argument("contact_id", type=int)
+def contacts_show_command(site_key: str, contact_id: int) -> None:
+    """Print everything held on CONTACT_ID as JSON (what GET /contacts/<id> answers)."""
+    import json
+
+    from flask import current_app
+
+    from app.services.data_subject import subject_access
+    from app.services.errors import NotFound
+
+    try:
+        data = subject_access(site_key, contact_id, current_app.config["CLOCK"]())
+    except NotFound as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contacts_group.command("erase")
+@click.option("--site", "site_key", required=True, help="Site key.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--by", "requested_by", default="cli", show_default=True, help="Who asked (logged).")
+@click.argument("contact_id", type=int)
+def contacts_erase_command(site_key: str, contact_id: int, yes: bool, requested_by: str) -> None:
+    """Erase CONTACT_ID and everything held on them; destinations that received them are sent
+    contact.deleted. Only a record of the erasure (id, time, who) is kept."""
+    from flask import current_app
+
+    from app.services.data_subject import erase_contact
+    from app.services.errors import NotFound
+
+    if not yes:
+        click.confirm(
+            f"Erase contact {contact_id} of {site_key}? This cannot be undone", abort=True
+        )
+    try:
+        result = erase_contact(
+            site_key, contact_id, requested_by=requested_by, now=current_app.config["CLOCK"]()
+        )
+    except NotFound as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    removed = ", ".join(f"{table} {count}" for table, count in result["removed"].items() if count)
+    told = ", ".join(result["notified"]) or "none"
+    click.echo(f"Erased contact {contact_id}: {removed}. contact.deleted queued for: {told}.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         import_config_command,
@@ -434,6 +510,8 @@ def register_commands(app: Flask) -> None:
         export_command,
         worker_command,
         deliveries_group,
+        retention_group,
+        contacts_group,
     ):
         app.cli.add_command(command)
 

@@ -91,6 +91,8 @@ def _wipe_rows() -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+            # AUTOINCREMENT tables (contacts) count on; restart them as PostgreSQL does.
+            conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture

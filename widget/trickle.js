@@ -151,6 +151,17 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     request({site: o.site || c.site, api: c.api}, '/events', body, true).catch(noop);
   }
 
+  // Withdraw consents this browser gave (e.g. from the site's privacy page); resolves true
+  // once the server has them withdrawn, false when it could not be reached or refused.
+  function withdraw(fields, o) {
+    o = o || {};
+    const c = configs.find((c) => !o.site || c.site == o.site) || configs[0];
+    const done = o.done || noop;
+    if (!c || !Array.isArray(fields) || !fields.length) return done(false);
+    request({site: o.site || c.site, api: c.api}, '/consents/withdraw', {fields: fields.map(String)})
+      .then((r) => done(r.status == 200), () => done(false));
+  }
+
   // ---- DOM: server strings only ever go through textContent or setAttribute ----
 
   function attr(el, name, value) {
@@ -439,9 +450,12 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       if (command == 'load') load(a);
       else if (!booted) queue.push([command, a, b]);
       else if (command == 'track') track(a, b);
+      else if (command == 'withdrawConsent') withdraw(a, b);
     });
   }
   Trickle.track = (kind, options) => Trickle('track', kind, options);
+  Trickle.withdrawConsent = (fields, options) => new Promise((done) =>
+    Trickle('withdrawConsent', fields, Object.assign({}, options, {done})));
   Trickle.version = '1.0.0';
 
   catching(() => {

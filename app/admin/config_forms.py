@@ -46,6 +46,7 @@ from app.services.siteconfig_schema import (
     EVENTS,
     FORMATS,
     KEY_PATTERN,
+    MAX_RETENTION_DAYS,
 )
 
 _KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be changed later."
@@ -122,6 +123,18 @@ class SiteForm(FlaskForm):
         description="How long sales has to follow up a qualified lead.",
         validators=[InputRequired(), _parsed, NumberRange(min=0, max=100_000)],
     )
+    anonymous_retention_days = IntegerField(
+        "Delete idle anonymous contacts after (days)",
+        description="Anonymous contacts that never submitted anything and have not been seen "
+        "for this many days are deleted. Leave empty to keep them.",
+        validators=[Optional(), _parsed, NumberRange(min=1, max=MAX_RETENTION_DAYS)],
+    )
+    delivery_retention_days = IntegerField(
+        "Keep the webhook delivery log (days)",
+        description="Delivered and dead-lettered webhooks older than this are deleted (pending "
+        "ones never are). Leave empty to keep them.",
+        validators=[Optional(), _parsed, NumberRange(min=1, max=MAX_RETENTION_DAYS)],
+    )
 
     def load(self, site: dict[str, Any]) -> None:
         self.name.data = site["name"]
@@ -129,6 +142,8 @@ class SiteForm(FlaskForm):
         self.skip_cooldown.data = site.get("skip_cooldown", 3)
         self.half_life_days.data = site.get("half_life_days")
         self.followup_hours.data = site.get("followup_hours", 48)
+        self.anonymous_retention_days.data = site.get("anonymous_retention_days")
+        self.delivery_retention_days.data = site.get("delivery_retention_days")
 
     def entry(self, key: str) -> dict[str, Any]:
         site: dict[str, Any] = {
@@ -140,6 +155,9 @@ class SiteForm(FlaskForm):
         }
         if self.half_life_days.data is not None:
             site["half_life_days"] = _number(self.half_life_days.data)
+        for name in ("anonymous_retention_days", "delivery_retention_days"):
+            if getattr(self, name).data is not None:
+                site[name] = getattr(self, name).data
         return site
 
 

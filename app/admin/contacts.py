@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.admin import admin_bp
 from app.admin.access import role_required
+from app.services.consent import ADMIN, withdraw_for_contact
 from app.services.contact_views import contact_detail, list_contacts
-from app.services.errors import NotFound
+from app.services.data_subject import erase_contact
+from app.services.errors import Invalid, NotFound
 
 PER_PAGE = 50
 
@@ -36,7 +40,55 @@ def contact(site: str, contact_id: int) -> str:
         detail = contact_detail(site, contact_id, now=current_app.config["CLOCK"]())
     except NotFound:
         abort(404)
-    return render_template("admin/contact.html", contact=detail)
+    return render_template(
+        "admin/contact.html", contact=detail, erase_error=None, may_erase=current_user.can("admin")
+    )
+
+
+@admin_bp.post("/sites/<site>/contacts/<int:contact_id>/consents/<key>/withdraw")
+@role_required("marketer")
+def contact_withdraw(site: str, contact_id: int, key: str) -> Response:
+    """Withdraw one consent on the person's behalf (say, they asked by email)."""
+    now = current_app.config["CLOCK"]()
+    try:
+        withdrawn = withdraw_for_contact(
+            site, contact_id, [key], source=ADMIN, actor=current_user.email, now=now
+        )
+    except NotFound:
+        abort(404)
+    except Invalid as exc:
+        flash(f"Nothing was withdrawn: {exc.message}")
+    else:
+        flash(
+            f'Consent "{key}" withdrawn; destinations hear of it as an update.'
+            if withdrawn
+            else f'Consent "{key}" was not given: nothing to withdraw.'
+        )
+    return redirect(url_for("admin.contact", site=site, contact_id=contact_id) + "#consent")
+
+
+@admin_bp.post("/sites/<site>/contacts/<int:contact_id>/erase")
+@role_required("admin")
+def contact_erase(site: str, contact_id: int) -> Response | tuple[str, int]:
+    """Erase the person (data-subject request); they must type the contact's id to confirm."""
+    now = current_app.config["CLOCK"]()
+    if request.form.get("confirm", "").strip().lstrip("#") != str(contact_id):
+        try:
+            detail = contact_detail(site, contact_id, now=now)
+        except NotFound:
+            abort(404)
+        error = f"Type {contact_id} to confirm: nothing was erased."
+        page = render_template(
+            "admin/contact.html", contact=detail, erase_error=error, may_erase=True
+        )
+        return page, 422
+    try:
+        result = erase_contact(site, contact_id, requested_by=current_user.email, now=now)
+    except NotFound:
+        abort(404)
+    told = ", ".join(result["notified"]) or "no destination had received them"
+    flash(f"Contact #{contact_id} erased with everything held on them. Told: {told}.")
+    return redirect(url_for("admin.contacts", site=site))
 
 
 @admin_bp.app_template_filter("profile_value")

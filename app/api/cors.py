@@ -12,7 +12,9 @@ from app.api import api_bp
 from app.services.errors import OriginNotAllowed
 from app.services.snapshots import site_snapshot
 
-PUBLIC_ENDPOINTS = frozenset({"api.ask", "api.submit", "api.events", "api.preflight"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"api.ask", "api.submit", "api.events", "api.withdraw_consent", "api.preflight"}
+)
 PREFLIGHT_MAX_AGE = "7200"  # Chromium's cap; longer values are clamped anyway
 
 

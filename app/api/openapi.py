@@ -10,6 +10,9 @@ _TOKEN = {"type": "string", "minLength": 1, "maxLength": 2048}
 _NULLABLE_TOKEN = {"type": ["string", "null"], "minLength": 1, "maxLength": 2048}
 _SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
 _FORM = {"name": "form", "in": "path", "required": True, "schema": {"type": "string"}}
+_CONTACT = {"name": "contact_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_KEY = {"type": "string", "minLength": 1, "maxLength": 64}
+_KEYS = {"type": "array", "items": _KEY, "minItems": 1, "maxItems": 50}
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -138,6 +141,48 @@ SCHEMAS: dict[str, Any] = {
         ["kind"],
     ),
     "EventOut": _object({"visitor": _TOKEN}, ["visitor"]),
+    "WithdrawIn": _object(
+        {"visitor": _TOKEN, "fields": _KEYS},
+        ["visitor", "fields"],
+    ),
+    "WithdrawOut": _object({"visitor": _TOKEN}, ["visitor"]),
+    "TokenWithdrawIn": _object({"fields": _KEYS}, ["fields"]),
+    "TokenWithdrawOut": _object(
+        {"contact_id": {"type": "integer"}, "withdrawn": {"type": "array", "items": _KEY}},
+        ["contact_id", "withdrawn"],
+    ),
+    "Erasure": _object(
+        {
+            "contact_id": {"type": "integer"},
+            "erased_at": {"type": "string", "format": "date-time"},
+            "removed": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "notified": {"type": "array", "items": {"type": "string"}},
+        },
+        ["contact_id", "erased_at", "removed", "notified"],
+    ),
+    "ContactData": {
+        "type": "object",
+        "description": "Everything held on one person; see docs/api.md",
+        "properties": {
+            name: {"type": kind}
+            for name, kind in [
+                ("contact", "object"),
+                ("profile", "object"),
+                ("account_values_given", "object"),
+                ("history", "array"),
+                ("events", "array"),
+                ("engagement", "object"),
+                ("consents", "array"),
+                ("stage_changes", "array"),
+                ("skips", "array"),
+                ("visitors", "array"),
+                ("merged_contacts", "array"),
+                ("deliveries", "array"),
+                ("generated_at", "string"),
+            ]
+        },
+        "required": ["contact", "profile", "history", "events", "consents", "deliveries"],
+    },
 }
 
 
@@ -252,6 +297,52 @@ _EXPORT_PATHS = {
 }
 
 
+def _token_call(summary: str, ok: dict[str, Any], body: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": [_SITE, _CONTACT],
+        "responses": {
+            "200": {"description": "OK", **_json(ok)},
+            **{
+                str(status): {"description": text, **_json(_ref("Error"))}
+                for status, text in [
+                    (401, "No token, or a wrong or revoked one (WWW-Authenticate: Bearer)"),
+                    (403, "The token belongs to another site, or its role is too low"),
+                    (404, "No such contact on this site"),
+                    (422, "Invalid body"),
+                    (429, "Rate limited; see Retry-After"),
+                ]
+                if body is not None or status != 422
+            },
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, **_json(_ref(body))}
+    return operation
+
+
+_CONTACT_PATHS = {
+    "/sites/{site}/contacts/{contact_id}": {
+        "get": _token_call(
+            "Everything held on one person: a data-subject access request (analyst token)",
+            _ref("ContactData"),
+        ),
+        "delete": _token_call(
+            "Erase one person and tell the destinations that received them (admin token)",
+            _ref("Erasure"),
+        ),
+    },
+    "/sites/{site}/contacts/{contact_id}/consents/withdraw": {
+        "post": _token_call(
+            "Withdraw consents on the person's behalf (admin token)",
+            _ref("TokenWithdrawOut"),
+            "TokenWithdrawIn",
+        )
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -292,7 +383,15 @@ def openapi_document() -> dict[str, Any]:
                 "Empty",
                 [_PREVIEW, _SITE],
             ),
+            "/sites/{site}/consents/withdraw": _post(
+                "The visitor withdraws consents they gave (same answer whatever was held)",
+                "WithdrawIn",
+                "200",
+                "WithdrawOut",
+                [_SITE],
+            ),
             **_EXPORT_PATHS,
+            **_CONTACT_PATHS,
             "/health": {
                 "get": {
                     "summary": "Liveness",

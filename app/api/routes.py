@@ -12,9 +12,18 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from app.api import api_bp, cors  # noqa: F401 - cors registers the origin checks
 from app.api.openapi import openapi_document
-from app.api.schemas import AskIn, AskOut, EventIn, EventOut, SubmitIn, SubmitOut
+from app.api.schemas import (
+    AskIn,
+    AskOut,
+    EventIn,
+    EventOut,
+    SubmitIn,
+    SubmitOut,
+    WithdrawIn,
+)
 from app.extensions import limiter, site_rate_key
 from app.services.asking import ask_questions
+from app.services.consent import withdraw_for_visitor
 from app.services.engagement import EventInput, record_engagement
 from app.services.errors import Invalid
 from app.services.submissions import SubmitInput, submit_answers
@@ -23,6 +32,7 @@ from app.services.submissions import SubmitInput, submit_answers
 ASK_IN, ASK_OUT = AskIn(), AskOut()
 SUBMIT_IN, SUBMIT_OUT = SubmitIn(), SubmitOut()
 EVENT_IN, EVENT_OUT = EventIn(), EventOut()
+WITHDRAW_IN = WithdrawIn()
 
 
 def _per_ip() -> str:
@@ -82,6 +92,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 @api_bp.route("/sites/<site>/forms/<form>/ask", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/forms/<form>/submit", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/events", methods=["OPTIONS"], endpoint="preflight")
+@api_bp.route("/sites/<site>/consents/withdraw", methods=["OPTIONS"], endpoint="preflight")
 @rate_limited
 def preflight(site: str, form: str | None = None) -> Response:
     """CORS preflight; the origin check and headers are cors.py's."""
@@ -125,6 +136,15 @@ def events(site: str) -> tuple[Response, int]:
     )
     visitor = record_engagement(site, body.get("visitor"), event, _now())
     return jsonify(EVENT_OUT.dump({"visitor": visitor})), 202
+
+
+@api_bp.post("/sites/<site>/consents/withdraw", provide_automatic_options=False)
+@rate_limited
+def withdraw_consent(site: str) -> Response:
+    """The visitor withdraws consents they gave; the answer is the same whatever was held."""
+    body = load_body(WITHDRAW_IN)
+    withdraw_for_visitor(site, body["visitor"], body["fields"], _now())
+    return jsonify({"visitor": body["visitor"]})
 
 
 @api_bp.get("/health")

@@ -75,6 +75,29 @@ class EventIn(Schema):
     id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
 
 
+class WithdrawIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    visitor = Text(required=True, validate=_TOKEN)
+    fields = fields.List(
+        Text(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+
+class TokenWithdrawIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    fields = fields.List(
+        Text(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+
 class _OmitNone(Schema):
     @post_dump
     def _omit_none(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from app.models.contact import (
     Visitor,
 )
 from app.models.delivery import Delivery, DeliveryAttempt
+from app.models.privacy import ConsentRecord, ContactErasure
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -37,7 +38,9 @@ __all__ = [
     "AccountValue",
     "ApiToken",
     "ConfigRevision",
+    "ConsentRecord",
     "Contact",
+    "ContactErasure",
     "ContactMerge",
     "Delivery",
     "DeliveryAttempt",

@@ -27,7 +27,9 @@ class Account(db.Model):
 
 class Contact(db.Model):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("site_id", "email"),)
+    # AUTOINCREMENT on SQLite: an erased contact's id is never handed to someone else (webhook
+    # receivers and erasure records know people by it). PostgreSQL sequences never reuse ids.
+    __table_args__ = (UniqueConstraint("site_id", "email"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)

@@ -34,6 +34,8 @@ class Delivery(db.Model):
         Index("ix_deliveries_order", "destination_id", "contact_id", "status", "id"),
         # The destination page: dead letters and recent deliveries.
         Index("ix_deliveries_destination", "destination_id", "status", "created_at"),
+        # Erasure and retention: every delivery that carried one contact.
+        Index("ix_deliveries_contact", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

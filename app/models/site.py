@@ -27,6 +27,11 @@ class Site(db.Model):
     skip_cooldown: Mapped[int] = mapped_column(default=3)
     half_life_days: Mapped[float | None]
     followup_hours: Mapped[int] = mapped_column(default=48)
+    # Retention (None: keep): anonymous contacts that never submitted, idle this many days, and
+    # finished webhook deliveries older than this many days are removed by the daily job.
+    anonymous_retention_days: Mapped[int | None]
+    delivery_retention_days: Mapped[int | None]
+    retention_ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # {kind: {"weight": n, "stage": "early"|"mid"|"late"|None}} for every configured event kind.
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     config_version: Mapped[int] = mapped_column(default=0)

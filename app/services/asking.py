@@ -67,5 +67,6 @@ def offer_token(
         required=tuple(q.rule.key for q in questions if q.rule.required),
         page_stage=page_stage,
         issued_at=int(now.timestamp()),
+        consents={q.rule.key: q.consent_version for q in questions if q.rule.kind == "consent"},
     )
     return ask_token(grant)

@@ -19,6 +19,7 @@ from app.domain.specs import EventRecord, is_blank, is_storable_text
 from app.extensions import db
 from app.models import (
     AccountValue,
+    ConsentRecord,
     Contact,
     ContactMerge,
     EngagementEvent,
@@ -115,6 +116,19 @@ class StageMoveRecord:
 
 
 @dataclass(frozen=True)
+class ConsentEntry:
+    key: str
+    label: str
+    granted: bool
+    version: str | None
+    form_key: str | None
+    source: str  # form | visitor | api | admin
+    actor: str | None
+    recorded_at: datetime
+    current: bool  # the field's newest record: its state now
+
+
+@dataclass(frozen=True)
 class ContactDetail:
     site_key: str
     summary: ContactRow
@@ -128,6 +142,7 @@ class ContactDetail:
     visitors: int
     merges: tuple[MergeRecord, ...]
     stage_moves: tuple[StageMoveRecord, ...] = ()
+    consents: tuple[ConsentEntry, ...] = ()  # newest first
 
 
 def list_contacts(
@@ -304,7 +319,38 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
         or 0,
         merges=_merges(contact.id),
         stage_moves=_stage_moves(contact.id),
+        consents=_consents(site, contact.id),
     )
+
+
+def _consents(site: SiteSnapshot, contact_id: int) -> tuple[ConsentEntry, ...]:
+    """Every consent given, refused or withdrawn (configured fields), newest first."""
+    by_id = site.keys_by_field_id
+    rows = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.contact_id == contact_id)
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+    )
+    entries, seen = [], set()
+    for row in rows:
+        if row.field_id not in by_id:
+            continue
+        key = by_id[row.field_id]
+        entries.append(
+            ConsentEntry(
+                key,
+                site.fields[key].label,
+                row.granted,
+                row.version,
+                row.form_key,
+                row.source,
+                row.actor,
+                row.recorded_at,
+                key not in seen,
+            )
+        )
+        seen.add(key)
+    return tuple(entries)
 
 
 def _merges(contact_id: int) -> tuple[MergeRecord, ...]:

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.domain.engagement import summarize_engagement
-from app.domain.specs import ContactState, EventRecord, KnownValue
+from app.domain.specs import ContactState, EventRecord, KnownValue, iso
 from app.extensions import db
 from app.models import (
     AccountValue,
+    ConsentRecord,
     Contact,
     EngagementEvent,
     ProfileValue,
@@ -150,11 +151,37 @@ def contact_payload(
         "account": shared,
         "account_domain": contact.account.domain if contact.account is not None else None,
         "stage": contact.lifecycle_stage,
+        "consents": consent_summary(site, contact.id),
         "engagement": {
             "score": round(engagement.score, 2),
             "events": len(engagement.event_times),
             "reached_stage": engagement.reached_stage,
         },
+    }
+
+
+def latest_consents(site: SiteSnapshot, contact_id: int) -> dict[str, ConsentRecord]:
+    """Each consent field's newest record for the contact (its current state)."""
+    rows = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.contact_id == contact_id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    by_id = site.keys_by_field_id
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def consent_summary(site: SiteSnapshot, contact_id: int) -> dict[str, dict[str, Any]]:
+    """The contact's consent state as webhooks and the data-subject export carry it."""
+    return {
+        key: {
+            "granted": row.granted,
+            "version": row.version,
+            "form": row.form_key,
+            "source": row.source,
+            "at": iso(row.recorded_at),
+        }
+        for key, row in latest_consents(site, contact_id).items()
     }
 
 

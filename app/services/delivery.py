@@ -63,8 +63,15 @@ def enqueue_event(event: OutboxEvent) -> int:
         return 0
     db.session.flush()  # the event's id
     for destination in wanted:
-        _queue(destination, event.type, event.contact_id, event.payload, event.created_at, event.id)
+        queue_to(destination, event)
     return len(wanted)
+
+
+def queue_to(destination: Destination, event: OutboxEvent) -> Delivery:
+    """One delivery of ``event`` (flushed: it has its id) to ``destination``."""
+    return _queue(
+        destination, event.type, event.contact_id, event.payload, event.created_at, event.id
+    )
 
 
 def _queue(

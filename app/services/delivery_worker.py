@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -24,9 +24,13 @@ from flask import Flask
 from app.extensions import db
 from app.services import webhook_http
 from app.services.delivery import Claimed, claim, record_attempt, record_attempts
+from app.services.retention import RetentionReport, run_due
 from app.services.webhook_http import SendResult
 
 log = logging.getLogger("trickle.worker")
+# How often an idle worker looks for sites due for retention (each runs once a day, see
+# ``services.retention.run_due``: the database claim, not this, keeps it to once a day).
+MAINTENANCE_EVERY = timedelta(hours=1)
 
 Sender = Callable[..., SendResult]
 
@@ -57,6 +61,7 @@ class DeliveryWorker:
         self.poll = float(settings["DELIVERY_POLL_SECONDS"])
         self.allow_private = bool(settings["ALLOW_PRIVATE_TARGETS"])
         self._pool = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix="send")
+        self._maintained_at: datetime | None = None
 
     def now(self) -> datetime:
         clock: Callable[[], datetime] = self.app.config["CLOCK"]
@@ -85,6 +90,25 @@ class DeliveryWorker:
                     result.duration_ms,
                 )
             return len(claimed)
+
+    def run_maintenance(self) -> list[RetentionReport]:
+        """Run the daily retention of the sites that are due. A failure is logged, never raised:
+        housekeeping must not stop the deliveries."""
+        with self.app.app_context():
+            try:
+                return run_due(self.now())
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: retention failed; trying again later", self.name)
+                return []
+
+    def maintain_if_due(self) -> None:
+        """``run_maintenance`` at most once per ``MAINTENANCE_EVERY``; called when idle."""
+        now = self.now()
+        if self._maintained_at is not None and now - self._maintained_at < MAINTENANCE_EVERY:
+            return
+        self._maintained_at = now
+        self.run_maintenance()
 
     def _record(self, item: Claimed, result: SendResult) -> str:
         """Record the attempt; should that fail (an answer the database refuses, say), record it
@@ -141,6 +165,7 @@ class DeliveryWorker:
                 log.exception("worker %s: batch failed; trying again shortly", self.name)
                 sent = 0
             if sent == 0:
+                self.maintain_if_due()
                 if idle is not None:
                     idle()
                 stop.wait(self.poll)

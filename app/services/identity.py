@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import (
     Account,
     AccountValue,
+    ConsentRecord,
     Contact,
     ContactMerge,
     EngagementEvent,
@@ -132,7 +133,7 @@ def merge_contact(
 
 
 def _move_rows(absorbed_id: int, survivor_id: int) -> None:
-    """History, events, skips, browsers and earlier merges move to the survivor."""
+    """History, events, skips, consents, browsers and earlier merges move to the survivor."""
     _drop_duplicates(absorbed_id, survivor_id)
     for model, column in (
         (Submission, Submission.contact_id),
@@ -140,6 +141,7 @@ def _move_rows(absorbed_id: int, survivor_id: int) -> None:
         (Skip, Skip.contact_id),
         (Visitor, Visitor.contact_id),
         (AccountValue, AccountValue.contact_id),
+        (ConsentRecord, ConsentRecord.contact_id),
     ):
         db.session.execute(
             update(model).where(column == absorbed_id).values(contact_id=survivor_id),

@@ -339,6 +339,7 @@ def _copy(row: object, spec: Mapping[str, Any], names: tuple[str, ...]) -> None:
 
 def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     _copy(site, config["site"], ("name", "skip_cooldown", "half_life_days", "followup_hours"))
+    _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
     site.engagement = engagement_weights(config["engagement"])
     site.config_version = (site.config_version or 0) + 1

@@ -67,6 +67,8 @@ def _site(site: Site) -> dict[str, Any]:
         "skip_cooldown": site.skip_cooldown,
         "half_life_days": _plain(site.half_life_days),
         "followup_hours": site.followup_hours,
+        "anonymous_retention_days": site.anonymous_retention_days,
+        "delivery_retention_days": site.delivery_retention_days,
     }
     return without_defaults(values, SiteIn)
 

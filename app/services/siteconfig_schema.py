@@ -47,6 +47,7 @@ CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
 LENGTH_KINDS: tuple[str, ...] = ("text", "textarea")
 ASK_IF_OPS: tuple[str, ...] = ("equals", "in", "known")
 STAGE_CONDITIONS: tuple[str, ...] = ("min_score", "fields_known", "field_equals", "min_stage")
+MAX_RETENTION_DAYS = 36_500  # a hundred years: more is a typo, not a policy
 
 _KEY_RULE = "must be lower-case letters, digits and _, starting with a letter (at most 64)"
 
@@ -160,6 +161,9 @@ class SiteIn(ConfigSchema):
     skip_cooldown = Integer(load_default=3, validate=at_least(0))
     half_life_days = Number(load_default=None, validate=at_least(0, inclusive=False))
     followup_hours = Integer(load_default=48, validate=at_least(0))
+    # Retention (null: keep): idle anonymous contacts that never submitted, finished deliveries.
+    anonymous_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
+    delivery_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
 
 
 class TierIn(ConfigSchema):
@@ -216,6 +220,8 @@ class FieldIn(ConfigSchema):
             errors["max_length"] = ["only for kinds text and textarea"]
         if data.get("identity") and kind != "email":
             errors["identity"] = ["the identity field must be of kind email"]
+        if kind == "consent" and data.get("scope") == "account":
+            errors["scope"] = ["a consent belongs to one person: its scope must be contact"]
         if errors:
             raise ValidationError(errors)
 

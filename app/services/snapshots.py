@@ -7,6 +7,7 @@ longer than one request.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -31,6 +32,16 @@ class FieldView:
     placeholder: str | None
     options: tuple[tuple[str, str], ...]  # (value, label)
     max_length: int | None
+
+    @property
+    def consent_text(self) -> str:
+        """What a visitor reads when this field is a consent: its label, then its help."""
+        return self.label if not self.help else f"{self.label}\n\n{self.help}"
+
+    @cached_property
+    def consent_version(self) -> str:
+        """The version of :attr:`consent_text`: rewording it makes a new version."""
+        return hashlib.sha256(self.consent_text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from app.domain.identity import normalize_email
 from app.domain.selection import select_questions
 from app.extensions import db
 from app.models import Contact, IdempotentResponse, Skip, Visitor
+from app.services import consent
 from app.services.contacts import contact_payload, find_visitor, load_contact_state, write_values
 from app.services.engagement import EventInput, add_event
 from app.services.errors import AskExpired, Invalid
@@ -73,10 +74,10 @@ def review_answers(
         skipped,
     )
     if reviewed.errors:
-        raise Invalid(
-            "Some answers were not accepted: " + ", ".join(sorted(reviewed.errors)) + ".",
-            {key: list(messages) for key, messages in reviewed.errors.items()},
-        )
+        errors = {key: list(messages) for key, messages in reviewed.errors.items()}
+        consent.explain_not_shown(site, grant, errors)
+        raise Invalid("Some answers were not accepted: " + ", ".join(sorted(errors)) + ".", errors)
+    consent.check_shown_text(site, grant, reviewed.values)
     return reviewed
 
 
@@ -98,6 +99,7 @@ def _store(
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
     changed = write_values(site, contact, visitor, form.key, values, now)
+    consent.record_answers(site, contact, visitor, form.key, values, now)
     _record_skips(site, contact, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]

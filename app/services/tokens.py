@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
@@ -55,6 +55,9 @@ class AskGrant:
     required: tuple[str, ...]
     page_stage: str | None
     issued_at: int
+    # The version of each consent text shown (consent fields only): a consent is recorded
+    # against exactly the words the visitor saw.
+    consents: dict[str, str] = field(default_factory=dict)
 
 
 def ask_token(grant: AskGrant) -> str:
@@ -67,6 +70,7 @@ def ask_token(grant: AskGrant) -> str:
             "r": list(grant.required),
             "p": grant.page_stage,
             "t": grant.issued_at,
+            "c": grant.consents,
         }
     )
 
@@ -94,6 +98,7 @@ def read_ask_token(
             required=tuple(_strings(data["r"])),
             page_stage=data["p"],
             issued_at=int(data["t"]),
+            consents=_versions(data.get("c", {})),
         )
     except (BadSignature, KeyError, TypeError, ValueError):
         raise _tampered() from None
@@ -102,6 +107,14 @@ def read_ask_token(
     if now.timestamp() - grant.issued_at > current_app.config["ASK_TOKEN_MAX_AGE_SECONDS"]:
         raise AskExpired("These questions have expired; ask again.")
     return grant
+
+
+def _versions(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError("token consent versions must map strings to strings")
+    return dict(value)
 
 
 def _strings(values: Sequence[object]) -> list[str]:

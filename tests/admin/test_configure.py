@@ -398,6 +398,40 @@ def test_a_bad_origin_is_shown_next_to_origins(client, site, marketer):
     assert export_site_config("acme")["site"]["origins"] == ["https://www.acme.example"]
 
 
+def test_retention_is_set_in_the_site_settings_and_cleared_by_emptying_it(client, site, marketer):
+    settings = {
+        "name": "Acme Analytics",
+        "origins": "https://www.acme.example",
+        "skip_cooldown": "3",
+        "followup_hours": "48",
+    }
+    days = {"anonymous_retention_days": "30", "delivery_retention_days": "90"}
+    response = post_form(client, "/admin/sites/acme/settings", {**settings, **days})
+    assert response.status_code == 302
+    site_entry = {"key": "acme", "name": "Acme Analytics", "origins": ["https://www.acme.example"]}
+    assert export_site_config("acme")["site"] == {
+        **site_entry,
+        "anonymous_retention_days": 30,
+        "delivery_retention_days": 90,
+    }
+    page = client.get("/admin/sites/acme/settings").get_data(as_text=True)
+    assert re.search(r'id="anonymous_retention_days"[^>]*value="30"', page)
+    assert re.search(r'id="delivery_retention_days"[^>]*value="90"', page)
+
+    bad = {"anonymous_retention_days": "0", "delivery_retention_days": "ten"}
+    response = post_form(client, "/admin/sites/acme/settings", {**settings, **bad})
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True)) == {
+        "anonymous_retention_days": "Number must be between 1 and 36500.",
+        "delivery_retention_days": "Not a valid integer value.",
+    }
+
+    empty = {"anonymous_retention_days": "", "delivery_retention_days": ""}
+    response = post_form(client, "/admin/sites/acme/settings", {**settings, **empty})
+    assert response.status_code == 302
+    assert export_site_config("acme")["site"] == site_entry
+
+
 def test_a_marketer_creates_a_site_that_works_at_once(client, app, marketer):
     response = post_form(
         client,

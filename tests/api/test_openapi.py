@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app import create_app
 from app.api.preview import PreviewSubmitIn
-from app.api.schemas import AskIn, AskOut, EventIn, SubmitIn, SubmitOut
+from app.api.schemas import (
+    AskIn,
+    AskOut,
+    EventIn,
+    SubmitIn,
+    SubmitOut,
+    TokenWithdrawIn,
+    WithdrawIn,
+)
 from app.services.export_params import CONTACT_PARAMS, HISTORY_PARAMS
 from tests.databases import settings_for
 
@@ -19,7 +29,7 @@ def bare_app():
 def test_every_api_route_is_described(bare_app):
     document = bare_app.test_client().get("/api/v1/openapi.json").get_json()
     routes = {
-        rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         for rule in bare_app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
         and rule.endpoint not in {"api.preflight", "api.openapi"}
@@ -37,6 +47,8 @@ def test_every_api_route_is_described(bare_app):
         ("AskOut", AskOut),
         ("SubmitOut", SubmitOut),
         ("PreviewSubmitIn", PreviewSubmitIn),
+        ("WithdrawIn", WithdrawIn),
+        ("TokenWithdrawIn", TokenWithdrawIn),
     ],
 )
 def test_described_bodies_list_the_same_keys_as_the_schemas(bare_app, name, schema):

@@ -244,9 +244,18 @@ def test_every_field_kind_renders_and_stores_typed_values(page, trickle, host, a
 
     load(page, host.origin + "/", "kinds")
     expect(page.locator("trickle-form .q .l > :first-child")).to_have_text(["You may contact me"])
-    page.get_by_role("checkbox", name="You may contact me", exact=True).check()
+    consent = page.get_by_role("checkbox", name="You may contact me", exact=True)
+    expect(consent).not_to_be_checked()  # never pre-ticked
+    consent.check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert stored_values()["contact_ok"] is True
+
+    # Withdrawn from the host page as easily as it was given.
+    assert page.evaluate("Trickle.withdrawConsent(['contact_ok'])") is True
+    assert stored_values()["contact_ok"] is False
+    assert page.evaluate("Trickle.withdrawConsent(['nickname'])") is False  # not a consent: 422
+    page.evaluate("Trickle.withdrawConsent(['contact_ok'])")  # already withdrawn: no change
 
     stored = stored_values()
     assert stored == {
@@ -260,7 +269,7 @@ def test_every_field_kind_renders_and_stores_typed_values(page, trickle, host, a
         "country": "de",
         "interests": ["Analytics", "Email"],
         "newsletter": False,
-        "contact_ok": True,
+        "contact_ok": False,
     }
     assert {key: type(value).__name__ for key, value in stored.items()} == {
         "nickname": "str",

@@ -439,6 +439,7 @@ def _full_config() -> dict[str, Any]:
         destinations=[CRM],
     )
     data["site"].update(skip_cooldown=0, half_life_days=14, followup_hours=24)
+    data["site"].update(anonymous_retention_days=30, delivery_retention_days=90)
     data["fields"][2]["ask_if"] = {"field": "first_name", "known": True}
     data["fields"][4]["ask_if"] = {"field": "decision_maker", "in": [True]}
     data["stages"].append({"key": "sql", "when": {"field_equals": {"budget": "> 100k"}}})
@@ -842,6 +843,54 @@ def test_bad_input_is_reported_by_path_and_changes_nothing(existing_site, change
     assert caught.value.fields == problems
     assert caught.value.message == "The config has 1 error."
     assert database_state() == existing_site
+
+
+RETENTION_KEYS = ("anonymous_retention_days", "delivery_retention_days")
+
+
+@pytest.mark.parametrize("name", RETENTION_KEYS)
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (0, "must be between 1 and 36500"),
+        (-1, "must be between 1 and 36500"),
+        (36501, "must be between 1 and 36500"),
+        ("ten", "must be a whole number"),
+        ("30", "must be a whole number"),
+        (1.5, "must be a whole number"),
+        (True, "must be a whole number"),
+    ],
+)
+def test_retention_days_are_whole_days_up_to_a_hundred_years(existing_site, name, value, problem):
+    data = config()
+    data["site"][name] = value
+
+    with pytest.raises(Invalid) as caught:
+        import_site_config(data)
+
+    assert caught.value.fields == {f"site.{name}": [problem]}
+    assert database_state() == existing_site
+
+
+def test_retention_settings_are_imported_and_exported_only_when_set(app):
+    data = config()
+    data["site"].update(anonymous_retention_days=1, delivery_retention_days=36500)
+
+    site = import_site_config(data)
+
+    assert (site.anonymous_retention_days, site.delivery_retention_days) == (1, 36500)
+    assert export_site_config("acme")["site"] == {
+        **BASE["site"],
+        "anonymous_retention_days": 1,
+        "delivery_retention_days": 36500,
+    }
+    data["site"]["anonymous_retention_days"] = None  # null: keep
+    del data["site"]["delivery_retention_days"]  # left out: keep
+
+    site = import_site_config(data)
+
+    assert (site.anonymous_retention_days, site.delivery_retention_days) == (None, None)
+    assert export_site_config("acme")["site"] == BASE["site"]
 
 
 def test_a_malformed_secret_in_the_environment_is_an_error(existing_site, monkeypatch):

@@ -46,6 +46,7 @@ def test_a_submit_writes_history_and_a_contact_updated_event(client, site, clock
             "account": {},
             "account_domain": "zorblax.example",
             "stage": None,
+            "consents": {},
             # The submit itself counts: one form_submit, weight 2, at an early-stage form.
             "engagement": {"score": 2.0, "events": 1, "reached_stage": "early"},
         }
@@ -103,6 +104,7 @@ def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, c
         "account": {},
         "account_domain": "zorblax.example",
         "stage": None,
+        "consents": {},
         # 3 form_submits (2 each), the download (3) and the webinar (5); the webinar was late-stage.
         "engagement": {"score": 14.0, "events": 5, "reached_stage": "late"},
     }

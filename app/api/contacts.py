@@ -1,0 +1,53 @@
+"""The token API's data-subject endpoints (DESIGN §4): one person's data, its erasure, and
+withdrawing consent on their behalf.
+
+Reading needs an analyst token (the same data an export gives); erasing and withdrawing change
+what is held, so they need an admin token. The token is checked before anything else.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify
+
+from app.api import api_bp
+from app.api.auth import require_token, token_api_limited
+from app.api.routes import load_body
+from app.api.schemas import TokenWithdrawIn
+from app.models import ApiToken
+from app.services.consent import API, withdraw_for_contact
+from app.services.data_subject import erase_contact, subject_access
+
+TOKEN_WITHDRAW_IN = TokenWithdrawIn()
+
+
+def _actor(token: ApiToken) -> str:
+    return f"token {token.prefix}… ({token.name})"
+
+
+@api_bp.get("/sites/<site>/contacts/<int:contact_id>")
+@token_api_limited
+def contact_data(site: str, contact_id: int) -> Response:
+    require_token(site, "analyst")
+    response = jsonify(subject_access(site, contact_id, current_app.config["CLOCK"]()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.delete("/sites/<site>/contacts/<int:contact_id>")
+@token_api_limited
+def erase(site: str, contact_id: int) -> Response:
+    token = require_token(site, "admin")
+    now = current_app.config["CLOCK"]()
+    return jsonify(erase_contact(site, contact_id, requested_by=_actor(token), now=now))
+
+
+@api_bp.post("/sites/<site>/contacts/<int:contact_id>/consents/withdraw")
+@token_api_limited
+def withdraw(site: str, contact_id: int) -> Response:
+    token = require_token(site, "admin")
+    body = load_body(TOKEN_WITHDRAW_IN)
+    now = current_app.config["CLOCK"]()
+    withdrawn = withdraw_for_contact(
+        site, contact_id, body["fields"], source=API, actor=_actor(token), now=now
+    )
+    return jsonify({"contact_id": contact_id, "withdrawn": withdrawn})
