@@ -13,7 +13,7 @@ from app.admin import admin_bp
 from app.admin.access import role_required
 from app.services.consent import ADMIN, withdraw_for_contact
 from app.services.contact_views import contact_detail, list_contacts
-from app.services.data_subject import erase_contact
+from app.services.data_subject import erase_contact, erasures
 from app.services.errors import Invalid, NotFound
 
 PER_PAGE = 50
@@ -30,7 +30,8 @@ def contacts(site: str) -> str:
         listing = list_contacts(site, query, page, PER_PAGE, now=now, overdue=overdue)
     except NotFound:
         abort(404)
-    return render_template("admin/contacts.html", site_key=site, listing=listing)
+    shown = erasures(site) if current_user.can("admin") and page <= 1 and not query else []
+    return render_template("admin/contacts.html", site_key=site, listing=listing, erasures=shown)
 
 
 @admin_bp.get("/sites/<site>/contacts/<int:contact_id>")

@@ -98,12 +98,27 @@ def test_an_admin_erases_after_typing_the_id(client, contact_id, clock):
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
     erasure = db.session.scalar(select(ContactErasure))
     assert (erasure.contact_id, erasure.requested_by) == (contact_id, "admin@acme.example")
+    start = listing.index('id="erasures"')
+    assert table_rows(listing[start:]) == [
+        [f"#{contact_id}", "2026-03-02 09:00 UTC", "admin@acme.example", "none"]
+    ]
+    assert "ada@acme-corp.example" not in listing
     assert client.get(f"/admin/sites/acme/contacts/{contact_id}").status_code == 404
     assert post(client, path, confirm=str(contact_id)).status_code == 404
 
 
 def test_only_admins_may_erase(client, contact_id):
+    sign_in(client, "admin@acme.example")
+    assert (
+        post(
+            client, f"/admin/sites/acme/contacts/{contact_id}/erase", confirm=str(contact_id)
+        ).status_code
+        == 302
+    )
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
     sign_in(client, "marketer@acme.example")
-    path = f"/admin/sites/acme/contacts/{contact_id}/erase"
-    assert post(client, path, confirm=str(contact_id)).status_code == 403
+    assert 'id="erasures"' not in client.get("/admin/sites/acme/contacts").get_data(as_text=True)
+    Widget(client).ask()
+    path = f"/admin/sites/acme/contacts/{contact_id + 1}/erase"
+    assert post(client, path, confirm=str(contact_id + 1)).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 1

@@ -96,6 +96,28 @@ def test_an_event_already_counted_moves_nothing(client, clock):
     assert [to for _, to, _, _ in moves()] == ["lead"]
 
 
+def test_rules_that_would_move_a_contact_back_do_nothing(client, clock):
+    widget = Widget(client)
+    widget.ask()
+    widget.submit({"email": "di@acme-corp.example", "company": "Acme"})
+    widget.event("webinar")
+    widget.event("webinar")  # score 12: mql
+    assert [to for _, to, _, _ in moves()] == ["lead", "mql"]
+    # The bar is raised and lead now needs a field she never gave: she is below both rules.
+    stricter = [
+        {"key": "lead", "when": {"fields_known": ["email", "zip"]}},
+        {"key": "mql", "when": {"min_score": 100, "fields_known": ["company"]}},
+    ]
+    make_site(acme_config(stages=stricter))
+    widget.event("webinar")
+    widget.ask()
+    assert widget.submit({"first_name": "Di"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Contact.lifecycle_stage)) == "mql"
+    assert [to for _, to, _, _ in moves()] == ["lead", "mql"]
+    assert [p["to_stage"] for p in forwarded()] == ["lead", "mql"]
+
+
 def test_a_site_without_stages_moves_no_one(app, clock):
     make_site()
     client = app.test_client()
