@@ -64,7 +64,7 @@ def test_erase_with_yes_erases_and_says_what_went(runner, contact_id):
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"Erased contact {contact_id}: webhook_events 1, history 2, values 2, events 1, "
-        "visitors 1, contacts 1. contact.deleted queued for: none.\n"
+        "visitors 1, contacts 1, accounts 1. contact.deleted queued for: none.\n"
     )
     assert contacts() == 0
     assert db.session.scalar(select(ContactErasure.requested_by)) == "dpo ticket 42"

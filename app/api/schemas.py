@@ -75,27 +75,23 @@ class EventIn(Schema):
     id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
 
 
-class WithdrawIn(Schema):
+class TokenWithdrawIn(Schema):
+    """Consents to withdraw on a person's behalf (token API)."""
+
     class Meta:
         unknown = RAISE
+
+    fields = fields.List(
+        Text(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+
+class WithdrawIn(TokenWithdrawIn):
+    """The visitor withdraws their own consents (widget)."""
 
     visitor = Text(required=True, validate=_TOKEN)
-    fields = fields.List(
-        Text(validate=validate.Length(min=1, max=64)),
-        required=True,
-        validate=validate.Length(min=1, max=50),
-    )
-
-
-class TokenWithdrawIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    fields = fields.List(
-        Text(validate=validate.Length(min=1, max=64)),
-        required=True,
-        validate=validate.Length(min=1, max=50),
-    )
 
 
 class _OmitNone(Schema):

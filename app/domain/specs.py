@@ -33,6 +33,10 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
 def is_blank(value: Any) -> bool:
     """A value that is no answer: None, "" or whitespace, or an empty list. 0/False/"no" are answers."""
     if value is None:

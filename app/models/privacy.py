@@ -34,7 +34,7 @@ class ConsentRecord(db.Model):
     version: Mapped[str | None] = mapped_column(String(16))
     form_key: Mapped[str | None] = mapped_column(String(64))
     visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id", ondelete="SET NULL"))
-    # form (the widget), visitor (the person withdrew it), api (a token), admin, merge
+    # form (the widget), visitor (the person withdrew it), api (a token), admin (the console)
     source: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str | None] = mapped_column(String(320))  # the console user or token name
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -170,7 +170,7 @@ def withdraw_for_contact(
     checked = check_consent_keys(site, keys)
 
     def work() -> list[str]:
-        contact = site_contact(site, contact_id)
+        contact = site_contact(site, contact_id, lock=True)
         return withdraw_consents(
             site, contact, checked, source=source, actor=actor, visitor=None, now=now
         )

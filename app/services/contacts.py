@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.engagement import summarize_engagement
 from app.domain.specs import ContactState, EventRecord, KnownValue, iso
@@ -31,13 +32,13 @@ _SEEN_RESOLUTION = timedelta(hours=1)
 MAX_ROW_ID = 2**31 - 1
 
 
-def site_contact(site: SiteSnapshot, contact_id: int) -> Contact:
-    """The contact ``contact_id`` of this site; NotFound for any other id."""
+def site_contact(site: SiteSnapshot, contact_id: int, *, lock: bool = False) -> Contact:
+    """The contact ``contact_id`` of this site; NotFound for any other id. ``lock``: hold its
+    row until commit (a change on someone's behalf waits for an erasure, and the other way)."""
     contact = None
     if 0 < contact_id <= MAX_ROW_ID:
-        contact = db.session.scalar(
-            select(Contact).where(Contact.id == contact_id, Contact.site_id == site.id)
-        )
+        query = select(Contact).where(Contact.id == contact_id, Contact.site_id == site.id)
+        contact = db.session.scalar(query.with_for_update() if lock else query)
     if contact is None:
         raise NotFound(f'No contact {contact_id} on site "{site.key}".')
     return contact
@@ -78,7 +79,13 @@ def resolve_visitor(
         db.session.add(visitor)
         db.session.flush()
     elif now - visitor.last_seen_at > _SEEN_RESOLUTION:
-        visitor.last_seen_at = now
+        # A plain UPDATE: should an erasure have removed the row meanwhile, it changes nothing
+        # (an ORM flush would fail on the missing row) and the next submit asks again.
+        db.session.execute(
+            update(Visitor).where(Visitor.id == visitor.id).values(last_seen_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        set_committed_value(visitor, "last_seen_at", now)
     return visitor
 
 

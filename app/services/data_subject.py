@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.engagement import summarize_engagement
-from app.domain.specs import iso
+from app.domain.specs import iso, iso_or_none
 from app.extensions import db
 from app.models import (
     AccountValue,
@@ -34,10 +34,6 @@ from app.services.contacts import contact_events, site_contact
 from app.services.erasure import REQUEST, erase_contacts
 from app.services.snapshots import SiteSnapshot, site_snapshot
 from app.services.transactions import commit_unit
-
-
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else iso(moment)
 
 
 def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, Any]:
@@ -232,7 +228,7 @@ def _deliveries(site: SiteSnapshot, contact_id: int) -> list[dict[str, Any]]:
             "status": row.status,
             "attempts": row.attempts,
             "created_at": iso(row.created_at),
-            "delivered_at": _when(row.delivered_at),
+            "delivered_at": iso_or_none(row.delivered_at),
             "body": json.loads(bytes(row.body)),
         }
         for key, row in rows

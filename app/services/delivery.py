@@ -44,34 +44,32 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
 
-def enqueue_event(event: OutboxEvent) -> int:
+def enqueue_event(
+    event: OutboxEvent, destinations: Sequence[Destination] | None = None
+) -> list[Delivery]:
     """Queue ``event`` (just added to the session) for every destination of its site that wants
-    it; returns how many deliveries were queued.
+    it, or for exactly ``destinations`` (an erasure tells whoever received the person); returns
+    the deliveries queued.
 
     Destinations switched off in the config get nothing; a suspended one (410, failing for
     days) still queues, so re-enabling it sends what happened meanwhile, in order.
     """
-    destinations = db.session.scalars(
-        select(Destination).where(
-            Destination.site_id == event.site_id,
-            Destination.enabled.is_(True),
-            Destination.archived_at.is_(None),
-        )
-    ).all()
-    wanted = [d for d in destinations if event.type in (d.events or ())]
-    if not wanted:
-        return 0
+    if destinations is None:
+        active = db.session.scalars(
+            select(Destination).where(
+                Destination.site_id == event.site_id,
+                Destination.enabled.is_(True),
+                Destination.archived_at.is_(None),
+            )
+        ).all()
+        destinations = [d for d in active if event.type in (d.events or ())]
+    if not destinations:
+        return []
     db.session.flush()  # the event's id
-    for destination in wanted:
-        queue_to(destination, event)
-    return len(wanted)
-
-
-def queue_to(destination: Destination, event: OutboxEvent) -> Delivery:
-    """One delivery of ``event`` (flushed: it has its id) to ``destination``."""
-    return _queue(
-        destination, event.type, event.contact_id, event.payload, event.created_at, event.id
-    )
+    return [
+        _queue(d, event.type, event.contact_id, event.payload, event.created_at, event.id)
+        for d in destinations
+    ]
 
 
 def _queue(

@@ -103,7 +103,7 @@ class DeliveryWorker:
                 return []
 
     def maintain_if_due(self) -> None:
-        """``run_maintenance`` at most once per ``MAINTENANCE_EVERY``; called when idle."""
+        """``run_maintenance`` at most once per ``MAINTENANCE_EVERY``; called every turn."""
         now = self.now()
         if self._maintained_at is not None and now - self._maintained_at < MAINTENANCE_EVERY:
             return
@@ -164,8 +164,8 @@ class DeliveryWorker:
             except Exception:
                 log.exception("worker %s: batch failed; trying again shortly", self.name)
                 sent = 0
+            self.maintain_if_due()  # hourly at most, busy or not
             if sent == 0:
-                self.maintain_if_due()
                 if idle is not None:
                     idle()
                 stop.wait(self.poll)

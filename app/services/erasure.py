@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, delete, or_, select
+from sqlalchemy import Delete, delete, exists, or_, select
 
 from app.domain.specs import iso
 from app.extensions import db
 from app.models import (
+    Account,
     ConsentRecord,
     Contact,
     ContactErasure,
@@ -37,7 +38,7 @@ from app.models import (
     Visitor,
 )
 from app.models.delivery import DELIVERED
-from app.services.delivery import queue_to
+from app.services.outbox import record_outbox
 from app.services.snapshots import SiteSnapshot
 
 DELETED_EVENT = "contact.deleted"
@@ -49,12 +50,6 @@ class ErasureReport:
     contacts: int = 0
     removed: dict[str, int] = field(default_factory=dict)  # rows by table
     notified: dict[int, list[str]] = field(default_factory=dict)  # destination keys by contact
-
-    def add(self, other: ErasureReport) -> None:
-        self.contacts += other.contacts
-        for table, count in other.removed.items():
-            self.removed[table] = self.removed.get(table, 0) + count
-        self.notified.update(other.notified)
 
 
 def erase_contacts(
@@ -71,17 +66,25 @@ def erase_contacts(
     ``contact.deleted`` goes to every destination that received the contact (and, for a
     request, to every destination subscribed to ``contact.deleted``).
     """
-    ids = list(
-        db.session.scalars(
-            select(Contact.id).where(Contact.site_id == site.id, Contact.id.in_(contact_ids))
-        )
-    )
     report = ErasureReport()
+    # Locks in the order a submit takes them: the browsers, then the contacts. A concurrent
+    # submit, event, merge into these contacts or withdrawal either finishes first (and what
+    # it wrote is erased too) or waits and then finds nobody.
+    db.session.execute(
+        select(Visitor.id)
+        .where(Visitor.site_id == site.id, Visitor.contact_id.in_(contact_ids))
+        .order_by(Visitor.id)
+        .with_for_update()
+    )
+    rows = db.session.execute(
+        select(Contact.id, Contact.account_id)
+        .where(Contact.site_id == site.id, Contact.id.in_(contact_ids))
+        .order_by(Contact.id)
+        .with_for_update()
+    ).all()
+    ids = [row.id for row in rows]
     if not ids:
         return report
-    # Lock the visitors first, in the order a submit does, so a concurrent submit or event of
-    # these browsers either finishes before the erasure or finds its visitor gone.
-    db.session.execute(select(Visitor.id).where(Visitor.contact_id.in_(ids)).with_for_update())
     owner = {contact_id: contact_id for contact_id in ids}
     for survivor, merged in db.session.execute(
         select(ContactMerge.survivor_id, ContactMerge.merged_contact_id).where(
@@ -90,7 +93,8 @@ def erase_contacts(
     ):
         owner[merged] = survivor
     recipients = _recipients(site, list(owner), owner, reason, now)
-    report.removed = _remove(ids, list(owner))
+    in_flight = _in_flight(list(owner), owner, now)
+    report.removed = _remove(ids, list(owner), {row.account_id for row in rows} - {None})
     report.contacts = len(ids)
     merged_ids = defaultdict(list)
     for old, survivor in owner.items():
@@ -99,7 +103,20 @@ def erase_contacts(
     for contact_id in ids:
         destinations = recipients.get(contact_id, [])
         if destinations:
-            _announce(site, contact_id, sorted(merged_ids[contact_id]), destinations, reason, now)
+            payload = {
+                "contact_id": contact_id,
+                "merged_contact_ids": sorted(merged_ids[contact_id]),
+                "reason": reason,
+                "deleted_at": iso(now),
+            }
+            queued = record_outbox(
+                site.id, DELETED_EVENT, contact_id, payload, now, destinations=destinations
+            )
+            for delivery in queued:
+                # Never before a delivery of this person still on its way to that receiver.
+                sending = in_flight.get((contact_id, delivery.destination_id))
+                if sending is not None:
+                    delivery.next_attempt_at = max(delivery.next_attempt_at, sending)
         report.notified[contact_id] = sorted(d.key for d in destinations)
         if reason == REQUEST:
             db.session.add(
@@ -149,8 +166,13 @@ def _recipients(
     )
     found: dict[int, dict[int, Destination]] = defaultdict(dict)
     for contact_id, destination_id in received:
-        if destination_id in active:
-            found[owner[contact_id]][destination_id] = active[destination_id]
+        destination = active.get(destination_id)
+        # A segment destination speaks identify calls only; it hears of deletions (in the
+        # trickle envelope) when it subscribes to them.
+        if destination is not None and (
+            destination.format != "segment" or DELETED_EVENT in (destination.events or ())
+        ):
+            found[owner[contact_id]][destination_id] = destination
     if reason == REQUEST:
         subscribers = [d for d in active.values() if DELETED_EVENT in (d.events or ())]
         for contact_id in set(owner.values()):
@@ -159,8 +181,26 @@ def _recipients(
     return {contact_id: list(by_id.values()) for contact_id, by_id in found.items()}
 
 
-def _remove(ids: list[int], all_ids: list[int]) -> dict[str, int]:
-    """Delete every row about ``ids`` (and the merged-away ``all_ids``); counts by table."""
+def _in_flight(
+    all_ids: list[int], owner: dict[int, int], now: datetime
+) -> dict[tuple[int, int], datetime]:
+    """When each (contact, destination) delivery being sent right now may still arrive: its
+    lease's end. The erasure removes the row, but a worker may be sending its body."""
+    leased = db.session.execute(
+        select(Delivery.contact_id, Delivery.destination_id, Delivery.lease_until).where(
+            Delivery.contact_id.in_(all_ids), Delivery.lease_until > now
+        )
+    )
+    until: dict[tuple[int, int], datetime] = {}
+    for contact_id, destination_id, lease_until in leased:
+        key = (owner[contact_id], destination_id)
+        until[key] = max(until.get(key, lease_until), lease_until)
+    return until
+
+
+def _remove(ids: list[int], all_ids: list[int], account_ids: set[int]) -> dict[str, int]:
+    """Delete every row about ``ids`` (and the merged-away ``all_ids``), then the companies
+    nobody is left in (a one-person domain names the person); counts by table."""
     statements: list[tuple[str, Delete]] = [
         ("deliveries", delete(Delivery).where(Delivery.contact_id.in_(all_ids))),
         ("webhook_events", delete(OutboxEvent).where(OutboxEvent.contact_id.in_(all_ids))),
@@ -173,6 +213,12 @@ def _remove(ids: list[int], all_ids: list[int]) -> dict[str, int]:
         ("merges", delete(ContactMerge).where(ContactMerge.survivor_id.in_(ids))),
         ("visitors", delete(Visitor).where(Visitor.contact_id.in_(ids))),
         ("contacts", delete(Contact).where(Contact.id.in_(ids))),
+        (
+            "accounts",
+            delete(Account).where(
+                Account.id.in_(account_ids), ~exists().where(Contact.account_id == Account.id)
+            ),
+        ),
     ]
     removed = {}
     for table, statement in statements:
@@ -180,26 +226,3 @@ def _remove(ids: list[int], all_ids: list[int]) -> dict[str, int]:
         removed[table] = result.rowcount
     db.session.expire_all()
     return removed
-
-
-def _announce(
-    site: SiteSnapshot,
-    contact_id: int,
-    merged_ids: list[int],
-    destinations: list[Destination],
-    reason: str,
-    now: datetime,
-) -> None:
-    payload = {
-        "contact_id": contact_id,
-        "merged_contact_ids": merged_ids,
-        "reason": reason,
-        "deleted_at": iso(now),
-    }
-    event = OutboxEvent(
-        site_id=site.id, type=DELETED_EVENT, contact_id=contact_id, payload=payload, created_at=now
-    )
-    db.session.add(event)
-    db.session.flush()
-    for destination in destinations:
-        queue_to(destination, event)

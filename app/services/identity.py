@@ -43,8 +43,10 @@ def settle_identity(
     """
     email = normalize_email(email)
     contact = visitor.contact
+    # Locked: an erasure of the owner running now either finishes first (then there is no
+    # owner) or waits, so nothing is merged into a contact that is being erased.
     owner = db.session.scalars(
-        select(Contact).where(Contact.site_id == site.id, Contact.email == email)
+        select(Contact).where(Contact.site_id == site.id, Contact.email == email).with_for_update()
     ).one_or_none()
     decision = decide_identity(
         ContactRef(contact.id, contact.email),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.domain.qualification import StageMove, next_stage
-from app.domain.specs import ContactState, iso
+from app.domain.specs import ContactState, iso, iso_or_none
 from app.extensions import db
 from app.models import Contact, StageChange
 from app.services.contacts import load_contact_state
@@ -48,7 +48,7 @@ def qualify(
         "to_stage": move.to_stage,
         "rule": rule,
         "changed_at": iso(now),
-        "follow_up_by": _iso_or_none(follow_up_by(site, move.to_stage, now)),
+        "follow_up_by": iso_or_none(follow_up_by(site, move.to_stage, now)),
     }
     record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
     return move
@@ -60,7 +60,3 @@ def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> dateti
     if stage != site.handoff_stage or site.followup_hours <= 0:
         return None
     return reached_at + timedelta(hours=site.followup_hours)
-
-
-def _iso_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else iso(moment)

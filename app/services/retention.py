@@ -21,7 +21,17 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from app.extensions import db
 from app.models import (
@@ -215,7 +225,10 @@ def _delivery_batch(
             .where(
                 Delivery.site_id == site_id,
                 Delivery.status.in_(FINISHED),
-                Delivery.created_at < cutoff,
+                # Its age counts from when it finished: a dead letter stays replayable for
+                # the whole window, however long its retries took.
+                func.coalesce(Delivery.delivered_at, Delivery.dead_at, Delivery.created_at)
+                < cutoff,
                 Delivery.id > after,
             )
             .order_by(Delivery.id)

@@ -152,6 +152,7 @@ def test_delete_erases_and_the_email_then_starts_afresh(client, clock, tokens):
             "merges": 0,
             "visitors": 1,
             "contacts": 1,
+            "accounts": 1,  # nobody else from acme-corp.example
         },
         "notified": [],  # crm never received it (still pending)
     }

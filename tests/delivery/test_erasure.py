@@ -4,11 +4,20 @@ received them (and only those, plus subscribers of contact.deleted) is told, by 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Contact, ContactErasure, Delivery, DeliveryAttempt, OutboxEvent
+from app.models import (
+    Account,
+    Contact,
+    ContactErasure,
+    Delivery,
+    DeliveryAttempt,
+    Destination,
+    OutboxEvent,
+)
 from app.models.delivery import DEAD
 from app.services.data_subject import erase_contact
 from app.services.siteconfig import import_site_config
@@ -102,3 +111,53 @@ def test_erasure_removes_the_payloads_and_tells_the_destinations_that_received_t
         "deleted_at": clock().isoformat().replace("+00:00", "Z"),
     }
     assert merged_id != contact_id
+
+
+def test_a_delivery_in_flight_is_not_overtaken_and_identify_only_receivers_are_spared(
+    app, client, receiver, clock
+):
+    config = destination_config(receiver.url)
+    config["destinations"].append(
+        {
+            "key": "cdp",
+            "url": receiver.url + "/cdp",
+            "events": ["contact.updated"],
+            "format": "segment",
+        }
+    )
+    import_site_config(config)
+    widget = Widget(client)
+    widget.ask()
+    assert widget.submit({"email": "ada@zorblax.example"}).status_code == 200
+    contact_id = db.session.scalar(select(Contact.id))
+    # Both received it; crm's delivery is being sent right now (a worker holds it for 60 s).
+    lease_until = clock() + timedelta(seconds=60)
+    for delivery in db.session.scalars(select(Delivery)):
+        delivery.attempts = 1
+    crm = db.session.scalar(select(Delivery).join(Destination).where(Destination.key == "crm"))
+    crm.lease_until, crm.leased_by = lease_until, "w1"
+    db.session.commit()
+
+    result = erase_contact("acme", contact_id, requested_by="dpo", now=clock())
+
+    assert result["notified"] == ["crm"]  # cdp takes identify calls only and did not subscribe
+    (deleted,) = db.session.scalars(select(Delivery)).all()
+    assert deleted.event_type == "contact.deleted"
+    assert deleted.next_attempt_at == lease_until
+
+
+def test_the_company_goes_when_nobody_is_left_in_it(app, client, clock):
+    import_site_config(destination_config("https://crm.example/hooks"))
+    people = {}
+    for email in ("ada@zorblax.example", "bob@zorblax.example"):
+        widget = Widget(client)
+        widget.ask()
+        assert widget.submit({"email": email}).status_code == 200
+        people[email] = db.session.scalar(select(Contact.id).where(Contact.email == email))
+
+    first = erase_contact("acme", people["ada@zorblax.example"], requested_by="dpo", now=clock())
+    assert first["removed"]["accounts"] == 0  # bob still works there
+    assert count(Account) == 1
+    last = erase_contact("acme", people["bob@zorblax.example"], requested_by="dpo", now=clock())
+    assert last["removed"]["accounts"] == 1
+    assert count(Account) == 0

@@ -265,6 +265,25 @@ def test_finished_deliveries_older_than_m_days_go_with_their_attempts_and_events
     assert sorted(db.session.scalars(select(DeliveryAttempt.delivery_id))) == sorted(kept_ids)
 
 
+def test_a_delivery_counts_its_age_from_when_it_finished(app, clock):
+    site = retention_site()
+    made = old_and_new_deliveries(site, clock)
+    # Created long ago, retried for days: dead (and replayable) only since M-1 days.
+    made["dead"].dead_at = days_ago(clock, M - 1)
+    made["delivered"].delivered_at = days_ago(clock, M + 0.5)
+    db.session.commit()
+
+    report = run_retention("acme", clock.now)
+
+    assert counts(report) == (0, 2, 3, 2)
+    db.session.expire_all()
+    assert set(db.session.scalars(select(Delivery.id))) == {
+        made["pending"].id,
+        made["recent"].id,
+        made["dead"].id,
+    }
+
+
 def test_counts_are_logged_one_line_per_site_and_returned(app, clock, caplog):
     site = retention_site()
     old_and_new_deliveries(site, clock)
