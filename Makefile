@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format bench clean browser
+.PHONY: run test lint format bench clean browser wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+# Load benchmarks drive the server with wrk, from Debian's packages.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+		else echo "install wrk (apt-get install wrk) to run bench/api_load.py"; exit 1; fi; }
+
+bench: $(STAMP) wrk
 	$(BIN)/python bench/widget_size.py --record
 	$(BIN)/python bench/ask.py --record
 	$(BIN)/python bench/delivery.py --record
 	$(BIN)/python bench/export.py --record
+	$(BIN)/python bench/api_load.py --contacts 100000 --record
+	$(BIN)/python bench/api_load.py --contacts 10000,1000000 --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

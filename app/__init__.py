@@ -36,6 +36,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from app.ops import init_ops
+
+    init_ops(app)  # request ids, JSON logs, /healthz, /metrics
+
     from app.api import api_bp
 
     app.register_blueprint(api_bp)

@@ -357,8 +357,10 @@ def worker_command(once: bool) -> None:
 
     from app.services.delivery_worker import DeliveryWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # With TRICKLE_LOG_FORMAT=json, create_app already sends every record out as JSON.
+    if app.config["LOG_FORMAT"] != "json":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     worker = DeliveryWorker(app)
     if once:
         total = 0

@@ -29,6 +29,7 @@ class Config:
     RATELIMIT_PUBLIC_PER_SITE = "6000/minute"
     RATELIMIT_LOGIN = "10/minute;50/hour"  # console sign-in attempts per client address
     RATELIMIT_TOKEN_API = "60/minute;1000/hour"  # noqa: S105 - a rate, per client address
+    RATELIMIT_KEY_PREFIX = ""  # Flask-Limiter's: set when several deployments share one Redis
     # Console session cookie: never readable by scripts, not sent on cross-site requests, and
     # only over HTTPS (set TRICKLE_SESSION_COOKIE_SECURE=false for plain-http local use).
     SESSION_COOKIE_SECURE = True
@@ -47,6 +48,13 @@ class Config:
     # tallies to the database at most this often (and when the process exits).
     QUESTION_STATS_FLUSH_SECONDS = 10.0
     PROXY_FIX = 0
+    # Operations (docs/deploy.md): "json" logs one JSON object per line, with request ids and an
+    # access line per request; "text" leaves logging as Python and Flask set it up.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"  # with LOG_FORMAT=json
+    # /metrics: with a token, only `Authorization: Bearer <token>`; without, loopback and
+    # private client addresses only.
+    METRICS_TOKEN: str | None = None
     MAX_CONTENT_LENGTH = 64 * 1024
     ASK_TOKEN_MAX_AGE_SECONDS = 24 * 3600
     # Free-mail domains never form an account (DESIGN §3); extend with TRICKLE_EXTRA_FREE_MAIL_DOMAINS.
@@ -106,6 +114,9 @@ def resolve_settings(
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path) / "secret_key")
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["RATELIMIT_HEADERS_ENABLED"] = True
+    # Storage (Redis) unreachable: count in the process's memory until it is back, rather
+    # than answer 500 on every public endpoint.
+    settings.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     return settings
 
 
@@ -117,6 +128,11 @@ def postgres_test_url() -> str | None:
 def redis_test_url() -> str | None:
     """A Redis the test-suite may flush, for the shared rate-limit storage (CI sets it)."""
     return os.environ.get("TRICKLE_TEST_REDIS_URL") or None
+
+
+def prometheus_multiproc_dir() -> str | None:
+    """prometheus_client's multiprocess directory (gunicorn with several workers), if set."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 def _instance_secret(path: Path) -> str:

@@ -41,13 +41,19 @@ def gunicorn(url: str, secret: str, workers: int) -> Iterator[int]:
         wait_until_healthy(server, port)
         yield port
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started with ``start_new_session`` and everything it forked: TERM, then
+    KILL after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_until_healthy(server: subprocess.Popen[bytes], port: int) -> None:

@@ -12,12 +12,13 @@ from flask import Response, current_app, jsonify
 from app.api import api_bp
 from app.api.auth import require_token, token_api_limited
 from app.api.routes import load_body
-from app.api.schemas import TokenWithdrawIn
+from app.api.schemas import ContactData, Erasure, TokenWithdrawIn, TokenWithdrawOut
 from app.models import ApiToken
 from app.services.consent import API, withdraw_for_contact
 from app.services.data_subject import erase_contact, subject_access
 
-TOKEN_WITHDRAW_IN = TokenWithdrawIn()
+CONTACT_DATA, ERASURE = ContactData(), Erasure()
+TOKEN_WITHDRAW_IN, TOKEN_WITHDRAW_OUT = TokenWithdrawIn(), TokenWithdrawOut()
 
 
 def _actor(token: ApiToken) -> str:
@@ -28,7 +29,8 @@ def _actor(token: ApiToken) -> str:
 @token_api_limited
 def contact_data(site: str, contact_id: int) -> Response:
     require_token(site, "analyst")
-    response = jsonify(subject_access(site, contact_id, current_app.config["CLOCK"]()))
+    data = subject_access(site, contact_id, current_app.config["CLOCK"]())
+    response = jsonify(CONTACT_DATA.dump(data))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -38,7 +40,9 @@ def contact_data(site: str, contact_id: int) -> Response:
 def erase(site: str, contact_id: int) -> Response:
     token = require_token(site, "admin")
     now = current_app.config["CLOCK"]()
-    return jsonify(erase_contact(site, contact_id, requested_by=_actor(token), now=now))
+    return jsonify(
+        ERASURE.dump(erase_contact(site, contact_id, requested_by=_actor(token), now=now))
+    )
 
 
 @api_bp.post("/sites/<site>/contacts/<int:contact_id>/consents/withdraw")
@@ -50,4 +54,4 @@ def withdraw(site: str, contact_id: int) -> Response:
     withdrawn = withdraw_for_contact(
         site, contact_id, body["fields"], source=API, actor=_actor(token), now=now
     )
-    return jsonify({"contact_id": contact_id, "withdrawn": withdrawn})
+    return jsonify(TOKEN_WITHDRAW_OUT.dump({"contact_id": contact_id, "withdrawn": withdrawn}))

@@ -6,21 +6,15 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 
 from app.api import api_bp
-from app.api.routes import ASK_IN, ASK_OUT, SUBMIT_OUT, load_body, rate_limited
-from app.api.schemas import SubmitIn, Text
+from app.api.routes import ASK_IN, EVENT_IN, load_body, rate_limited
+from app.api.schemas import Empty, PreviewAskOut, PreviewSubmitIn, PreviewSubmitOut
 from app.services.errors import OriginNotAllowed
 from app.services.preview import preview_ask, preview_submit
 
 PREFIX = "/preview/<token>/api/v1/sites/<site>"
 
-
-class PreviewSubmitIn(SubmitIn):
-    """A submit without a visitor token: the preview never hands one out."""
-
-    visitor = Text(allow_none=True)
-
-
-PREVIEW_SUBMIT_IN = PreviewSubmitIn()
+PREVIEW_SUBMIT_IN, PREVIEW_ASK_OUT = PreviewSubmitIn(), PreviewAskOut()
+PREVIEW_SUBMIT_OUT, EMPTY = PreviewSubmitOut(), Empty()
 
 
 @api_bp.before_request
@@ -38,7 +32,7 @@ def ask(token: str, site: str, form: str) -> Response:
     body = load_body(ASK_IN)
     page = body.get("page") or {}
     now = current_app.config["CLOCK"]()
-    return jsonify(ASK_OUT.dump(preview_ask(token, site, form, page.get("stage"), now)))
+    return jsonify(PREVIEW_ASK_OUT.dump(preview_ask(token, site, form, page.get("stage"), now)))
 
 
 @api_bp.post(PREFIX + "/forms/<form>/submit", endpoint="preview_submit")
@@ -49,11 +43,12 @@ def submit(token: str, site: str, form: str) -> Response:
     result = preview_submit(
         token, site, form, body["ask_token"], body["answers"], body["skipped"], now
     )
-    return jsonify(SUBMIT_OUT.dump(result))
+    return jsonify(PREVIEW_SUBMIT_OUT.dump(result))
 
 
 @api_bp.post(PREFIX + "/events", endpoint="preview_events")
 @rate_limited
 def events(token: str, site: str) -> tuple[Response, int]:
-    """Engagement in a preview is not engagement: accepted and dropped."""
-    return jsonify({}), 202
+    """Engagement in a preview is not engagement: checked like a real event, then dropped."""
+    load_body(EVENT_IN)
+    return jsonify(EMPTY.dump({})), 202

@@ -17,9 +17,11 @@ from app.api.schemas import (
     AskOut,
     EventIn,
     EventOut,
+    Health,
     SubmitIn,
     SubmitOut,
     WithdrawIn,
+    WithdrawOut,
 )
 from app.extensions import limiter, site_rate_key
 from app.services.asking import ask_questions
@@ -32,7 +34,8 @@ from app.services.submissions import SubmitInput, submit_answers
 ASK_IN, ASK_OUT = AskIn(), AskOut()
 SUBMIT_IN, SUBMIT_OUT = SubmitIn(), SubmitOut()
 EVENT_IN, EVENT_OUT = EventIn(), EventOut()
-WITHDRAW_IN = WithdrawIn()
+WITHDRAW_IN, WITHDRAW_OUT = WithdrawIn(), WithdrawOut()
+HEALTH = Health()
 
 
 def _per_ip() -> str:
@@ -144,14 +147,14 @@ def withdraw_consent(site: str) -> Response:
     """The visitor withdraws consents they gave; the answer is the same whatever was held."""
     body = load_body(WITHDRAW_IN)
     withdraw_for_visitor(site, body["visitor"], body["fields"], _now())
-    return jsonify({"visitor": body["visitor"]})
+    return jsonify(WITHDRAW_OUT.dump({"visitor": body["visitor"]}))
 
 
 @api_bp.get("/health")
 @limiter.exempt
 def health() -> Response:
     """Liveness for load balancers: the process answers; touches no database."""
-    return jsonify({"status": "ok"})
+    return jsonify(HEALTH.dump({"status": "ok"}))
 
 
 @api_bp.get("/openapi.json")

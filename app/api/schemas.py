@@ -1,4 +1,11 @@
-"""Public API bodies: separate load (``…In``) and dump (``…Out``) schemas, fields listed."""
+"""API bodies: separate load (``…In``) and dump (``…Out``) schemas, fields listed.
+
+The OpenAPI document (``openapi.py``) is generated from these very classes, so every body the
+API loads or dumps is described by the schema that handles it. On dump schemas, ``required``
+marks the keys that are always present (marshmallow ignores it when dumping), ``allow_none``
+the ones that may be null, and ``metadata`` adds what a plain field cannot say (an ``enum``,
+a ``date-time`` format).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, post_dump, validate
 
-from app.domain.specs import STAGES, is_storable_text
+from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
 _TOKEN = validate.Length(min=1, max=2048)
+_MOMENT = {"format": "date-time"}  # ISO 8601 in UTC with a Z (``app.domain.specs.iso``)
 
 
 class Text(fields.String):
@@ -94,6 +102,12 @@ class WithdrawIn(TokenWithdrawIn):
     visitor = Text(required=True, validate=_TOKEN)
 
 
+class PreviewSubmitIn(SubmitIn):
+    """A submit without a visitor token: the preview never hands one out."""
+
+    visitor = Text(allow_none=True)
+
+
 class _OmitNone(Schema):
     @post_dump
     def _omit_none(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -101,52 +115,225 @@ class _OmitNone(Schema):
 
 
 class OptionOut(Schema):
-    value = fields.String()
-    label = fields.String()
+    value = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class _Options(fields.List):
+    """A question's options, ``((value, label), ...)``, as ``[{value, label}]``; None (left
+    out) when it has none."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if not value:
+            return None
+        pairs = [{"value": key, "label": label} for key, label in value]
+        return super()._serialize(pairs, attr, obj, **kwargs)
 
 
 class QuestionOut(_OmitNone):
-    key = fields.String(attribute="rule.key")
-    label = fields.String()
-    kind = fields.String(attribute="rule.kind")
-    required = fields.Boolean(attribute="rule.required")
+    key = fields.String(attribute="rule.key", required=True)
+    label = fields.String(required=True)
+    kind = fields.String(attribute="rule.kind", required=True, metadata={"enum": list(FIELD_KINDS)})
+    required = fields.Boolean(attribute="rule.required", required=True)
     help = fields.String()
     placeholder = fields.String()
-    options = fields.Method("_options")
+    options = _Options(fields.Nested(OptionOut))
     max_length = fields.Integer()
-
-    def _options(self, question: Any) -> list[dict[str, str]] | None:
-        if not question.options:
-            return None
-        return [{"value": value, "label": label} for value, label in question.options]
 
 
 class ConsentOut(Schema):
-    text = fields.String()
-    required = fields.Boolean()
+    text = fields.String(required=True)
+    required = fields.Boolean(required=True)
 
 
 class FormOut(_OmitNone):
-    title = fields.String()
+    title = fields.String(required=True)
     intro = fields.String()
-    submit_label = fields.String()
+    submit_label = fields.String(required=True)
     complete_message = fields.String()
     consent = fields.Nested(ConsentOut)
 
 
 class AskOut(Schema):
-    visitor = fields.String()
-    ask_token = fields.String()
-    complete = fields.Boolean()
-    form = fields.Nested(FormOut)
-    questions = fields.List(fields.Nested(QuestionOut))
+    visitor = fields.String(required=True)
+    ask_token = fields.String(required=True)
+    complete = fields.Boolean(required=True)
+    form = fields.Nested(FormOut, required=True)
+    questions = fields.List(fields.Nested(QuestionOut), required=True)
 
 
 class SubmitOut(Schema):
-    visitor = fields.String()
-    complete = fields.Boolean()
-    message = fields.String()
+    visitor = fields.String(required=True)
+    complete = fields.Boolean(required=True)
+    message = fields.String(required=True)
 
 
 class EventOut(Schema):
-    visitor = fields.String()
+    visitor = fields.String(required=True)
+
+
+class WithdrawOut(Schema):
+    visitor = fields.String(required=True)
+
+
+class PreviewAskOut(AskOut):
+    """The preview hands out no visitor token."""
+
+    class Meta:
+        exclude = ("visitor",)
+
+
+class PreviewSubmitOut(SubmitOut):
+    class Meta:
+        exclude = ("visitor",)
+
+
+class Health(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
+
+
+class Empty(Schema):
+    """``{}``: what a preview's events call answers."""
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class Error(Schema):
+    """The one error envelope (``app.errors.error_response``)."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+# The token API's data-subject documents (``services/data_subject.py``).
+
+
+class TokenWithdrawOut(Schema):
+    contact_id = fields.Integer(required=True)
+    withdrawn = fields.List(fields.String(), required=True)
+
+
+class Erasure(Schema):
+    contact_id = fields.Integer(required=True)
+    erased_at = fields.String(required=True, metadata=_MOMENT)
+    removed = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    notified = fields.List(fields.String(), required=True)
+
+
+class ContactRecordOut(Schema):
+    id = fields.Integer(required=True)
+    site = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    stage = fields.String(required=True, allow_none=True)
+    account_domain = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata=_MOMENT)
+    updated_at = fields.String(required=True, metadata=_MOMENT)
+
+
+class ProfileValueOut(Schema):
+    value = fields.Raw(required=True)
+    updated_at = fields.String(required=True, metadata=_MOMENT)
+    form = fields.String(required=True, allow_none=True)
+    visitor = fields.String(required=True, allow_none=True)
+
+
+class AccountValueGivenOut(Schema):
+    value = fields.Raw(required=True)
+    updated_at = fields.String(required=True, metadata=_MOMENT)
+
+
+class HistoryEntryOut(Schema):
+    field = fields.String(required=True)
+    value = fields.Raw(required=True)
+    previous_value = fields.Raw(required=True)
+    form = fields.String(required=True)
+    visitor = fields.String(required=True, allow_none=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class EventRecordOut(Schema):
+    kind = fields.String(required=True)
+    stage = fields.String(required=True)
+    id = fields.String(required=True, allow_none=True)
+    url = fields.String(required=True, allow_none=True)
+    content = fields.String(required=True, allow_none=True)
+    visitor = fields.String(required=True, allow_none=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class EngagementOut(Schema):
+    score = fields.Float(required=True)
+    events = fields.Integer(required=True)
+    reached_stage = fields.String(required=True, allow_none=True)
+
+
+class ConsentRecordOut(Schema):
+    field = fields.String(required=True)
+    granted = fields.Boolean(required=True)
+    text = fields.String(required=True, allow_none=True)
+    version = fields.String(required=True, allow_none=True)
+    form = fields.String(required=True, allow_none=True)
+    visitor = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True)
+    by = fields.String(required=True, allow_none=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class StageChangeOut(Schema):
+    from_ = fields.String(data_key="from", attribute="from", required=True, allow_none=True)
+    to = fields.String(required=True)
+    rule = fields.Dict(required=True, allow_none=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class SkipOut(Schema):
+    field = fields.String(required=True)
+    form = fields.String(required=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class VisitorOut(Schema):
+    id = fields.String(required=True)
+    first_seen = fields.String(required=True, metadata=_MOMENT)
+    last_seen = fields.String(required=True, metadata=_MOMENT)
+
+
+class MergedContactOut(Schema):
+    contact_id = fields.Integer(required=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+
+
+class DeliveryRecordOut(Schema):
+    destination = fields.String(required=True)
+    event = fields.String(required=True)
+    webhook_id = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata=_MOMENT)
+    delivered_at = fields.String(required=True, allow_none=True, metadata=_MOMENT)
+    body = fields.Dict(required=True, metadata={"description": "The exact webhook body sent"})
+
+
+class ContactData(Schema):
+    """Everything held on one person: a data-subject access request (docs/api.md)."""
+
+    contact = fields.Nested(ContactRecordOut, required=True)
+    profile = fields.Dict(
+        keys=fields.String(), values=fields.Nested(ProfileValueOut), required=True
+    )
+    account_values_given = fields.Dict(
+        keys=fields.String(), values=fields.Nested(AccountValueGivenOut), required=True
+    )
+    history = fields.List(fields.Nested(HistoryEntryOut), required=True)
+    events = fields.List(fields.Nested(EventRecordOut), required=True)
+    engagement = fields.Nested(EngagementOut, required=True)
+    consents = fields.List(fields.Nested(ConsentRecordOut), required=True)
+    stage_changes = fields.List(fields.Nested(StageChangeOut), required=True)
+    skips = fields.List(fields.Nested(SkipOut), required=True)
+    visitors = fields.List(fields.Nested(VisitorOut), required=True)
+    merged_contacts = fields.List(fields.Nested(MergedContactOut), required=True)
+    deliveries = fields.List(fields.Nested(DeliveryRecordOut), required=True)
+    generated_at = fields.String(required=True, metadata=_MOMENT)

@@ -39,7 +39,7 @@ def ask_questions(
         )
         return visitor.public_id, tuple(site.fields[q.key] for q in selection.questions)
 
-    public_id, questions = commit_unit(work)
+    public_id, questions = commit_unit(work, serialize=False)
     count_shown(site, form.key, (q.id for q in questions), now)
     return AskResult(
         visitor=visitor_token(site.key, public_id),

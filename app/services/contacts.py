@@ -50,7 +50,7 @@ def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -
     ``lock``: hold the visitor's row until commit. Every unit that writes for a visitor locks
     it first, so a merge and a concurrent event or submit of the same browser run one after
     the other, and the second sees the contact the first left behind (PostgreSQL; SQLite has
-    one writer at a time anyway).
+    one writer at a time anyway). Then it locks the visitor's contact: see ``_lock_contact``.
     """
     public_id = read_visitor_token(site.key, token)
     if public_id is None:
@@ -58,8 +58,32 @@ def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -
     query = select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
     if lock:
         # Lock the visitor row alone; its contact is read after the lock is granted.
-        return db.session.scalars(query.with_for_update()).one_or_none()
+        visitor = db.session.scalars(query.with_for_update()).one_or_none()
+        if visitor is not None:
+            _lock_contact(visitor.contact_id)
+        return visitor
     return db.session.scalars(query.options(joinedload(Visitor.contact))).one_or_none()
+
+
+def _lock_contact(contact_id: int) -> None:
+    """Hold the contact's row (FOR NO KEY UPDATE) until commit, and load it fresh.
+
+    The contact is what every write of its browsers changes: its events (an id counted once),
+    its values and their history, its stage. Locked first, the writes of two browsers of one
+    person, and a merge into that person, run one after the other on the state the previous one
+    committed. Without it, an event read the stage before a concurrent merge committed and moved
+    it again (two ``mql`` moves), and two events of one id from two browsers could deadlock with
+    a merge: each held a share lock on the contact (the events' foreign key) while waiting on
+    the other's uncommitted event id, and the merge waited for the row lock in between. NO KEY
+    UPDATE still lets unrelated rows reference the contact meanwhile. Order: visitor, then
+    contact, then (identity) the email's owner, as erasure takes them.
+    """
+    db.session.scalars(
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def resolve_visitor(

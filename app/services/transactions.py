@@ -26,13 +26,18 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(original, sqlite3.Error) and str(original).startswith(_RETRYABLE_SQLITE)
 
 
-def commit_unit(work: Callable[[], T], attempts: int = 3) -> T:
+def commit_unit(work: Callable[[], T], attempts: int = 3, *, serialize: bool = True) -> T:
     """Run ``work`` and commit; on a conflict with a concurrent writer, roll back and rerun it.
 
     ``work`` must start from the database, not from ORM objects loaded before it.
+    ``serialize``: on SQLite, take the write lock before ``work`` reads anything (see
+    ``_begin_writing``); False for a unit that mostly reads and never writes what it read
+    (an ask), so that readers are not queued behind each other.
     """
     for attempt in range(1, attempts + 1):
         try:
+            if serialize:
+                _begin_writing()
             result = work()
             db.session.commit()
             return result
@@ -44,3 +49,21 @@ def commit_unit(work: Callable[[], T], attempts: int = 3) -> T:
             db.session.rollback()
             raise
     raise AssertionError("unreachable")
+
+
+def _begin_writing() -> None:
+    """SQLite: start the unit with ``BEGIN IMMEDIATE``, taking the database's one write lock
+    (waiting up to the busy timeout) before the unit's first read.
+
+    Without it the driver opens a transaction only at the first INSERT/UPDATE/DELETE: every
+    read before it ran on its own, outside the write lock, so a unit decided on a state that
+    another writer changed before this one could write (a lifecycle stage moved twice, a value
+    read before a concurrent merge). With it, write units run one after the other on one
+    state, as the row locks make them on PostgreSQL. Readers are not blocked (WAL).
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

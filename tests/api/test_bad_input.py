@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.services.preview import PreviewVisitor, preview_token
 from tests.factories import Widget, make_site
 
 
@@ -278,3 +279,19 @@ def test_wrong_method_is_a_json_405(client, site):
     response = client.get("/api/v1/sites/acme/forms/blog/ask")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"kind": "page_view", "stage": "mid"}, 202),
+        ({"kind": "Page View"}, 422),
+        ({}, 422),
+    ],
+)
+def test_a_preview_event_is_checked_like_a_real_one_then_dropped(client, site, clock, body, status):
+    token = preview_token(PreviewVisitor("acme", "blog"), clock())
+    before = row_counts()
+    response = client.post(f"/api/v1/preview/{token}/api/v1/sites/acme/events", json=body)
+    assert response.status_code == status
+    assert row_counts() == before

@@ -1,0 +1,326 @@
+"""Rate limits that hold across processes and behind a proxy.
+
+In process (cheap): behind ``TRICKLE_PROXY_FIX=1`` the client is the last ``X-Forwarded-For`` hop,
+the one the proxy appended, so a made-up first hop does not buy a fresh budget; the probes are
+not limited. Against real gunicorn with two workers: with Redis storage the two share one count
+(exactly ``LIMIT`` answers, then 429); with memory storage each worker counts alone, which is what
+makes the Redis result mean something. Which worker answered comes from gunicorn's access log
+(``%(p)s``, the worker's pid), never from the app's responses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from gunicorn.config import Config as GunicornConfig
+
+from app import create_app
+from app.config import redis_test_url
+from app.extensions import db
+from bench.load import stop_group
+from tests.databases import settings_for
+from tests.factories import make_site
+from tests.ops.conftest import sample, samples
+
+ROOT = Path(__file__).resolve().parents[2]
+ASK = "/api/v1/sites/acme/forms/blog/ask"
+ASK_ROUTE = "/api/v1/sites/<site>/forms/<form>/ask"
+LIMIT = 5
+STARTUP_TIMEOUT_S = 30.0
+BURST = 8  # concurrent requests, on fresh connections: more than two sync workers can hold
+MAX_BURSTS = 25
+
+
+@pytest.fixture
+def app_settings():
+    return {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_PUBLIC_PER_IP": f"{LIMIT}/minute",
+        "PROXY_FIX": 1,
+    }
+
+
+# ---- in process ----
+
+
+def ask(client, forwarded: str | None = None):
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    return client.post(ASK, json={}, headers=headers)
+
+
+def test_a_spoofed_first_hop_does_not_reset_the_limit(client):
+    make_site()
+    client_ip = "198.51.100.7"
+    codes = [ask(client, f"10.0.0.{n}, {client_ip}").status_code for n in range(LIMIT)]
+    assert codes == [200] * LIMIT
+    for spoofed in ("10.0.0.99", "1.2.3.4, 5.6.7.8", "unknown", "198.51.100.8"):
+        response = ask(client, f"{spoofed}, {client_ip}")
+        assert response.status_code == 429, spoofed
+        assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert ask(client, client_ip).status_code == 429  # the same client, no spoofing at all
+    assert ask(client, "198.51.100.8").status_code == 200  # another client has its own budget
+    assert ask(client).status_code == 200  # and so has the proxy itself (no header)
+
+
+def test_probes_are_exempt_from_rate_limits(client):
+    make_site()
+    forwarded = "10.1.1.1"  # a private address: /metrics is served to it
+    assert [ask(client, forwarded).status_code for _ in range(LIMIT + 1)] == [200] * LIMIT + [429]
+    headers = {"X-Forwarded-For": forwarded}
+    for path in ("/healthz", "/metrics", "/api/v1/health") * 3:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        assert "X-RateLimit-Limit" not in response.headers
+    assert ask(client, forwarded).status_code == 429
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_memory(app, database_url, clock):
+    """Redis down: the public API keeps answering, and the limit still holds (per process)."""
+    make_site()  # through the fixture's app, which wipes the rows afterwards
+    settings = settings_for(
+        database_url,
+        CLOCK=clock,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens on port 1
+        RATELIMIT_PUBLIC_PER_IP=f"{LIMIT}/minute",
+    )
+    limited = create_app(settings)
+    with limited.app_context():
+        client = limited.test_client()
+        codes = [client.post(ASK, json={}).status_code for _ in range(LIMIT + 1)]
+        db.session.remove()
+        db.engine.dispose()
+    assert codes == [200] * LIMIT + [429]
+
+
+# ---- real gunicorn, two workers ----
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    access_log: Path
+    stderr: Path
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None):
+        """One request on a fresh connection: (status, Retry-After, body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        with contextlib.closing(conn):
+            body = b"{}" if method == "POST" else None
+            sent = {"Content-Type": "application/json", **(headers or {})}
+            conn.request(method, path, body, sent)
+            response = conn.getresponse()
+            return response.status, response.getheader("Retry-After"), response.read()
+
+    def burst(self, method: str, path: str, headers: Callable[[], dict[str, str]]) -> list:
+        """BURST requests at once, each on its own connection, with its own ``headers()``."""
+        with ThreadPoolExecutor(BURST) as pool:
+            futures = [pool.submit(self.request, method, path, headers()) for _ in range(BURST)]
+            return [future.result() for future in futures]
+
+    def pids(self, path: str, client: str | None = None) -> set[str]:
+        """Workers that logged an answer to ``path`` for this client: the last X-Forwarded-For
+        hop, or None for requests without the header."""
+        found = set()
+        for line in self.access_log.read_text().splitlines():
+            pid, _status, logged_path, forwarded = line.split(" ", 3)
+            last_hop = None if forwarded == "-" else forwarded.rsplit(",", 1)[-1].strip()
+            if logged_path == path and last_hop == client:
+                found.add(pid)
+        return found
+
+    def metrics(self) -> dict:
+        status, _, body = self.request("GET", "/metrics")
+        assert status == 200
+        return samples(body.decode())
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> str:
+    """A SQLite file with the schema and the acme site, shared by the servers of this module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('gunicorn') / 'trickle.db'}"
+    app = create_app(settings_for(url))
+    with app.app_context():
+        db.create_all()
+        make_site()
+        db.engine.dispose()
+    return url
+
+
+@contextlib.contextmanager
+def gunicorn(
+    database: str, workdir: Path, multiproc_dir: Path | None = None, **settings: str
+) -> Iterator[Server]:
+    """``gunicorn -w 2`` on a free port; its whole process group is stopped on the way out."""
+    port = free_port()
+    server = Server(port, workdir / "access.log", workdir / "stderr.log")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRICKLE_", "PROMETHEUS_"))}
+    env |= {
+        "TRICKLE_DATABASE_URL": database,
+        "TRICKLE_SECRET_KEY": "test-secret-key",
+        "TRICKLE_RATELIMIT_PUBLIC_PER_IP": f"{LIMIT}/minute",
+    }
+    env |= {f"TRICKLE_{name}": value for name, value in settings.items()}
+    if multiproc_dir is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(multiproc_dir)
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    command += ["--access-logfile", str(server.access_log)]
+    command += ["--access-logformat", "%(p)s %(s)s %(U)s %({x-forwarded-for}i)s"]
+    if "control_socket" in GunicornConfig().settings:  # gunicorn 25+: not the shared default path
+        command += ["--control-socket", str(workdir / "gunicorn.ctl")]
+    command += ["app:create_app()"]
+    with server.stderr.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=stderr, stderr=stderr, start_new_session=True
+        )
+    try:
+        wait_until_healthy(process, server)
+        yield server
+    finally:
+        stop_group(process)
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
+    """Until both workers have answered /healthz: one answering while the other still boots
+    would serve every request of a test alone."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited ({process.returncode}):\n{server.stderr.read_text()}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            statuses = {status for status, _, _ in server.burst("GET", "/healthz", dict)}
+            if statuses == {200} and len(server.pids("/healthz")) == 2:
+                return
+        time.sleep(0.05)
+    pytest.fail(
+        f"both workers did not answer /healthz in {STARTUP_TIMEOUT_S:.0f} s:\n"
+        + server.stderr.read_text()
+    )
+
+
+@pytest.fixture(scope="module")
+def redis_server(database, tmp_path_factory) -> Iterator[Server]:
+    """Limits counted in the test Redis, under a key prefix of this run; metrics in
+    multiprocess mode; behind one trusted proxy hop."""
+    url = redis_test_url()
+    if not url:
+        pytest.skip("TRICKLE_TEST_REDIS_URL is not set: the shared-storage leg is skipped")
+    prefix = f"trickle-test-{uuid.uuid4().hex[:12]}"
+    workdir = tmp_path_factory.mktemp("redis-server")
+    multiproc = workdir / "prometheus"
+    multiproc.mkdir()
+    settings = {"RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix, "PROXY_FIX": "1"}
+    try:
+        with gunicorn(database, workdir, multiproc, **settings) as server:
+            yield server
+    finally:
+        with contextlib.closing(redis.Redis.from_url(url)) as client:
+            keys = list(client.scan_iter(match=f"*{prefix}*"))
+            if keys:
+                client.delete(*keys)
+
+
+@pytest.fixture(scope="module")
+def memory_server(database, tmp_path_factory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("memory-server")
+    with gunicorn(database, workdir, RATELIMIT_STORAGE_URI="memory://") as server:
+        yield server
+
+
+def until_both_workers_answered(
+    server: Server, path: str, client: str | None = None, spoof: bool = False
+) -> list:
+    """Bursts of concurrent requests (from ``client`` behind the proxy, each with a made-up
+    first hop when ``spoof``) until the access log shows both workers answering."""
+
+    def headers() -> dict[str, str]:
+        if client is None:
+            return {}
+        first = f"203.0.113.{secrets.randbelow(250)}, " if spoof else ""
+        return {"X-Forwarded-For": first + client}
+
+    answers = []
+    for _ in range(MAX_BURSTS):
+        answers += server.burst("POST" if path == ASK else "GET", path, headers)
+        if len(server.pids(path, client)) == 2:
+            return answers
+    pytest.fail(f"one worker answered all {len(answers)} requests: {server.pids(path, client)}")
+
+
+def test_two_workers_share_one_limit_in_redis(redis_server):
+    before = redis_server.metrics()
+    answers = [redis_server.request("POST", ASK) for _ in range(LIMIT + 1)]
+    assert [status for status, _, _ in answers] == [200] * LIMIT + [429]
+    assert 0 < int(answers[-1][1]) <= 60
+    answers += until_both_workers_answered(redis_server, ASK)
+    # Both workers answered, and together they let exactly LIMIT requests through: each saw
+    # the other's count (alone, the worker with fewer than LIMIT would have said 200).
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [200] * LIMIT + [429] * (len(answers) - LIMIT)
+    assert all(0 < int(retry_after) <= 60 for _, retry_after, _ in answers[LIMIT:])
+    # Whichever worker serves the scrape, it counts every worker's requests.
+    after = redis_server.metrics()
+    for status, count in (("200", LIMIT), ("429", len(answers) - LIMIT)):
+        labels = {"method": "POST", "route": ASK_ROUTE, "status": status}
+        added = sample(after, "trickle_http_requests_total", **labels) - sample(
+            before, "trickle_http_requests_total", **labels
+        )
+        assert added == count, status
+
+
+def test_without_shared_storage_each_worker_counts_alone(memory_server):
+    """The control: the same server with memory storage lets more than LIMIT through."""
+    answers = until_both_workers_answered(memory_server, ASK)
+    assert len(answers) > LIMIT
+    assert sum(status == 200 for status, _, _ in answers) > LIMIT
+
+
+def test_behind_the_proxy_a_spoofed_hop_does_not_reset_the_shared_limit(redis_server):
+    client_ip = "198.51.100.20"
+    codes = [
+        redis_server.request("POST", ASK, {"X-Forwarded-For": f"10.9.9.{n}, {client_ip}"})[0]
+        for n in range(LIMIT)
+    ]
+    assert codes == [200] * LIMIT
+    answers = until_both_workers_answered(redis_server, ASK, client_ip, spoof=True)
+    assert {status for status, _, _ in answers} == {429}
+    for n in range(3):  # a new made-up first hop each time
+        headers = {"X-Forwarded-For": f"192.0.2.{n}, {client_ip}"}
+        assert redis_server.request("POST", ASK, headers)[0] == 429
+    assert redis_server.request("POST", ASK, {"X-Forwarded-For": "198.51.100.21"})[0] == 200
+
+
+def test_metrics_add_up_across_workers(redis_server):
+    """Multiprocess mode: a scrape counts the requests of both workers, and reads the gauges."""
+    before = redis_server.metrics()
+    answers = until_both_workers_answered(redis_server, "/api/v1/health")
+    assert {status for status, _, _ in answers} == {200}
+    after = redis_server.metrics()
+    labels = {"method": "GET", "route": "/api/v1/health", "status": "200"}
+    added = sample(after, "trickle_http_requests_total", **labels) - sample(
+        before, "trickle_http_requests_total", **labels
+    )
+    assert added == len(answers)
+    assert sample(after, "trickle_database_up") == 1
+    assert sample(after, "trickle_deliveries_pending") == 0
