@@ -432,3 +432,68 @@ def test_write_units_take_their_locks_before_reading(app, client, site):
             assert unit[visitor].endswith("FOR UPDATE")
             assert unit[visitor + 1].startswith("SELECT contacts.")
             assert unit[visitor + 1].endswith("FOR NO KEY UPDATE")
+
+
+def test_an_erasure_racing_a_merge_into_the_person_leaves_nothing_of_them(app, address, clock):
+    """An admin erases the person while a browser of someone else identifies with their email.
+    Whichever commits first, nothing about an erased id may be left but its contact.deleted:
+    no contact, no stored webhook event, no delivery (a merge that slipped in after the erasure
+    deleted the payloads would leave the person's email and profile behind)."""
+    from app.models import ContactErasure, Delivery, OutboxEvent
+    from app.services.data_subject import erase_contact
+
+    destination = {
+        "key": "crm",
+        "url": "https://crm.example/hooks",
+        "events": ["contact.updated", "contact.merged"],
+    }
+    make_site(acme_config(stages=STAGES, destinations=[destination]))
+    db.session.remove()
+
+    def owner() -> int | None:
+        found = db.session.scalar(select(Contact.id).where(Contact.email == EMAIL))
+        db.session.remove()
+        return found
+
+    browsers = []
+    for _round in range(5):
+        if owner() is None:
+            first = Browser(address)
+            first.ask()
+            assert first.submit({"email": EMAIL}) == 200
+            browsers.append(first)
+        target = owner()
+        newcomer = Browser(address)
+        newcomer.ask()
+        newcomer.event("page_view", f"pv-{_round}")
+        browsers.append(newcomer)
+
+        def erase(target: int = target) -> str:
+            with app.app_context():
+                erase_contact("acme", target, requested_by="dpo", now=clock())
+                db.session.remove()
+            return "erased"
+
+        def identify(newcomer: Browser = newcomer) -> int:
+            return newcomer.submit({"email": EMAIL})
+
+        assert together([erase, identify]) == ["erased", 200]
+
+    assert no_failures(browsers) == []
+    erased = set(db.session.scalars(select(ContactErasure.contact_id)))
+    assert len(erased) == 5
+    assert db.session.scalars(select(Contact.id).where(Contact.id.in_(erased))).all() == []
+    left = db.session.execute(
+        select(OutboxEvent.contact_id, OutboxEvent.type).where(OutboxEvent.contact_id.in_(erased))
+    ).all()
+    assert {kind for _, kind in left} <= {"contact.deleted"}
+    kinds = db.session.scalars(
+        select(Delivery.event_type).where(Delivery.contact_id.in_(erased))
+    ).all()
+    assert set(kinds) <= {"contact.deleted"}
+    merged_away = set(
+        db.session.scalars(
+            select(ContactMerge.merged_contact_id).where(ContactMerge.survivor_id.in_(erased))
+        )
+    )
+    assert merged_away == set()
