@@ -121,13 +121,11 @@ def render(accept: str | None) -> tuple[bytes, str]:
     return encode(registry), content_type
 
 
-def refusal(token: str | None, authorization: str | None, remote_addr: str | None) -> int | None:
-    """Why /metrics is not served to this caller (401 or 403), or None to serve it."""
+def refusal(token: str | None, given: str | None, remote_addr: str | None) -> int | None:
+    """Why /metrics is not served to this caller (401 or 403), or None to serve it. ``given``:
+    the request's bearer credentials (``app.api.auth.bearer_token``)."""
     if token:
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        ):
+        if given is not None and hmac.compare_digest(given.encode(), token.encode()):
             return None
         return 401
     return None if is_internal(remote_addr) else 403

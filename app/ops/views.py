@@ -8,6 +8,7 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.auth import bearer_token
 from app.errors import error_response
 from app.extensions import db, limiter
 from app.ops import ops_bp
@@ -38,7 +39,7 @@ def healthz() -> Response:
 def metrics() -> Response:
     refused = refusal(
         current_app.config["METRICS_TOKEN"],
-        request.headers.get("Authorization"),
+        bearer_token(),
         request.remote_addr,
     )
     if refused == 401:

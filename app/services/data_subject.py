@@ -44,7 +44,8 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
     engagement = summarize_engagement(
         contact_events(contact.id), site.weights, now, site.half_life_days
     )
-    visitors = {v.id: v.public_id for v in _visitors(contact.id)}
+    browsers = _visitors(contact.id)
+    visitors = {v.id: v.public_id for v in browsers}
     return {
         "contact": {
             "id": contact.id,
@@ -69,7 +70,7 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
         "skips": _skips(contact.id),
         "visitors": [
             {"id": v.public_id, "first_seen": iso(v.created_at), "last_seen": iso(v.last_seen_at)}
-            for v in _visitors(contact.id)
+            for v in browsers
         ],
         "merged_contacts": _merges(contact.id),
         "deliveries": _deliveries(site, contact.id),
