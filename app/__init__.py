@@ -20,7 +20,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     from app import models  # noqa: F401 - every model registered before Alembic looks
     from app.extensions import ConsoleSessionInterface, csrf, db, limiter, login_manager, migrate
-    from app.services.users import load_user
+    from app.services.accounts import load_user
 
     app.session_interface = ConsoleSessionInterface()
     db.init_app(app)

@@ -11,6 +11,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from app.clock import current_time
+
 if TYPE_CHECKING:
     from app.services.errors import ServiceError
 
@@ -73,9 +75,9 @@ def demo_command(inbox_url: str | None) -> None:
     from app.demo.inbox import with_inbox
     from app.extensions import db
     from app.models import User
+    from app.services.accounts import create_user, set_password
     from app.services.errors import Invalid
     from app.services.siteconfig import import_site_config, read_config_file
-    from app.services.users import create_user, set_password
 
     data = read_config_file(str(DEMO_CONFIG))
     if inbox_url:
@@ -107,8 +109,8 @@ users_group = click.Group("users", help="Console users: create and list them.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
 def create_user_command(email: str, role: str, generate_password: bool) -> None:
     """Create a console user; asks for the password unless --generate-password."""
+    from app.services.accounts import create_user
     from app.services.errors import Invalid
-    from app.services.users import create_user
 
     password = None
     if not generate_password:
@@ -154,13 +156,12 @@ def _refused(exc: ServiceError) -> NoReturn:
 @click.option("--name", default="cli", show_default=True, help="To tell this token from others.")
 def create_token_command(site_key: str, role: str, name: str) -> None:
     """Create an API token and print it, once: only its hash is kept."""
-    from flask import current_app
 
-    from app.services.api_tokens import create_token
+    from app.services.accounts import create_token
     from app.services.errors import ServiceError
 
     try:
-        token, raw = create_token(site_key, role, name, now=current_app.config["CLOCK"]())
+        token, raw = create_token(site_key, role, name, now=current_time())
     except ServiceError as exc:
         _refused(exc)
     click.echo(f'Created {token.role} token #{token.id} "{token.name}" for site {site_key!r}.')
@@ -172,7 +173,7 @@ def create_token_command(site_key: str, role: str, name: str) -> None:
 @click.option("--site", "site_key", help="Only this site's tokens.")
 def list_tokens_command(site_key: str | None) -> None:
     """List API tokens, newest first: never the tokens themselves, only their first characters."""
-    from app.services.api_tokens import list_tokens
+    from app.services.accounts import list_tokens
     from app.services.errors import ServiceError
 
     try:
@@ -199,12 +200,11 @@ def list_tokens_command(site_key: str | None) -> None:
 @click.argument("token_id", metavar="ID", type=int)
 def revoke_token_command(site_key: str, token_id: int) -> None:
     """Revoke token ID (see `trickle tokens list`): it stops working at once."""
-    from flask import current_app
 
-    from app.services.api_tokens import revoke_token
+    from app.services.accounts import revoke_token
     from app.services.errors import ServiceError
 
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     try:
         token = revoke_token(site_key, token_id, now)
     except ServiceError as exc:
@@ -248,7 +248,6 @@ def revoke_token_command(site_key: str, token_id: int) -> None:
 def export_command(site: str, fmt: str, output: str | None, history: bool, **options: Any) -> None:
     """Export SITE's contacts (or, with --history, its submission history), streamed to a file
     with a progress bar. Filters and columns are those of the console and the token API."""
-    from flask import current_app
 
     from app.services.errors import ServiceError
     from app.services.exports import start_export
@@ -256,7 +255,7 @@ def export_command(site: str, fmt: str, output: str | None, history: bool, **opt
     params = {"format": fmt, **_export_params(history, options)}
     try:
         export = start_export(
-            site, "submissions" if history else "contacts", params, current_app.config["CLOCK"]()
+            site, "submissions" if history else "contacts", params, current_time()
         )
     except ServiceError as exc:
         _refused(exc)
@@ -355,7 +354,7 @@ def worker_command(once: bool) -> None:
 
     from flask import current_app
 
-    from app.services.delivery_worker import DeliveryWorker
+    from app.services.delivery import DeliveryWorker
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # With TRICKLE_LOG_FORMAT=json, create_app already sends every record out as JSON.
@@ -383,7 +382,7 @@ deliveries_group = click.Group("deliveries", help="Webhook deliveries: status an
 @click.option("--site", "site_key", help="Only this site's destinations.")
 def deliveries_status_command(site_key: str | None) -> None:
     """Deliveries pending, delivered and dead-lettered, per destination."""
-    from app.services.delivery_views import destination_overview
+    from app.services.delivery import destination_overview
 
     rows = destination_overview(site_key)
     if not rows:
@@ -405,13 +404,12 @@ def deliveries_status_command(site_key: str | None) -> None:
 )
 def deliveries_replay_command(destination_key: str, site_key: str | None, since: str) -> None:
     """Send DESTINATION every event since a time again (same webhook-id where it was sent)."""
-    from flask import current_app
 
     from app.extensions import db
     from app.services.delivery import find_destination, parse_since, replay_since
     from app.services.errors import Invalid, NotFound
 
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     try:
         moment = parse_since(since, now)
         destination = find_destination(destination_key, site_key)
@@ -434,13 +432,12 @@ retention_group = click.Group("retention", help="Retention: remove what sites ke
 def retention_run_command(site_key: str | None) -> None:
     """Apply retention now (the worker does it daily): remove idle anonymous contacts and the
     old delivery log, as each site's settings say; print what was removed per site."""
-    from flask import current_app
 
     from app.services.errors import NotFound
-    from app.services.retention import run_sites
+    from app.services.privacy import run_sites
 
     try:
-        reports = run_sites(current_app.config["CLOCK"](), site_key)
+        reports = run_sites(current_time(), site_key)
     except NotFound as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
@@ -460,13 +457,11 @@ def contacts_show_command(site_key: str, contact_id: int) -> None:
     """Print everything held on CONTACT_ID as JSON (what GET /contacts/<id> answers)."""
     import json
 
-    from flask import current_app
-
-    from app.services.data_subject import subject_access
     from app.services.errors import NotFound
+    from app.services.privacy import subject_access
 
     try:
-        data = subject_access(site_key, contact_id, current_app.config["CLOCK"]())
+        data = subject_access(site_key, contact_id, current_time())
     except NotFound as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
@@ -481,19 +476,16 @@ def contacts_show_command(site_key: str, contact_id: int) -> None:
 def contacts_erase_command(site_key: str, contact_id: int, yes: bool, requested_by: str) -> None:
     """Erase CONTACT_ID and everything held on them; destinations that received them are sent
     contact.deleted. Only a record of the erasure (id, time, who) is kept."""
-    from flask import current_app
 
-    from app.services.data_subject import erase_contact
     from app.services.errors import NotFound
+    from app.services.privacy import erase_contact
 
     if not yes:
         click.confirm(
             f"Erase contact {contact_id} of {site_key}? This cannot be undone", abort=True
         )
     try:
-        result = erase_contact(
-            site_key, contact_id, requested_by=requested_by, now=current_app.config["CLOCK"]()
-        )
+        result = erase_contact(site_key, contact_id, requested_by=requested_by, now=current_time())
     except NotFound as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

@@ -63,7 +63,7 @@ from app.domain import webhooks
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
 from app.models.delivery import DELIVERED, PENDING
-from app.services.delivery import new_message_id
+from app.services.outbox import new_message_id
 from bench.ask import command_line, engine_version, fresh_database, machine, record
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -83,8 +83,8 @@ BATCH = 10_000  # contacts generated and written at a time while seeding
 URL_VARIABLE = "BENCH_EXPORT_DATABASE_URL"  # how a child learns the database (not in argv)
 # The modules whose code an export runs: a digest of their sources, as each export process
 # imported them, tells which code the figures belong to (and whether it changed mid-run).
-EXPORT_CODE = ("app.services.export", "app.services.csv_safety", "app.services.contact_views")
-EXPORT_CODE += ("app.services.snapshots", "app.domain", "app.models.types")
+EXPORT_CODE = ("app.services.exports", "app.services.siteconfig.snapshots")
+EXPORT_CODE += ("app.domain", "app.models.types")
 SQLITE3 = "/usr/bin/sqlite3"
 
 # --- the site ---------------------------------------------------------------------------------
@@ -605,7 +605,7 @@ def child(fmt: str, out: Path) -> None:
     url = os.environ[URL_VARIABLE]
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "RATELIMIT_ENABLED": False})
     with app.app_context():
-        from app.services.exports import contact_export_request, export_contacts
+        from app.services.exports.streams import contact_export_request, export_contacts
 
         base, _, provenance = fmt.partition("+")
         if base == "parquet":

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Contact, Site
-from app.services.retention import run_due
+from app.services.privacy import run_due
 from tests.factories import acme_config, make_site
 
 N = 30

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken
-from app.services.api_tokens import authenticate, create_token
+from app.services.accounts import authenticate_token, create_token
 from app.services.errors import Unauthenticated
 from tests.factories import acme_config, make_site
 
@@ -41,7 +41,7 @@ def test_create_prints_the_token_once_and_stores_its_hash(runner, sites, clock):
     )
     assert (token.name, token.role, token.created_by_id) == ("cli", "analyst", None)
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
-    assert authenticate(raw, "acme", "analyst", clock()).id == token.id
+    assert authenticate_token(raw, "acme", "analyst", clock()).id == token.id
 
 
 def test_create_takes_a_name(runner, sites):
@@ -81,7 +81,7 @@ def test_list_shows_every_token_newest_first_never_the_token(runner, sites, cloc
     first, first_raw = create_token("acme", "analyst", "BI", now=clock())
     clock.advance(minutes=30)
     second, second_raw = create_token("other", "admin", "Erasure", now=clock())
-    authenticate(first_raw, "acme", "analyst", clock.advance(hours=1))
+    authenticate_token(first_raw, "acme", "analyst", clock.advance(hours=1))
     runner.invoke(args=["tokens", "revoke", "--site", "other", str(second.id)])
 
     result = runner.invoke(args=["tokens", "list"])
@@ -112,7 +112,7 @@ def test_revoke_stops_the_token_and_says_when_it_already_was(runner, sites, cloc
         f"Revoked token #{token.id} \"BI\" of site 'acme'.\n",
     )
     with pytest.raises(Unauthenticated):
-        authenticate(raw, "acme", "analyst", clock())
+        authenticate_token(raw, "acme", "analyst", clock())
     clock.advance(days=1)
     again = runner.invoke(args=["tokens", "revoke", "--site", "acme", str(token.id)])
     assert (again.exit_code, again.output) == (
@@ -137,4 +137,4 @@ def test_revoking_an_unknown_or_foreign_token_changes_nothing(
     token_id = {"own": token.id, "next": token.id + 1, "huge": 10**20}[which]
     result = runner.invoke(args=["tokens", "revoke", "--site", site, str(token_id)])
     assert (result.exit_code, result.stderr) == (1, message.format(id=token_id))
-    assert authenticate(raw, "acme", "analyst", clock()).id == token.id
+    assert authenticate_token(raw, "acme", "analyst", clock()).id == token.id

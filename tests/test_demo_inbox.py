@@ -16,9 +16,9 @@ from app.demo.inbox import KEPT, inbox_of
 from app.domain.webhooks import signed_request
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination, Site
-from app.services.delivery_worker import DeliveryWorker
+from app.services.delivery import DeliveryWorker
+from app.services.delivery.http import SendResult
 from app.services.siteconfig import rotate_secret
-from app.services.webhook_http import SendResult
 from tests.factories import Widget
 
 INBOX_URL = "http://127.0.0.1:5000/demo/inbox"

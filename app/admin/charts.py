@@ -14,7 +14,7 @@ from itertools import pairwise
 
 from markupsafe import Markup
 
-from app.services.dashboard import (
+from app.services.insights import (
     SCORE_BUCKETS,
     Chart,
     CompletenessChart,

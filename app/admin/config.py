@@ -9,13 +9,13 @@ from flask_wtf.file import FileField, FileRequired
 
 from app.admin import admin_bp
 from app.admin.access import role_required
-from app.services.config_history import (
+from app.services.errors import Invalid, NotFound
+from app.services.siteconfig import (
     config_history,
     current_config_yaml,
     import_uploaded_config,
     revision_diff,
 )
-from app.services.errors import Invalid, NotFound
 
 
 class UploadForm(FlaskForm):

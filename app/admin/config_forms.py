@@ -39,14 +39,14 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.specs import FIELD_KINDS, MAX_NUMBER, STAGES
-from app.services.siteconfig_export import changed_engagement
-from app.services.siteconfig_schema import (
+from app.services.siteconfig import (
     ASK_IF_OPS,
     CHOICE_KINDS,
     EVENTS,
     FORMATS,
     KEY_PATTERN,
     MAX_RETENTION_DAYS,
+    changed_engagement,
 )
 
 _KEY_HELP = "Lower-case letters, digits and _, starting with a letter. Cannot be changed later."

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -34,7 +34,11 @@ from app.admin.config_forms import (
     TierForm,
 )
 from app.admin.explain import ExplainForm
-from app.services.config_edit import (
+from app.clock import current_time
+from app.services.asking import PreviewVisitor, preview_token
+from app.services.errors import Conflict, Invalid, NotFound
+from app.services.siteconfig import (
+    DEFAULT_ENGAGEMENT,
     Config,
     EditableConfig,
     EditRefused,
@@ -42,6 +46,7 @@ from app.services.config_edit import (
     create_site,
     edit_config,
     editable_config,
+    engagement_weights,
     move_field,
     problems_for_entry,
     put_entry,
@@ -50,11 +55,8 @@ from app.services.config_edit import (
     remove_field,
     remove_form,
     remove_tier,
+    site_snapshot,
 )
-from app.services.errors import Conflict, Invalid, NotFound
-from app.services.preview import PreviewVisitor, preview_token
-from app.services.siteconfig import DEFAULT_ENGAGEMENT, engagement_weights
-from app.services.snapshots import site_snapshot
 
 Page = str | tuple[str, int] | Response
 
@@ -394,7 +396,7 @@ def form_preview(site: str, key: str) -> str:
         else controls.stage.data,
         known=tuple(k for k in controls.known.data or () if k in snapshot.fields),
     )
-    token = preview_token(visitor, current_app.config["CLOCK"]())
+    token = preview_token(visitor, current_time())
     return render_template(
         "admin/preview.html",
         site_key=site,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.admin import admin_bp
 from app.admin.access import role_required
-from app.services.consent import ADMIN, withdraw_for_contact
-from app.services.contact_views import contact_detail, list_contacts
-from app.services.data_subject import erase_contact, erasures
+from app.clock import current_time
 from app.services.errors import Invalid, NotFound
+from app.services.insights import contact_detail, list_contacts
+from app.services.privacy import ADMIN, erase_contact, erasures, withdraw_for_contact
 
 PER_PAGE = 50
 
@@ -25,7 +25,7 @@ def contacts(site: str) -> str:
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)  # not a number: the first page
     overdue = request.args.get("overdue") == "1"
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     try:
         listing = list_contacts(site, query, page, PER_PAGE, now=now, overdue=overdue)
     except NotFound:
@@ -38,7 +38,7 @@ def contacts(site: str) -> str:
 @role_required("analyst")
 def contact(site: str, contact_id: int) -> str:
     try:
-        detail = contact_detail(site, contact_id, now=current_app.config["CLOCK"]())
+        detail = contact_detail(site, contact_id, now=current_time())
     except NotFound:
         abort(404)
     return render_template(
@@ -50,7 +50,7 @@ def contact(site: str, contact_id: int) -> str:
 @role_required("marketer")
 def contact_withdraw(site: str, contact_id: int, key: str) -> Response:
     """Withdraw one consent on the person's behalf (say, they asked by email)."""
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     try:
         withdrawn = withdraw_for_contact(
             site, contact_id, [key], source=ADMIN, actor=current_user.email, now=now
@@ -72,7 +72,7 @@ def contact_withdraw(site: str, contact_id: int, key: str) -> Response:
 @role_required("admin")
 def contact_erase(site: str, contact_id: int) -> Response | tuple[str, int]:
     """Erase the person (data-subject request); they must type the contact's id to confirm."""
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     if request.form.get("confirm", "").strip().lstrip("#") != str(contact_id):
         try:
             detail = contact_detail(site, contact_id, now=now)

@@ -7,20 +7,15 @@ import io
 from datetime import UTC, date
 from typing import Any
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, render_template, request
 
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.charts import chart_svg
-from app.services.csv_safety import neutralise
-from app.services.dashboard import (
-    WINDOWS,
-    Chart,
-    dashboard_chart,
-    site_dashboard,
-    window_days,
-)
+from app.clock import current_time
 from app.services.errors import NotFound
+from app.services.exports import neutralise
+from app.services.insights import WINDOWS, Chart, dashboard_chart, site_dashboard, window_days
 
 
 @admin_bp.get("/sites/<site>/dashboard")
@@ -28,7 +23,7 @@ from app.services.errors import NotFound
 def dashboard(site: str) -> str:
     days = window_days(request.args.get("days"))
     try:
-        charts = site_dashboard(site, days, current_app.config["CLOCK"]())
+        charts = site_dashboard(site, days, current_time())
     except NotFound:
         abort(404)
     panels = [(name, chart, chart_svg(chart)) for name, chart in charts]
@@ -40,7 +35,7 @@ def dashboard(site: str) -> str:
 @admin_bp.get("/sites/<site>/dashboard/<chart>.csv")
 @role_required("analyst")
 def dashboard_csv(site: str, chart: str) -> Response:
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     try:
         data = dashboard_chart(site, chart, window_days(request.args.get("days")), now)
     except NotFound:

@@ -13,23 +13,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
 from app.admin.config_forms import ActionForm
+from app.clock import current_time
 from app.models import Destination
 from app.services.delivery import (
     backfill,
+    dead_letter_ids,
+    destination_page,
     find_destination,
+    pending_count,
     replay,
     resume,
     send_test_event,
-)
-from app.services.delivery_views import (
-    dead_letter_ids,
-    destination_page,
-    pending_count,
     site_destinations,
     state_of,
 )
@@ -39,10 +38,6 @@ from app.services.transactions import commit_unit
 
 T = TypeVar("T")
 _REPLAY_BATCH = 500
-
-
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def _find(site: str, key: str) -> Destination:
@@ -74,7 +69,7 @@ def destinations(site: str) -> str:
 @access.role_required("admin")
 def destination(site: str, key: str) -> str:
     found = _find(site, key)
-    now = _now()
+    now = current_time()
     rotating = (
         found.previous_secret is not None
         and found.previous_secret_until is not None
@@ -109,7 +104,7 @@ def destination_resume(site: str, key: str) -> Response:
     def work(found: Destination) -> int | None:
         if found.suspended_at is None:
             return None
-        resume(found, _now())
+        resume(found, current_time())
         return pending_count(found)
 
     pending = _operate(site, key, work)
@@ -128,7 +123,7 @@ def destination_resume(site: str, key: str) -> Response:
 @access.role_required("admin")
 def destination_rotate(site: str, key: str) -> Response:
     def work(found: Destination) -> datetime:
-        return rotate_generated_secret(found, _now())
+        return rotate_generated_secret(found, current_time())
 
     try:
         until = _operate(site, key, work)
@@ -146,7 +141,7 @@ def destination_rotate(site: str, key: str) -> Response:
 @access.role_required("admin")
 def destination_test(site: str, key: str) -> Response:
     def work(found: Destination) -> str:
-        send_test_event(found, site, _now())
+        send_test_event(found, site, current_time())
         return state_of(found)
 
     state = _operate(site, key, work)
@@ -158,7 +153,7 @@ def destination_test(site: str, key: str) -> Response:
 @access.role_required("admin")
 def destination_backfill(site: str, key: str) -> Response:
     try:
-        count = _operate(site, key, lambda found: backfill(found, _now()))
+        count = _operate(site, key, lambda found: backfill(found, current_time()))
     except Invalid as exc:
         flash(f"Nothing was queued. {exc.message}")
         return _back(site, key)
@@ -184,7 +179,7 @@ def destination_replay(site: str, key: str) -> Response:
 
     def work(found: Destination) -> tuple[int, str]:
         ids = dead_letter_ids(found) if everything else chosen
-        now = _now()
+        now = current_time()
         count = sum(
             replay(found, ids[start : start + _REPLAY_BATCH], now)
             for start in range(0, len(ids), _REPLAY_BATCH)

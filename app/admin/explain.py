@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -21,10 +21,11 @@ from wtforms.widgets import CheckboxInput
 
 from app.admin import access, admin_bp
 from app.admin.config_forms import number_parsed
+from app.clock import current_time
 from app.domain.specs import MAX_NUMBER, STAGES
+from app.services.asking import Explanation, explain_contact, explain_hypothetical
 from app.services.errors import NotFound
-from app.services.explain import Explanation, explain_contact, explain_hypothetical
-from app.services.snapshots import SiteSnapshot, site_snapshot
+from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 _MAX_ID = 2**31 - 1  # the largest id every backend's integer column holds
 
@@ -111,7 +112,7 @@ def _query(site: SiteSnapshot) -> MultiDict[str, str]:
 
 
 def _explain(site: SiteSnapshot, form: ExplainForm) -> Explanation:
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     if form.mode.data == "contact":
         return explain_contact(site.key, form.form.data, form.contact_id.data, now)
     return explain_hypothetical(

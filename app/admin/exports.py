@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, Form, SelectChoice, SelectField, StringField
 
@@ -17,9 +17,9 @@ from app.admin.access import role_required
 from app.admin.config_forms import CheckboxesField
 from app.admin.forms import attach_errors
 from app.api.exports import query_params, streamed
+from app.clock import current_time
 from app.services.errors import Invalid, NotFound
-from app.services.export_params import FORMATS, export_choices
-from app.services.exports import start_export
+from app.services.exports import FORMATS, export_choices, start_export
 
 _FORMAT_CHOICES = [
     SelectChoice(fmt, label)
@@ -97,7 +97,7 @@ def exports(site: str) -> tuple[str, int]:
 @role_required("analyst")
 def export_download(site: str, what: str) -> Response | tuple[str, int]:
     try:
-        return streamed(start_export(site, what, _params(), current_app.config["CLOCK"]()))
+        return streamed(start_export(site, what, _params(), current_time()))
     except NotFound:
         abort(404)
     except Invalid as exc:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from app.admin import access, admin_bp
 from app.extensions import db
 from app.models import Site
-from app.services.delivery_views import suspended_destinations
+from app.services.delivery import suspended_destinations
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (

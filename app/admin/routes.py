@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
 from app.admin.forms import LoginForm, LogoutForm
+from app.clock import current_time
 from app.extensions import limiter
-from app.services.overview import site_overviews
-from app.services.users import authenticate
+from app.services.accounts import authenticate_user
+from app.services.insights import site_overviews
 
 
 def _login_limit() -> str:
@@ -25,7 +26,7 @@ def _login_limit() -> str:
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data, current_app.config["CLOCK"]())
+        user = authenticate_user(form.email.data, form.password.data, current_time())
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

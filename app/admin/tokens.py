@@ -6,9 +6,7 @@ session cookie is only signed, not encrypted), never in a URL, and only its hash
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -18,8 +16,9 @@ from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.config_forms import ActionForm
 from app.admin.forms import attach_errors
+from app.clock import current_time
 from app.models import ROLES, ApiToken
-from app.services.api_tokens import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token
+from app.services.accounts import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token
 from app.services.errors import Invalid, NotFound
 
 
@@ -28,10 +27,6 @@ class NewTokenForm(FlaskForm):
 
     name = StringField("Name")
     role = SelectField("Role", choices=list(ROLES), default=ROLES[0])
-
-
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def _tokens_page(
@@ -69,7 +64,7 @@ def tokens(site: str) -> tuple[str, int]:
             form.role.data,
             form.name.data or "",
             created_by=current_user._get_current_object(),
-            now=_now(),
+            now=current_time(),
         )
     except NotFound:
         abort(404)
@@ -85,7 +80,7 @@ def token_revoke(site: str, token_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        token = revoke_token(site, token_id, _now())
+        token = revoke_token(site, token_id, current_time())
     except NotFound:
         abort(404)
     flash(f'Token "{token.name}" ({token.prefix}…) is revoked: calls with it are refused.')

@@ -14,8 +14,8 @@ from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.forms import attach_errors
 from app.models import ROLES, User
+from app.services.accounts import create_user, find_user, list_users, set_password, update_user
 from app.services.errors import Invalid
-from app.services.users import create_user, find_user, list_users, set_password, update_user
 
 # The sign-in form accepts at most this many characters: a longer password could never be used.
 MAX_PASSWORD_LENGTH = 200

@@ -13,9 +13,10 @@ from flask import Response, current_app, request
 from flask_limiter.util import get_remote_address
 
 from app.api import api_bp
+from app.clock import current_time
 from app.extensions import limiter
 from app.models import ApiToken
-from app.services.api_tokens import authenticate
+from app.services.accounts import authenticate_token
 
 V = TypeVar("V", bound=Callable[..., object])
 
@@ -37,7 +38,7 @@ def bearer_token() -> str | None:
 def require_token(site_key: str, role: str = "analyst") -> ApiToken:
     """The request's token, when it may act on ``site_key`` with ``role``: else Unauthenticated
     (401) or Forbidden (403) is raised, before the view has produced anything."""
-    return authenticate(bearer_token(), site_key, role, current_app.config["CLOCK"]())
+    return authenticate_token(bearer_token(), site_key, role, current_time())
 
 
 @api_bp.after_request

@@ -7,15 +7,15 @@ what is held, so they need an admin token. The token is checked before anything 
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify
+from flask import Response, jsonify
 
 from app.api import api_bp
 from app.api.auth import require_token, token_api_limited
 from app.api.routes import load_body
 from app.api.schemas import ContactData, Erasure, TokenWithdrawIn, TokenWithdrawOut
+from app.clock import current_time
 from app.models import ApiToken
-from app.services.consent import API, withdraw_for_contact
-from app.services.data_subject import erase_contact, subject_access
+from app.services.privacy import API, erase_contact, subject_access, withdraw_for_contact
 
 CONTACT_DATA, ERASURE = ContactData(), Erasure()
 TOKEN_WITHDRAW_IN, TOKEN_WITHDRAW_OUT = TokenWithdrawIn(), TokenWithdrawOut()
@@ -29,7 +29,7 @@ def _actor(token: ApiToken) -> str:
 @token_api_limited
 def contact_data(site: str, contact_id: int) -> Response:
     require_token(site, "analyst")
-    data = subject_access(site, contact_id, current_app.config["CLOCK"]())
+    data = subject_access(site, contact_id, current_time())
     response = jsonify(CONTACT_DATA.dump(data))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -39,7 +39,7 @@ def contact_data(site: str, contact_id: int) -> Response:
 @token_api_limited
 def erase(site: str, contact_id: int) -> Response:
     token = require_token(site, "admin")
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     return jsonify(
         ERASURE.dump(erase_contact(site, contact_id, requested_by=_actor(token), now=now))
     )
@@ -50,7 +50,7 @@ def erase(site: str, contact_id: int) -> Response:
 def withdraw(site: str, contact_id: int) -> Response:
     token = require_token(site, "admin")
     body = load_body(TOKEN_WITHDRAW_IN)
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     withdrawn = withdraw_for_contact(
         site, contact_id, body["fields"], source=API, actor=_actor(token), now=now
     )

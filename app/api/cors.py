@@ -10,7 +10,7 @@ from flask import Response, g, request
 
 from app.api import api_bp
 from app.services.errors import OriginNotAllowed
-from app.services.snapshots import site_snapshot
+from app.services.siteconfig import site_snapshot
 
 PUBLIC_ENDPOINTS = frozenset(
     {"api.ask", "api.submit", "api.events", "api.withdraw_consent", "api.preflight"}

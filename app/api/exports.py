@@ -7,10 +7,11 @@ parameter); only then does the first byte go out.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, request, stream_with_context
 
 from app.api import api_bp
 from app.api.auth import require_token, token_api_limited
+from app.clock import current_time
 from app.services.exports import Export, start_export
 
 
@@ -34,4 +35,4 @@ def streamed(export: Export) -> Response:
 @token_api_limited
 def export_view(site: str, what: str) -> Response:
     require_token(site, "analyst")
-    return streamed(start_export(site, what, query_params(), current_app.config["CLOCK"]()))
+    return streamed(start_export(site, what, query_params(), current_time()))

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 
 from app.api import api_bp
 from app.api.routes import ASK_IN, EVENT_IN, load_body, rate_limited
 from app.api.schemas import Empty, PreviewAskOut, PreviewSubmitIn, PreviewSubmitOut
+from app.clock import current_time
+from app.services.asking import preview_ask, preview_submit
 from app.services.errors import OriginNotAllowed
-from app.services.preview import preview_ask, preview_submit
 
 PREFIX = "/preview/<token>/api/v1/sites/<site>"
 
@@ -31,7 +32,7 @@ def _same_origin_only() -> None:
 def ask(token: str, site: str, form: str) -> Response:
     body = load_body(ASK_IN)
     page = body.get("page") or {}
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     return jsonify(PREVIEW_ASK_OUT.dump(preview_ask(token, site, form, page.get("stage"), now)))
 
 
@@ -39,7 +40,7 @@ def ask(token: str, site: str, form: str) -> Response:
 @rate_limited
 def submit(token: str, site: str, form: str) -> Response:
     body = load_body(PREVIEW_SUBMIT_IN)
-    now = current_app.config["CLOCK"]()
+    now = current_time()
     result = preview_submit(
         token, site, form, body["ask_token"], body["answers"], body["skipped"], now
     )

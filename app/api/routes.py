@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -23,12 +22,12 @@ from app.api.schemas import (
     WithdrawIn,
     WithdrawOut,
 )
+from app.clock import current_time
 from app.extensions import limiter, site_rate_key
-from app.services.asking import ask_questions
-from app.services.consent import withdraw_for_visitor
-from app.services.engagement import EventInput, record_engagement
+from app.services.asking import SubmitInput, ask_questions, submit_answers
 from app.services.errors import Invalid
-from app.services.submissions import SubmitInput, submit_answers
+from app.services.people import EventInput, record_engagement
+from app.services.privacy import withdraw_for_visitor
 
 # Schemas hold no per-request state: build each once.
 ASK_IN, ASK_OUT = AskIn(), AskOut()
@@ -56,10 +55,6 @@ def rate_limited(view: Any) -> Any:
     for limit in public_limits:
         view = limit(view)
     return view
-
-
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def load_body(schema: Schema) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def preflight(site: str, form: str | None = None) -> Response:
 def ask(site: str, form: str) -> Response:
     body = load_body(ASK_IN)
     page = body.get("page") or {}
-    result = ask_questions(site, form, body.get("visitor"), page.get("stage"), _now())
+    result = ask_questions(site, form, body.get("visitor"), page.get("stage"), current_time())
     return jsonify(ASK_OUT.dump(result))
 
 
@@ -123,7 +118,7 @@ def submit(site: str, form: str) -> Response:
         idempotency_key=body.get("idempotency_key"),
         honeypot=body.get("hp"),
     )
-    return jsonify(SUBMIT_OUT.dump(submit_answers(site, form, data, _now())))
+    return jsonify(SUBMIT_OUT.dump(submit_answers(site, form, data, current_time())))
 
 
 @api_bp.post("/sites/<site>/events", provide_automatic_options=False)
@@ -137,7 +132,7 @@ def events(site: str) -> tuple[Response, int]:
         content=body.get("content"),
         external_id=body.get("id"),
     )
-    visitor = record_engagement(site, body.get("visitor"), event, _now())
+    visitor = record_engagement(site, body.get("visitor"), event, current_time())
     return jsonify(EVENT_OUT.dump({"visitor": visitor})), 202
 
 
@@ -146,7 +141,7 @@ def events(site: str) -> tuple[Response, int]:
 def withdraw_consent(site: str) -> Response:
     """The visitor withdraws consents they gave; the answer is the same whatever was held."""
     body = load_body(WITHDRAW_IN)
-    withdraw_for_visitor(site, body["visitor"], body["fields"], _now())
+    withdraw_for_visitor(site, body["visitor"], body["fields"], current_time())
     return jsonify(WITHDRAW_OUT.dump({"visitor": body["visitor"]}))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Response, abort, current_app, render_template, request
 
+from app.clock import current_time
 from app.demo import demo_bp
 from app.demo.inbox import MAX_BODY_BYTES, Rejected, accept, inbox_of, inbox_secrets
 from app.extensions import csrf, limiter
@@ -18,10 +19,6 @@ def _per_ip() -> str:
     return current_app.config["RATELIMIT_PUBLIC_PER_IP"]
 
 
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
-
-
 def _secrets_or_404(now: datetime) -> tuple[str, ...]:
     secrets = inbox_secrets(now)
     if not secrets:
@@ -32,7 +29,7 @@ def _secrets_or_404(now: datetime) -> tuple[str, ...]:
 @demo_bp.post("/demo/inbox")
 @limiter.limit(_per_ip)
 def receive_webhook() -> Response:
-    now = _now()
+    now = current_time()
     secrets = _secrets_or_404(now)
     request.max_content_length = MAX_BODY_BYTES  # larger bodies get 413
     try:
@@ -48,7 +45,7 @@ csrf.exempt(receive_webhook)  # a webhook carries its signature, not a console s
 
 @demo_bp.get("/demo/inbox")
 def show_inbox() -> Response:
-    _secrets_or_404(_now())
+    _secrets_or_404(current_time())
     page = render_template("demo/inbox.html", entries=inbox_of(current_app).entries())
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = INBOX_CSP

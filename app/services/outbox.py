@@ -1,14 +1,23 @@
-"""Writing outbox rows: every change a destination must hear of, in the change's transaction."""
+"""The outbox: every change a destination must hear of, written in the change's transaction.
+
+An event becomes one ``Delivery`` per destination that subscribes to it, in the transaction
+that made the change (so a change and its deliveries exist together or not at all). The
+delivery package sends them; every capability that changes a person writes here.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
+
+from app.domain import webhooks
 from app.extensions import db
 from app.models import Delivery, Destination, OutboxEvent
-from app.services.delivery import enqueue_event
+from app.models.delivery import PENDING
 
 
 def record_outbox(
@@ -28,3 +37,83 @@ def record_outbox(
     )
     db.session.add(event)
     return enqueue_event(event, destinations)
+
+
+def new_message_id() -> str:
+    """A ``webhook-id``: unique, opaque, the same for every attempt at one delivery."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def enqueue_event(
+    event: OutboxEvent, destinations: Sequence[Destination] | None = None
+) -> list[Delivery]:
+    """Queue ``event`` (just added to the session) for every destination of its site that wants
+    it, or for exactly ``destinations`` (an erasure tells whoever received the person); returns
+    the deliveries queued.
+
+    Destinations switched off in the config get nothing; a suspended one (410, failing for
+    days) still queues, so re-enabling it sends what happened meanwhile, in order.
+    """
+    if destinations is None:
+        active = db.session.scalars(
+            select(Destination).where(
+                Destination.site_id == event.site_id,
+                Destination.enabled.is_(True),
+                Destination.archived_at.is_(None),
+            )
+        ).all()
+        destinations = [d for d in active if event.type in (d.events or ())]
+    if not destinations:
+        return []
+    db.session.flush()  # the event's id
+    return [
+        queue_delivery(d, event.type, event.contact_id, event.payload, event.created_at, event.id)
+        for d in destinations
+    ]
+
+
+def queue_delivery(
+    destination: Destination,
+    event_type: str,
+    contact_id: int | None,
+    data: dict[str, Any],
+    occurred_at: datetime,
+    outbox_event_id: int | None,
+    message_id: str | None = None,
+) -> Delivery:
+    message_id = message_id or new_message_id()
+    body = webhooks.encode(
+        webhooks.payload(
+            destination.format,
+            event_type,
+            message_id,
+            occurred_at,
+            data,
+            destination.mapping or {},
+        )
+    )
+    delivery = Delivery(
+        site_id=destination.site_id,
+        destination_id=destination.id,
+        outbox_event_id=outbox_event_id,
+        event_type=event_type,
+        contact_id=contact_id,
+        message_id=message_id,
+        body=body,
+        status=PENDING,
+        next_attempt_at=occurred_at,
+        created_at=occurred_at,
+    )
+    db.session.add(delivery)
+    return delivery
+
+
+def follow_merge(absorbed_id: int, survivor_id: int) -> None:
+    """Queue what is still pending for a merged-away contact behind its survivor: the merge
+    event (and whatever follows) goes out only after the absorbed contact's earlier events."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.contact_id == absorbed_id, Delivery.status == PENDING)
+        .values(contact_id=survivor_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.admin.access import CONSOLE_CSP, role_required
 from app.extensions import db
 from app.models import ROLES, User
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.factories import acme_config, make_site
 
 PASSWORD = "correct horse battery"

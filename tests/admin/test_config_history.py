@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ConfigRevision, Site
+from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config, import_site_config
-from app.services.users import create_user
 from tests.admin.test_access import PASSWORD, csrf_token, sign_in
 from tests.factories import acme_config, make_site
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.admin.test_access import PASSWORD, sign_in
 from tests.factories import Widget, acme_config, make_site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.admin.access import CONSOLE_CSP
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.admin.test_access import PASSWORD, sign_in
 from tests.factories import ORIGIN, Widget, make_site
 

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ConfigRevision, Delivery, DeliveryAttempt, Destination
-from app.services.delivery import find_destination
-from app.services.delivery_worker import DeliveryWorker
+from app.services.accounts import create_user
+from app.services.delivery import DeliveryWorker, find_destination
 from app.services.siteconfig import export_site_config, import_site_config
-from app.services.users import create_user
 from tests.admin.test_access import PASSWORD, csrf_token, sign_in
 from tests.admin.test_configure import field_errors, post_form
 from tests.factories import Widget, acme_config, make_site

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Contact
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.admin.test_access import PASSWORD, sign_in
 from tests.factories import Widget, acme_config, make_site
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ConsentRecord, Contact, ContactErasure
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.admin.test_access import PASSWORD, csrf_token, sign_in
 from tests.admin.test_contacts import table_rows
 from tests.factories import Widget, make_site

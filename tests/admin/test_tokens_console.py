@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken
-from app.services.api_tokens import authenticate, create_token
+from app.services.accounts import authenticate_token, create_token, create_user
 from app.services.errors import Unauthenticated
-from app.services.users import create_user
 from tests.admin.test_access import PASSWORD, csrf_token, sign_in
 from tests.factories import acme_config, make_site
 
@@ -69,7 +68,7 @@ def cells(html: str) -> list[list[str]]:
 def test_the_page_lists_the_sites_tokens_newest_first(admin_client, clock):
     first, first_raw = create_token("acme", "analyst", "BI", now=clock())
     clock.advance(minutes=30)
-    authenticate(first_raw, "acme", "analyst", clock())
+    authenticate_token(first_raw, "acme", "analyst", clock())
     create_token("other", "analyst", "Elsewhere", now=clock())
     second, second_raw = create_token("acme", "admin", "Erasure", now=clock())
     clock.advance(minutes=30)
@@ -134,7 +133,7 @@ def test_creating_shows_the_token_once_and_stores_only_its_hash(admin_client, cl
     later = admin_client.get(PAGE).get_data(as_text=True)
     assert raw not in later
     assert NEW_TOKEN.search(later) is None
-    assert authenticate(raw, "acme", "marketer", clock()).id == token.id
+    assert authenticate_token(raw, "acme", "marketer", clock()).id == token.id
 
 
 @pytest.mark.parametrize(
@@ -179,7 +178,7 @@ def test_revoking_stops_the_token_at_once(admin_client, clock):
     assert (response.status_code, response.location) == (302, PAGE)
     assert token_rows()[0][3] == clock()
     with pytest.raises(Unauthenticated):
-        authenticate(raw, "acme", "analyst", clock())
+        authenticate_token(raw, "acme", "analyst", clock())
     html = admin_client.get(PAGE).get_data(as_text=True)
     flash = f'<p class="flash" role="status">Token &#34;BI&#34; ({raw[:12]}…) is revoked: calls with it are refused.</p>'
     assert flash in html
@@ -194,7 +193,7 @@ def test_revoking_an_unknown_or_foreign_token_is_404(admin_client, clock, site, 
     token_id = {"own": token.id, "next": token.id + 1, "huge": 10**20}[which]
     assert revoke(admin_client, token_id, site).status_code == 404
     assert token_rows()[0][3] is None
-    assert authenticate(raw, "acme", "analyst", clock()).id == token.id
+    assert authenticate_token(raw, "acme", "analyst", clock()).id == token.id
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

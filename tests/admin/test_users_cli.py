@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from app.services.users import authenticate
+from app.services.accounts import authenticate_user
 
 
 def test_create_prompts_for_the_password(runner, clock):
@@ -19,7 +19,7 @@ def test_create_prompts_for_the_password(runner, clock):
     )
     assert result.exit_code == 0, result.output
     assert "Created marketer mia@acme.example." in result.output
-    assert authenticate("mia@acme.example", "a long enough secret", clock()).role == "marketer"
+    assert authenticate_user("mia@acme.example", "a long enough secret", clock()).role == "marketer"
 
 
 def test_create_can_generate_and_print_a_password(runner, clock):
@@ -29,7 +29,7 @@ def test_create_can_generate_and_print_a_password(runner, clock):
     assert result.exit_code == 0, result.output
     password = re.search(r"Password \(shown once\): (\S+)", result.output).group(1)
     assert len(password) == 20
-    assert authenticate("ops@acme.example", password, clock()).role == "admin"
+    assert authenticate_user("ops@acme.example", password, clock()).role == "admin"
 
 
 @pytest.mark.parametrize(
@@ -84,8 +84,8 @@ def test_demo_prints_a_working_admin_login_and_renews_it(runner, clock):
     assert first.exit_code == 0, first.output
     email, password = re.search(r"Demo console login: (\S+) / (\S+)", first.output).groups()
     assert email == "admin@demo.example"
-    assert authenticate(email, password, clock()).role == "admin"
+    assert authenticate_user(email, password, clock()).role == "admin"
     second = re.search(r"/ (\S+)", runner.invoke(args=["demo"]).output).group(1)
     assert second != password
-    assert authenticate(email, password, clock()) is None
-    assert authenticate(email, second, clock()) is not None
+    assert authenticate_user(email, password, clock()) is None
+    assert authenticate_user(email, second, clock()) is not None

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from app.admin.contacts import console_time
 from app.extensions import db
 from app.models import User
+from app.services.accounts import create_user, load_user, update_user
+from app.services.accounts.users import LAST_ADMIN
 from app.services.errors import Invalid
-from app.services.users import LAST_ADMIN, create_user, load_user, update_user
 from tests.admin.test_access import PASSWORD, csrf_token, sign_in
 
 ROOT = "root@acme.example"

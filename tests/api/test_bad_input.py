@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.preview import PreviewVisitor, preview_token
+from app.services.asking import PreviewVisitor, preview_token
 from tests.factories import Widget, make_site
 
 

@@ -18,7 +18,7 @@ from app.models import (
     Submission,
     Visitor,
 )
-from app.services.api_tokens import create_token
+from app.services.accounts import create_token
 from tests.factories import Widget, acme_config, make_site
 from tests.services.test_consent import NEWSLETTER, TEXT, VERSION, consent_config
 

@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Contact
-from app.services.api_tokens import create_token
-from app.services.preview import PreviewVisitor, preview_token
+from app.services.accounts import create_token
+from app.services.asking import PreviewVisitor, preview_token
 from tests.factories import Widget, acme_config, make_site
 from tests.services.test_consent import consent_config
 

@@ -24,7 +24,7 @@ from app.api.schemas import (
     WithdrawIn,
     WithdrawOut,
 )
-from app.services.export_params import CONTACT_PARAMS, HISTORY_PARAMS
+from app.services.exports.params import CONTACT_PARAMS, HISTORY_PARAMS
 from tests.databases import settings_for
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.models import ApiToken
-from app.services.api_tokens import MISSING, NOT_VALID, create_token, revoke_token
+from app.services.accounts import create_token, revoke_token
+from app.services.accounts.api_tokens import MISSING, NOT_VALID
 from tests.factories import acme_config, make_site
 
 EXPORT = "/api/v1/sites/{}/contacts/export?format=csv"

@@ -41,10 +41,10 @@ from app.models import (
     Submission,
     Visitor,
 )
-from app.services.contact_views import contact_detail, list_contacts
-from app.services.contacts import contact_events
 from app.services.exports import start_export
-from app.services.snapshots import site_snapshot
+from app.services.insights import contact_detail, list_contacts
+from app.services.people import contact_events
+from app.services.siteconfig import site_snapshot
 from app.services.tokens import read_visitor_token
 from tests.factories import Widget, acme_config, make_site
 
@@ -440,7 +440,7 @@ def test_an_erasure_racing_a_merge_into_the_person_leaves_nothing_of_them(app, a
     no contact, no stored webhook event, no delivery (a merge that slipped in after the erasure
     deleted the payloads would leave the person's email and profile behind)."""
     from app.models import ContactErasure, Delivery, OutboxEvent
-    from app.services.data_subject import erase_contact
+    from app.services.privacy import erase_contact
 
     destination = {
         "key": "crm",

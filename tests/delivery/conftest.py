@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination, Site
-from app.services.delivery_worker import DeliveryWorker
+from app.services.delivery import DeliveryWorker
 from app.services.outbox import record_outbox
 from tests.factories import acme_config, make_site
 from tests.receiver import Receiver
@@ -116,7 +116,7 @@ def fresh(row):
 def queue_many(destination: Destination, count: int, contacts: int, when) -> list[str]:
     """``count`` deliveries to ``destination`` at ``when``, for ``contacts`` contacts in turn,
     queued (and committed) in one go; returns their webhook-ids in queue order."""
-    from app.services.delivery import _queue
+    from app.services.outbox import queue_delivery as _queue
 
     queued = [
         _queue(

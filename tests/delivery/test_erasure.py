@@ -19,7 +19,7 @@ from app.models import (
     OutboxEvent,
 )
 from app.models.delivery import DEAD
-from app.services.data_subject import erase_contact
+from app.services.privacy import erase_contact
 from app.services.siteconfig import import_site_config
 from tests.delivery.conftest import destination_config, drain
 from tests.factories import Widget

@@ -14,9 +14,8 @@ from sqlalchemy import delete, select, update
 from app.domain.webhooks import RETRY_DELAYS
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
-from app.services.delivery import resume
-from app.services.delivery_worker import DeliveryWorker
-from app.services.webhook_http import SendResult
+from app.services.delivery import DeliveryWorker, resume
+from app.services.delivery.http import SendResult
 from tests.delivery.conftest import attempts_of, deliveries, drain, fresh, queue
 from tests.receiver import Answer, Receiver, verify
 
@@ -443,7 +442,7 @@ def test_an_attempt_that_cannot_be_recorded_is_recorded_without_the_answer(
     app, site, receiver, worker, monkeypatch, worker_errors, caplog
 ):
     worker_errors["expected"] = True
-    from app.services import delivery_worker
+    from app.services.delivery import worker as delivery_worker
 
     real = delivery_worker.record_attempt
     failures = []

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from app.services import webhook_http
-from app.services.delivery_worker import DeliveryWorker
+from app.services.delivery import DeliveryWorker
+from app.services.delivery import http as webhook_http
 from app.services.errors import Invalid
 from app.services.siteconfig import import_site_config
 from tests.delivery.conftest import attempts_of, destination_config, drain, fresh, queue

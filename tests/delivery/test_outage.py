@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, OutboxEvent
-from app.services.asking import ask_questions
-from app.services.submissions import SubmitInput, submit_answers
+from app.services.asking import SubmitInput, ask_questions, submit_answers
 from tests.delivery.conftest import drain
 from tests.receiver import verify
 

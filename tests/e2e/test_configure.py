@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Contact, Visitor
+from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config
-from app.services.users import create_user
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_console import PASSWORD, sign_in
 from tests.factories import acme_config, make_site

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import make_site
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.services.api_tokens import create_token
+from app.services.accounts import create_token
 from tests.conftest import FakeClock
 from tests.factories import Widget, acme_config, make_site
 

@@ -7,7 +7,8 @@ import io
 import pandas as pd
 import pytest
 
-from app.services import export_writers, exports
+from app.services.exports import streams as exports
+from app.services.exports import writers as export_writers
 from tests.exports.conftest import fill
 
 

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from app.services.users import create_user
+from app.services.accounts import create_user
 from tests.admin.test_access import PASSWORD, sign_in
 from tests.exports.conftest import fill
 

@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Field, ProfileValue
-from app.services import export_writers, exports
-from app.services.export_params import contact_export_request
-from app.services.exports import export_contacts
+from app.services.exports import streams as exports
+from app.services.exports import writers as export_writers
+from app.services.exports.params import contact_export_request
+from app.services.exports.streams import export_contacts
 from tests.conftest import FakeClock
 from tests.exports.conftest import BASE, fill
 from tests.factories import make_site
@@ -275,8 +276,8 @@ def test_the_export_streams_a_chunk_at_a_time(app, client, lab, clock, monkeypat
 
 @pytest.mark.parametrize("half_life", [None, 7])
 def test_scores_are_the_consoles_with_and_without_a_half_life(app, client, clock, half_life):
-    from app.services.api_tokens import create_token
-    from app.services.contact_views import list_contacts
+    from app.services.accounts import create_token
+    from app.services.insights import list_contacts
     from tests.exports.conftest import lab_config
 
     config = lab_config()

@@ -16,9 +16,10 @@ from sqlalchemy import event, func, select, text, update
 
 from app.extensions import db
 from app.models import Contact, EngagementEvent, Field, ProfileValue, Visitor
-from app.services import export_writers, exports
-from app.services.export_params import contact_export_request, history_export_request
-from app.services.exports import export_contacts, export_history
+from app.services.exports import streams as exports
+from app.services.exports import writers as export_writers
+from app.services.exports.params import contact_export_request, history_export_request
+from app.services.exports.streams import export_contacts, export_history
 from tests.exports.conftest import LAB_FIELDS, fill, lab_config
 from tests.factories import Widget, make_site
 
@@ -155,7 +156,7 @@ def colliding(app):
 
 
 def test_no_column_shadows_another(client, colliding, clock):
-    from app.services.api_tokens import create_token
+    from app.services.accounts import create_token
 
     token = create_token("lab", "analyst", "t", now=clock())[1]
     fill(

@@ -13,9 +13,10 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import AccountValue, Contact, Field, ProfileValue
-from app.services import export_writers, exports
-from app.services.export_params import contact_export_request
-from app.services.exports import export_contacts
+from app.services.exports import streams as exports
+from app.services.exports import writers as export_writers
+from app.services.exports.params import contact_export_request
+from app.services.exports.streams import export_contacts
 from tests.exports.conftest import fill
 
 

@@ -13,17 +13,15 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import ApiToken
-from app.services.api_tokens import (
-    MISSING,
-    NOT_VALID,
-    _record_use,
-    authenticate,
+from app.services.accounts import (
+    authenticate_token,
     create_token,
+    create_user,
     list_tokens,
     revoke_token,
 )
+from app.services.accounts.api_tokens import MISSING, NOT_VALID, _record_use
 from app.services.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from app.services.users import create_user
 from tests.factories import acme_config, make_site
 
 TOKEN = re.compile(r"trk_[A-Za-z0-9_-]{43}")
@@ -185,7 +183,7 @@ def test_revoking_stops_the_token_and_a_second_revoke_keeps_the_first_time(sites
     assert revoke_token("acme", token.id, clock()).revoked_at == revoked_at
     assert stored(token.id).revoked_at == revoked_at
     with pytest.raises(Unauthenticated) as refused:
-        authenticate(raw, "acme", "analyst", clock())
+        authenticate_token(raw, "acme", "analyst", clock())
     assert refused.value.message == NOT_VALID
 
 
@@ -199,7 +197,7 @@ def test_revoking_another_sites_or_an_unknown_token_is_not_found(sites, clock, s
     with pytest.raises(NotFound):
         revoke_token(site, token_id, clock())
     assert stored(token.id).revoked_at is None
-    assert authenticate(raw, "acme", "analyst", clock()).id == token.id
+    assert authenticate_token(raw, "acme", "analyst", clock()).id == token.id
 
 
 # --- authenticate ---------------------------------------------------------------------------
@@ -208,7 +206,7 @@ def test_revoking_another_sites_or_an_unknown_token_is_not_found(sites, clock, s
 def test_a_valid_token_is_returned_and_its_use_recorded(sites, clock):
     token, raw = create_token("acme", "analyst", "BI", now=clock())
     used_at = clock.advance(minutes=5)
-    assert authenticate(raw, "acme", "analyst", used_at).id == token.id
+    assert authenticate_token(raw, "acme", "analyst", used_at).id == token.id
     assert stored(token.id).last_used_at == used_at
 
 
@@ -216,29 +214,29 @@ def test_a_burst_of_calls_writes_the_last_use_once_a_minute(sites, clock):
     token, raw = create_token("acme", "analyst", "BI", now=clock())
     first = clock()
     with token_updates() as sent:
-        authenticate(raw, "acme", "analyst", first)
+        authenticate_token(raw, "acme", "analyst", first)
         for _ in range(5):
-            authenticate(raw, "acme", "analyst", clock.advance(seconds=10))
+            authenticate_token(raw, "acme", "analyst", clock.advance(seconds=10))
     assert len(sent) == 1
     assert stored(token.id).last_used_at == first
     later = clock.advance(seconds=10)  # 60 s after the recorded use
     with token_updates() as sent:
-        authenticate(raw, "acme", "analyst", later)
+        authenticate_token(raw, "acme", "analyst", later)
     assert len(sent) == 1
     assert stored(token.id).last_used_at == later
 
 
 def test_an_older_clock_never_moves_the_last_use_back(sites, clock):
     token, raw = create_token("acme", "analyst", "BI", now=clock())
-    authenticate(raw, "acme", "analyst", clock())
-    authenticate(raw, "acme", "analyst", clock() - timedelta(hours=1))
+    authenticate_token(raw, "acme", "analyst", clock())
+    authenticate_token(raw, "acme", "analyst", clock() - timedelta(hours=1))
     assert stored(token.id).last_used_at == clock()
 
 
 @pytest.mark.parametrize("raw", [None, "", "   "])
 def test_no_token_is_401_asking_for_one(sites, clock, raw):
     with pytest.raises(Unauthenticated) as refused:
-        authenticate(raw, "acme", "analyst", clock())
+        authenticate_token(raw, "acme", "analyst", clock())
     assert (refused.value.status, refused.value.code) == (401, "unauthenticated")
     assert refused.value.message == MISSING
 
@@ -246,7 +244,7 @@ def test_no_token_is_401_asking_for_one(sites, clock, raw):
 @pytest.mark.parametrize("site", ["acme", "nope", "\x00"])
 def test_no_token_is_401_whether_or_not_the_site_exists(sites, clock, site):
     with pytest.raises(Unauthenticated):
-        authenticate(None, site, "analyst", clock())
+        authenticate_token(None, site, "analyst", clock())
 
 
 @pytest.mark.parametrize(
@@ -270,7 +268,7 @@ def test_no_token_is_401_whether_or_not_the_site_exists(sites, clock, site):
 def test_a_wrong_or_malformed_token_is_401_and_records_nothing(sites, clock, mangle):
     token, raw = create_token("acme", "analyst", "BI", now=clock())
     with pytest.raises(Unauthenticated) as refused:
-        authenticate(mangle(raw), "acme", "analyst", clock())
+        authenticate_token(mangle(raw), "acme", "analyst", clock())
     assert (refused.value.status, refused.value.message) == (401, NOT_VALID)
     assert stored(token.id).last_used_at is None
 
@@ -279,7 +277,7 @@ def test_a_wrong_or_malformed_token_is_401_and_records_nothing(sites, clock, man
 def test_a_token_of_another_site_is_403(sites, clock, site):
     token, raw = create_token("acme", "admin", "BI", now=clock())
     with pytest.raises(Forbidden) as refused:
-        authenticate(raw, site, "analyst", clock())
+        authenticate_token(raw, site, "analyst", clock())
     assert (refused.value.status, refused.value.code) == (403, "forbidden")
     assert refused.value.message == "This API token belongs to another site."
     assert stored(token.id).last_used_at is None
@@ -302,11 +300,11 @@ def test_a_token_of_another_site_is_403(sites, clock, site):
 def test_a_token_may_do_what_its_role_and_the_roles_below_may(sites, clock, has, needs, allowed):
     token, raw = create_token("acme", has, "BI", now=clock())
     if allowed:
-        assert authenticate(raw, "acme", needs, clock()).role == has
+        assert authenticate_token(raw, "acme", needs, clock()).role == has
         assert stored(token.id).last_used_at == clock()
         return
     with pytest.raises(Forbidden) as refused:
-        authenticate(raw, "acme", needs, clock())
+        authenticate_token(raw, "acme", needs, clock())
     assert refused.value.message == (
         f"This API token's role ({has}) may not do this: it needs {needs}."
     )
@@ -320,7 +318,7 @@ def test_a_use_recorded_meanwhile_by_another_request_is_kept(sites, clock):
     stale = db.session.scalars(select(ApiToken).where(ApiToken.id == token.id)).one()
     assert stale.last_used_at is None  # what both requests saw
     later = clock.advance(minutes=10)
-    authenticate(raw, "acme", "analyst", later)  # the other request's write
+    authenticate_token(raw, "acme", "analyst", later)  # the other request's write
     _record_use(token.id, later - timedelta(minutes=5))  # this one's, older
     _record_use(token.id, later + timedelta(seconds=30))  # and one within the minute
     assert stored(token.id).last_used_at == later

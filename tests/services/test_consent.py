@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ConsentRecord, Contact, OutboxEvent, ProfileValue, Visitor
-from app.services.api_tokens import create_token
-from app.services.consent import NOT_A_CONSENT, NOT_SHOWN, TEXT_CHANGED
+from app.services.accounts import create_token
+from app.services.privacy.consent import NOT_A_CONSENT, NOT_SHOWN, TEXT_CHANGED
 from app.services.siteconfig import import_site_config
 from tests.factories import ACME_CONFIG, Widget, acme_config, make_site
 

@@ -17,20 +17,18 @@ from app.models import (
     StageChange,
     Submission,
 )
-from app.services.contact_views import _known_keys
-from app.services.dashboard import (
+from app.services.errors import NotFound
+from app.services.insights import dashboard_chart, site_dashboard, window_days
+from app.services.insights.contact_pages import _known_keys
+from app.services.insights.dashboard import (
     WHITESPACE,
-    dashboard_chart,
     question_rates,
     score_distribution,
-    site_dashboard,
     stage_funnel,
     submissions_per_day,
     tier_completeness,
-    window_days,
 )
-from app.services.errors import NotFound
-from app.services.snapshots import site_snapshot
+from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, acme_config, make_site
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the test clock's start

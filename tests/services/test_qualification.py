@@ -149,7 +149,7 @@ def test_the_flagged_stage_is_the_hand_off_and_carries_the_deadline(app, clock):
 
 
 def test_overdue_hand_offs_are_listed(app, clock):
-    from app.services.contact_views import list_contacts
+    from app.services.insights import list_contacts
 
     make_site(acme_config(stages=STAGES))
     client = app.test_client()
@@ -184,7 +184,7 @@ def test_overdue_hand_offs_are_listed(app, clock):
 
 
 def test_a_site_without_a_hand_off_stage_has_no_overdue_contacts(app, clock):
-    from app.services.contact_views import list_contacts
+    from app.services.insights import list_contacts
 
     make_site(acme_config(stages=[{"key": "lead", "when": {"fields_known": ["email"]}}]))
     widget = Widget(app.test_client())

@@ -13,15 +13,10 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Field, QuestionStat
-from app.services.preview import PreviewVisitor, preview_token
-from app.services.question_stats import (
-    _flush_at_exit,
-    count_answers,
-    count_shown,
-    flush,
-    question_tally,
-)
-from app.services.snapshots import site_snapshot
+from app.services.asking import PreviewVisitor, preview_token
+from app.services.insights import count_answers, count_shown
+from app.services.insights.question_stats import _flush_at_exit, flush, question_tally
+from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, make_site
 
 DAY = date(2026, 3, 2)  # the test clock's day

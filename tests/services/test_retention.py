@@ -22,12 +22,12 @@ from app.models import (
     Submission,
     Visitor,
 )
-from app.services import retention
-from app.services.delivery import _queue
-from app.services.delivery_worker import DeliveryWorker
+from app.services.delivery import DeliveryWorker
 from app.services.errors import NotFound
+from app.services.outbox import queue_delivery as _queue
 from app.services.outbox import record_outbox
-from app.services.retention import run_due, run_retention
+from app.services.privacy import retention, run_due
+from app.services.privacy.retention import run_retention
 from tests.factories import Widget, acme_config, make_site
 
 N, M = 30, 90  # anonymous_retention_days, delivery_retention_days
@@ -416,7 +416,7 @@ def test_one_failing_site_does_not_stop_the_others(app, clock, monkeypatch, capl
 
 def test_the_idle_worker_looks_at_most_once_an_hour(app, clock, worker, monkeypatch):
     calls = []
-    monkeypatch.setattr("app.services.delivery_worker.run_due", lambda now: calls.append(now))
+    monkeypatch.setattr("app.services.delivery.worker.run_due", lambda now: calls.append(now))
 
     worker.maintain_if_due()
     worker.maintain_if_due()
@@ -444,7 +444,7 @@ def test_a_retention_failure_is_logged_and_the_worker_goes_on(
     def broken(now):
         raise RuntimeError("database restarting")
 
-    monkeypatch.setattr("app.services.delivery_worker.run_due", broken)
+    monkeypatch.setattr("app.services.delivery.worker.run_due", broken)
     turns = []
     stop = threading.Event()
 

@@ -33,8 +33,8 @@ from app.services.siteconfig import (
     export_site_config,
     import_site_config,
     read_config_file,
+    site_snapshot,
 )
-from app.services.snapshots import site_snapshot
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "app" / "demo" / "demo.yaml"
 CONFIG_MODELS = (Site, Tier, Field, Form, FormTier, FormField, LifecycleStage, Destination)

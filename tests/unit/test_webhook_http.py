@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.services import webhook_http
-from app.services.webhook_http import post
+from app.services.delivery import http as webhook_http
+from app.services.delivery.http import post
 from tests.receiver import Answer, Receiver
 
 BODY = b'{"type":"contact.updated"}'

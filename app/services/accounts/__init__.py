@@ -1,0 +1,33 @@
+"""Who may sign in and call the token API: console users and API tokens."""
+
+from app.services.accounts.api_tokens import (
+    MAX_NAME_LENGTH,
+    authenticate_token,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from app.services.accounts.users import (
+    authenticate_user,
+    create_user,
+    find_user,
+    list_users,
+    load_user,
+    set_password,
+    update_user,
+)
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "authenticate_token",
+    "authenticate_user",
+    "create_token",
+    "create_user",
+    "find_user",
+    "list_tokens",
+    "list_users",
+    "load_user",
+    "revoke_token",
+    "set_password",
+    "update_user",
+]

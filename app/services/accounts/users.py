@@ -1,0 +1,142 @@
+"""Console accounts: create, list, change, authenticate. Passwords are stored only as scrypt
+hashes."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.domain.answers import AnswerError, clean_answer
+from app.domain.identity import normalize_email
+from app.domain.specs import FieldRule
+from app.extensions import db
+from app.models import ROLES, User
+from app.services.errors import Invalid, NotFound
+from app.services.transactions import commit_unit
+
+MIN_PASSWORD_LENGTH = 12
+LAST_ADMIN = "At least one active admin must remain: make someone else an admin first."
+_EMAIL = FieldRule(key="email", tier="", kind="email")
+# Checked when no user has the email, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def create_user(email: str, role: str, password: str | None = None) -> tuple[User, str | None]:
+    """Create a user; without ``password`` one is generated and returned (shown once)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(clean_answer(_EMAIL, email) or "")
+    except AnswerError as exc:
+        errors["email"] = [exc.message]
+    if not email and "email" not in errors:
+        errors["email"] = ["Enter an email address."]
+    if role not in ROLES:
+        errors["role"] = [f"Choose one of: {', '.join(ROLES)}."]
+    generated = secrets.token_urlsafe(15) if password is None else None
+    password = password if password is not None else generated
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    if not errors and db.session.scalar(select(User.id).where(User.email == email)):
+        errors["email"] = ["A user with this email exists."]
+    if errors:
+        raise Invalid("The user was not created.", errors)
+    user = User(email=email, role=role, password_hash=generate_password_hash(password))
+
+    def work() -> User:
+        db.session.add(user)
+        return user
+
+    return commit_unit(work), generated
+
+
+def list_users() -> list[User]:
+    """Every console user, by email."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def find_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def update_user(user: User, role: str, active: bool) -> User:
+    """Set ``user``'s role and whether they may sign in.
+
+    Refused (Invalid, nothing saved) when no active admin would remain. The change is written
+    first and the admins counted after it, in the same transaction: on SQLite that holds the
+    one write lock; on PostgreSQL the active admins are locked first (``FOR UPDATE``), so two
+    admins demoting each other at the same moment cannot both succeed.
+    """
+    if role not in ROLES:
+        raise Invalid(
+            "The user was not changed.", {"role": [f"Choose one of: {', '.join(ROLES)}."]}
+        )
+    user_id = user.id
+    active_admins = select(User.id).where(User.role == "admin", User.active.is_(True))
+
+    def work() -> User:
+        db.session.scalars(active_admins.order_by(User.id).with_for_update()).all()
+        target = db.session.scalars(
+            select(User)
+            .where(User.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if target is None:
+            raise NotFound("No such user.")
+        if (target.role, target.active) != (role, active):
+            # A new role is signed in with afresh; a re-enabled user's old sessions stay ended.
+            target.session_version += 1
+        target.role = role
+        target.active = active
+        db.session.flush()
+        if db.session.scalars(active_admins.limit(1)).first() is None:
+            field = "role" if role != "admin" else "active"
+            raise Invalid("The user was not changed.", {field: [LAST_ADMIN]})
+        return target
+
+    return commit_unit(work)
+
+
+def set_password(user: User, password: str | None = None) -> str | None:
+    """Replace ``user``'s password; without one, generate and return it."""
+    generated = secrets.token_urlsafe(15) if password is None else None
+    new = password if password is not None else generated
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "The password was not changed.",
+            {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+    user.password_hash = generate_password_hash(new)
+    user.session_version += 1  # every open session of this user ends
+    db.session.commit()
+    return generated
+
+
+def authenticate_user(email: str, password: str, now: datetime) -> User | None:
+    """The active user with this email and password, its last login recorded; else None."""
+    user = db.session.scalars(
+        select(User).where(User.email == normalize_email(email))
+    ).one_or_none()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def load_user(session_id: str) -> User | None:
+    """The user of a session (``User.get_id``); None once the user is disabled or their
+    session version moved on (password reset, role change)."""
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

@@ -1,0 +1,122 @@
+"""Live preview: the real widget, run against a made-up visitor, writing nothing.
+
+The console's preview page loads ``/widget.js`` with ``data-api`` pointing at
+``/api/v1/preview/<token>``; the widget then calls the usual ask / submit / events paths under
+that prefix. The token (signed, short-lived, made for a signed-in console user) names the site,
+the form and the hypothetical visitor — engagement score, stage reached, known fields. Ask runs
+the same selection as the real endpoint for that state; submit checks the answers with the same
+rules and messages; nothing is stored, no visitor token is handed out, and events are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadSignature
+
+from app.domain.selection import select_questions
+from app.services.asking.ask import offer_token
+from app.services.asking.explain import hypothetical_state
+from app.services.asking.submit import review_answers
+from app.services.errors import NotFound
+from app.services.siteconfig import SiteSnapshot, site_snapshot
+from app.services.tokens import read_ask_token, serializer
+
+PREVIEW_MAX_AGE_SECONDS = 4 * 3600
+PREVIEW_VISITOR = "preview"  # the visitor id inside a preview's ask tokens
+
+
+@dataclass(frozen=True)
+class PreviewVisitor:
+    """Who the preview pretends the visitor is."""
+
+    site_key: str
+    form_key: str
+    score: float = 0
+    reached_stage: str | None = None
+    known: tuple[str, ...] = ()
+
+
+def preview_token(visitor: PreviewVisitor, now: datetime) -> str:
+    """A token for the preview API; checked against the site when used, not here."""
+    return serializer("preview").dumps(
+        {
+            "s": visitor.site_key,
+            "f": visitor.form_key,
+            "sc": visitor.score,
+            "st": visitor.reached_stage,
+            "k": list(visitor.known),
+            "t": int(now.timestamp()),
+        }
+    )
+
+
+def read_preview_token(token: str, site_key: str, form_key: str, now: datetime) -> PreviewVisitor:
+    """The visitor in ``token``; NotFound when forged, for another form, or expired."""
+    try:
+        if not token.isascii():
+            raise BadSignature("not one of our tokens")
+        data = serializer("preview").loads(token)
+        visitor = PreviewVisitor(
+            site_key=str(data["s"]),
+            form_key=str(data["f"]),
+            score=float(data["sc"]),
+            reached_stage=data["st"] if isinstance(data["st"], str) else None,
+            known=tuple(str(key) for key in data["k"]),
+        )
+        issued = int(data["t"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound("No such preview.") from None
+    if (visitor.site_key, visitor.form_key) != (site_key, form_key):
+        raise NotFound("No such preview.")
+    if now.timestamp() - issued > PREVIEW_MAX_AGE_SECONDS:
+        raise NotFound("This preview has expired; reload the console page.")
+    return visitor
+
+
+def _state(site: SiteSnapshot, visitor: PreviewVisitor, now: datetime) -> Any:
+    # A field deleted since the token was made is simply no longer known.
+    known = tuple(key for key in visitor.known if key in site.fields)
+    return hypothetical_state(site, visitor.score, visitor.reached_stage, known, now)
+
+
+def preview_ask(
+    token: str, site_key: str, form_key: str, page_stage: str | None, now: datetime
+) -> dict[str, Any]:
+    """What the ask endpoint would answer this made-up visitor, minus the visitor token."""
+    site = site_snapshot(site_key)
+    form = site.form(form_key)
+    visitor = read_preview_token(token, site.key, form.key, now)
+    selection = select_questions(form.rules, _state(site, visitor, now), now)
+    questions = tuple(site.fields[q.key] for q in selection.questions)
+    return {
+        "ask_token": offer_token(site, form, PREVIEW_VISITOR, questions, page_stage, now),
+        "complete": not questions,
+        "form": form,
+        "questions": questions,
+    }
+
+
+def preview_submit(
+    token: str,
+    site_key: str,
+    form_key: str,
+    ask: str,
+    answers: dict[str, Any],
+    skipped: list[str],
+    now: datetime,
+) -> dict[str, Any]:
+    """Check answers exactly as the submit endpoint does; store nothing."""
+    site = site_snapshot(site_key)
+    form = site.form(form_key)
+    visitor = read_preview_token(token, site.key, form.key, now)
+    grant = read_ask_token(ask, site.key, form.key, PREVIEW_VISITOR, now)
+    reviewed = review_answers(site, grant, answers, skipped)
+    answered = (*visitor.known, *(k for k in reviewed.values if k not in visitor.known))
+    after = PreviewVisitor(
+        site.key, form.key, visitor.score, visitor.reached_stage, tuple(answered)
+    )
+    selection = select_questions(form.rules, _state(site, after, now), now)
+    return {"complete": selection.complete, "message": form.thank_you}

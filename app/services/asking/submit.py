@@ -1,0 +1,184 @@
+"""Submit: accept answers for exactly the questions an ask offered, and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.answers import ReviewedSubmission, review_submission
+from app.domain.identity import normalize_email
+from app.domain.selection import select_questions
+from app.extensions import db
+from app.models import Contact, IdempotentResponse, Skip, Visitor
+from app.services.errors import AskExpired, Invalid
+from app.services.insights import count_answers
+from app.services.outbox import record_outbox
+from app.services.people import (
+    EventInput,
+    add_event,
+    contact_payload,
+    find_visitor,
+    load_contact_state,
+    qualify,
+    settle_identity,
+    write_values,
+)
+from app.services.privacy import consent
+from app.services.siteconfig import FormView, SiteSnapshot, site_snapshot
+from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
+from app.services.transactions import commit_unit
+
+
+@dataclass(frozen=True)
+class SubmitInput:
+    visitor: str
+    ask_token: str
+    answers: dict[str, Any]
+    skipped: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+    honeypot: str | None = None
+
+
+def submit_answers(
+    site_key: str, form_key: str, data: SubmitInput, now: datetime
+) -> dict[str, Any]:
+    """Validate and store one submit; return the response body (replayed for a repeated key).
+
+    A filled honeypot gets the ordinary thank-you and stores nothing.
+    """
+    site = site_snapshot(site_key)
+    form = site.form(form_key)
+    if data.honeypot:
+        return {"visitor": data.visitor, "complete": True, "message": form.thank_you}
+    visitor_id = read_visitor_token(site.key, data.visitor)
+    grant = read_ask_token(data.ask_token, site.key, form.key, visitor_id, now)
+    reviewed = review_answers(site, grant, data.answers, data.skipped)
+    body, stored = commit_unit(lambda: _store(site, form, grant, reviewed, data, now))
+    if stored:  # not the replay of an earlier response
+        answered = [site.fields[key].id for key in reviewed.values]
+        skipped = [site.fields[key].id for key in reviewed.skipped]
+        count_answers(site, form.key, answered, skipped, now, data.ask_token)
+    return body
+
+
+def review_answers(
+    site: SiteSnapshot, grant: AskGrant, answers: dict[str, Any], skipped: list[str]
+) -> ReviewedSubmission:
+    """Answers checked against exactly what ``grant`` offered: Invalid (422) with every
+    message by key, or AskExpired (409) when an offered field has left the config since."""
+    if any(key not in site.fields for key in grant.offered):
+        raise AskExpired("The form changed since these questions were asked; ask again.")
+    reviewed = review_submission(
+        {key: site.fields[key].rule for key in grant.offered},
+        grant.offered,
+        grant.required,
+        answers,
+        skipped,
+    )
+    if reviewed.errors:
+        errors = {key: list(messages) for key, messages in reviewed.errors.items()}
+        consent.explain_not_shown(site, grant, errors)
+        raise Invalid("Some answers were not accepted: " + ", ".join(sorted(errors)) + ".", errors)
+    consent.check_shown_text(site, grant, reviewed.values)
+    return reviewed
+
+
+def _store(
+    site: SiteSnapshot,
+    form: FormView,
+    grant: AskGrant,
+    reviewed: ReviewedSubmission,
+    data: SubmitInput,
+    now: datetime,
+) -> tuple[dict[str, Any], bool]:
+    """The response body, and whether this submit was stored (False: a replayed response)."""
+    visitor = find_visitor(site, data.visitor, lock=True)
+    if visitor is None:  # a valid ask token for a visitor since erased
+        raise AskExpired("This visitor is no longer known; ask again.")
+    replay = _stored_response(visitor, data.idempotency_key)
+    if replay is not None:
+        return replay, False
+    values = dict(reviewed.values)
+    contact, merged_keys = _identify(site, visitor, values, now)
+    changed = write_values(site, contact, visitor, form.key, values, now)
+    consent.record_answers(site, contact, visitor, form.key, values, now)
+    _record_skips(site, contact, form.key, reviewed.skipped, now)
+    # One form_submit per ask: a replayed ask token adds no engagement.
+    submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]
+    add_event(
+        site,
+        visitor,
+        EventInput("form_submit", stage=grant.page_stage or form.stage, external_id=submit_id),
+        now,
+    )
+    _announce_update(
+        site, contact, [*merged_keys, *(k for k in changed if k not in merged_keys)], now
+    )
+    state = load_contact_state(site, contact, now)
+    qualify(site, contact, now, state)
+    selection = select_questions(form.rules, state, now)
+    body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
+    if data.idempotency_key is not None:
+        db.session.add(
+            IdempotentResponse(
+                visitor_id=visitor.id,
+                key=data.idempotency_key,
+                status=200,
+                body=body,
+                created_at=now,
+            )
+        )
+    return body, True
+
+
+def _stored_response(visitor: Visitor, key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(IdempotentResponse.body).where(
+            IdempotentResponse.visitor_id == visitor.id, IdempotentResponse.key == key
+        )
+    )
+
+
+def _identify(
+    site: SiteSnapshot, visitor: Visitor, values: dict[str, Any], now: datetime
+) -> tuple[Contact, list[str]]:
+    """Settle who answers; the identity value is stored normalised, as it is compared."""
+    email_key = next((k for k in values if site.fields[k].rule.identity), None)
+    if email_key is None:
+        return visitor.contact, []
+    values[email_key] = normalize_email(values[email_key])
+    return settle_identity(site, visitor, values[email_key], now)
+
+
+def _announce_update(
+    site: SiteSnapshot, contact: Contact, changed: list[str], now: datetime
+) -> None:
+    if not changed:
+        return
+    record_outbox(
+        site.id, "contact.updated", contact.id, contact_payload(site, contact, changed, now), now
+    )
+
+
+def _record_skips(
+    site: SiteSnapshot, contact: Contact, form_key: str, keys: tuple[str, ...], now: datetime
+) -> None:
+    if not keys:
+        return
+    field_ids = {site.fields[key].id for key in keys}
+    existing = {
+        skip.field_id: skip
+        for skip in db.session.scalars(
+            select(Skip).where(Skip.contact_id == contact.id, Skip.field_id.in_(field_ids))
+        )
+    }
+    for field_id in field_ids:
+        skip = existing.get(field_id) or Skip(contact_id=contact.id, field_id=field_id)
+        skip.form_key, skip.skipped_at = form_key, now
+        db.session.add(skip)

@@ -1,0 +1,257 @@
+"""The worker's side of delivery: claiming due rows with a lease, recording each attempt.
+
+Workers claim due rows with a lease, send them without holding a transaction, and record each
+attempt in a short write transaction of its own. The rules — what an answer means, when to try
+again — are in ``app.domain.webhooks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from app.domain import webhooks
+from app.domain.webhooks import Outcome
+from app.extensions import db
+from app.models import Delivery, DeliveryAttempt, Destination
+from app.models.delivery import DEAD, DELIVERED, PENDING
+from app.services.delivery.http import SendResult
+
+# A 429 or 503 may say when to come back; other answers may not move the schedule.
+_RETRY_AFTER_STATUSES = (429, 503)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Everything needed to send one delivery, read while the lease was taken."""
+
+    id: int
+    destination_id: int
+    url: str
+    secrets: tuple[str, ...]
+    message_id: str
+    body: bytes
+
+
+def claim(worker: str, now: datetime, limit: int, lease_seconds: float) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries to ``worker`` and commit.
+
+    Due: pending, its time has come, not leased (or the lease ran out: its worker died), its
+    destination active, and no earlier event for the same contact still pending at the same
+    destination (events reach a receiver in the order they happened). On PostgreSQL rows other
+    workers are claiming are skipped (``FOR UPDATE SKIP LOCKED``); on every engine the lease is
+    taken with a conditional update, so a row is never leased to two workers at once.
+    """
+    earlier = aliased(Delivery)
+    blocked = exists().where(
+        earlier.destination_id == Delivery.destination_id,
+        earlier.contact_id == Delivery.contact_id,
+        earlier.status == PENDING,
+        earlier.id < Delivery.id,
+    )
+    free = or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)
+    query = (
+        select(Delivery.id)
+        .join(Destination, Destination.id == Delivery.destination_id)
+        .where(
+            Delivery.status == PENDING,
+            Delivery.next_attempt_at <= now,
+            free,
+            Destination.enabled.is_(True),
+            Destination.archived_at.is_(None),
+            Destination.suspended_at.is_(None),
+            ~blocked,
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    ids = list(db.session.scalars(query))
+    if not ids:
+        db.session.rollback()
+        return []
+    lease_until = now + timedelta(seconds=lease_seconds)
+    # One statement for the batch, still conditional row by row.
+    taken = list(
+        db.session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == PENDING, free)
+            .values(lease_until=lease_until, leased_by=worker)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.message_id, Delivery.body, Destination)
+        .join(Destination, Destination.id == Delivery.destination_id)
+        .where(Delivery.id.in_(taken))
+        .order_by(Delivery.id)
+    ).all()
+    claimed = [
+        Claimed(
+            row.id,
+            row.Destination.id,
+            row.Destination.url,
+            signing_secrets(row.Destination, now),
+            row.message_id,
+            bytes(row.body),
+        )
+        for row in rows
+    ]
+    db.session.commit()
+    return claimed
+
+
+def signing_secrets(destination: Destination, now: datetime) -> tuple[str, ...]:
+    """The current secret, and during a rotation the previous one as well."""
+    if (
+        destination.previous_secret
+        and destination.previous_secret_until
+        and destination.previous_secret_until > now
+    ):
+        return (destination.secret, destination.previous_secret)
+    return (destination.secret,)
+
+
+def record_attempt(
+    claimed: Claimed, result: SendResult, worker: str, now: datetime, rng: Any = None
+) -> str:
+    """Store the attempt and move the delivery on; commit. Returns the delivery's status.
+
+    A worker whose lease was taken over (it was too slow, or presumed dead) still logs its
+    attempt but leaves the delivery to the worker that holds it now.
+    """
+    return record_attempts([(claimed, result)], worker, now, rng)[0]
+
+
+def record_attempts(
+    sent: Sequence[tuple[Claimed, SendResult]], worker: str, now: datetime, rng: Any = None
+) -> list[str]:
+    """:func:`record_attempt` for a whole batch in one transaction: one round of locks and one
+    commit instead of one per delivery. Returns each delivery's status, in order."""
+    found = {
+        delivery.id: (delivery, destination)
+        for delivery, destination in db.session.execute(
+            select(Delivery, Destination)
+            .join(Destination, Destination.id == Delivery.destination_id)
+            .where(Delivery.id.in_([claimed.id for claimed, _ in sent]))
+            .order_by(Delivery.id)
+            .with_for_update(of=Delivery)
+        )
+    }
+    statuses = []
+    for claimed, result in sent:
+        if claimed.id not in found:  # erased meanwhile
+            statuses.append(DEAD)
+            continue
+        delivery, destination = found[claimed.id]
+        _apply_attempt(delivery, destination, result, worker, now, rng)
+        statuses.append(delivery.status)
+    db.session.commit()
+    return statuses
+
+
+def _apply_attempt(
+    delivery: Delivery,
+    destination: Destination,
+    result: SendResult,
+    worker: str,
+    now: datetime,
+    rng: Any,
+) -> None:
+    verdict = webhooks.outcome(result.status)
+    db.session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            destination_id=delivery.destination_id,
+            attempted_at=now,
+            duration_ms=result.duration_ms,
+            status_code=result.status,
+            outcome=verdict.value,
+            error=_clip(result.error),
+            response=_storable(result.response) or None,
+            worker=worker,
+        )
+    )
+    if delivery.leased_by == worker and delivery.status == PENDING:
+        delivery.attempts += 1
+        delivery.lease_until = None
+        delivery.leased_by = None
+        if verdict is Outcome.DELIVERED:
+            _delivered(delivery, destination, now)
+        else:
+            _failed(delivery, destination, verdict, result, now, rng)
+
+
+def _delivered(delivery: Delivery, destination: Destination, now: datetime) -> None:
+    delivery.status = DELIVERED
+    delivery.delivered_at = now
+    delivery.last_error = None
+    destination.failing_since = None
+
+
+def _failed(
+    delivery: Delivery,
+    destination: Destination,
+    verdict: Outcome,
+    result: SendResult,
+    now: datetime,
+    rng: Any,
+) -> None:
+    delivery.failures += 1
+    delivery.last_error = _clip(_describe(result))
+    destination.failing_since = destination.failing_since or now
+    if verdict is Outcome.GONE:
+        # The delivery stays pending: it goes out first if the destination is re-enabled.
+        delivery.next_attempt_at = now
+        suspend(destination, now, f"The receiver answered 410 Gone at {_when(now)}.")
+        return
+    retry_after = None
+    if result.status in _RETRY_AFTER_STATUSES:
+        retry_after = webhooks.retry_after_seconds(result.retry_after, now)
+    following = webhooks.next_attempt_at(delivery.failures, now, retry_after, rng)
+    if following is None:
+        delivery.status = DEAD
+        delivery.dead_at = now
+    else:
+        delivery.next_attempt_at = following
+    failing_for = now - destination.failing_since
+    if failing_for >= timedelta(days=webhooks.FAILING_DAYS_BEFORE_DISABLE):
+        suspend(
+            destination,
+            now,
+            f"Every attempt failed for {webhooks.FAILING_DAYS_BEFORE_DISABLE} days "
+            f"(since {_when(destination.failing_since)}).",
+        )
+
+
+def _describe(result: SendResult) -> str:
+    if result.status is None:
+        return result.error or "no answer"
+    return f"HTTP {result.status}"
+
+
+def _clip(text: str | None) -> str | None:
+    return _storable(text)[:500] if text else text
+
+
+def _storable(text: str | None) -> str | None:
+    """``text`` without NUL characters, which PostgreSQL cannot store in a text column: what a
+    receiver answers must never make its attempt impossible to record."""
+    return text.replace("\x00", "\ufffd") if text else text
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def suspend(destination: Destination, now: datetime, reason: str) -> None:
+    if destination.suspended_at is None:
+        destination.suspended_at = now
+        destination.suspended_reason = reason

@@ -1,0 +1,177 @@
+"""The delivery worker: claim due deliveries, send them side by side, record what happened.
+
+Run it with ``trickle worker``. Any number may run against PostgreSQL (claims skip each other's
+rows); SQLite mode is one worker. A worker that is killed loses nothing: its leases run out and
+another worker (or the same one, restarted) sends those deliveries again under the same
+``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+
+from app.clock import current_time
+from app.extensions import db
+from app.services.delivery import http as webhook_http
+from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
+from app.services.delivery.http import SendResult
+from app.services.privacy import RetentionReport, run_due
+
+log = logging.getLogger("trickle.worker")
+# How often an idle worker looks for sites due for retention (each runs once a day, see
+# ``services.retention.run_due``: the database claim, not this, keeps it to once a day).
+MAINTENANCE_EVERY = timedelta(hours=1)
+
+Sender = Callable[..., SendResult]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class DeliveryWorker:
+    """One worker. ``run_once`` handles one batch; ``run`` loops until ``stop`` is set."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        name: str | None = None,
+        sender: Sender = webhook_http.post,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.app = app
+        self.name = name or worker_name()
+        self.sender = sender
+        self.rng = rng
+        settings = app.config
+        self.batch = int(settings["DELIVERY_BATCH"])
+        self.timeout = float(settings["DELIVERY_TIMEOUT_SECONDS"])
+        self.lease = float(settings["DELIVERY_LEASE_SECONDS"])
+        self.poll = float(settings["DELIVERY_POLL_SECONDS"])
+        self.allow_private = bool(settings["ALLOW_PRIVATE_TARGETS"])
+        self._pool = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix="send")
+        self._maintained_at: datetime | None = None
+
+    def now(self) -> datetime:
+        with self.app.app_context():
+            return current_time()
+
+    def run_once(self) -> int:
+        """Claim one batch, send it, record every attempt; returns how many were sent."""
+        with self.app.app_context():
+            claimed = claim(self.name, self.now(), self.batch, self.lease)
+            if not claimed:
+                return 0
+            sent = list(zip(claimed, self._pool.map(self._send, claimed), strict=True))
+            try:
+                statuses = record_attempts(sent, self.name, self.now(), self.rng)
+            except Exception:
+                db.session.rollback()
+                log.exception("recording the batch failed; recording each attempt on its own")
+                statuses = [self._record(item, result) for item, result in sent]
+            for (item, result), status in zip(sent, statuses, strict=True):
+                log.info(
+                    "delivery %s %s -> %s (%s, %d ms)",
+                    item.message_id,
+                    item.url,
+                    status,
+                    result.status if result.status is not None else result.error,
+                    result.duration_ms,
+                )
+            return len(claimed)
+
+    def run_maintenance(self) -> list[RetentionReport]:
+        """Run the daily retention of the sites that are due. A failure is logged, never raised:
+        housekeeping must not stop the deliveries."""
+        with self.app.app_context():
+            try:
+                return run_due(self.now())
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: retention failed; trying again later", self.name)
+                return []
+
+    def maintain_if_due(self) -> None:
+        """``run_maintenance`` at most once per ``MAINTENANCE_EVERY``; called every turn."""
+        now = self.now()
+        if self._maintained_at is not None and now - self._maintained_at < MAINTENANCE_EVERY:
+            return
+        self._maintained_at = now
+        self.run_maintenance()
+
+    def _record(self, item: Claimed, result: SendResult) -> str:
+        """Record the attempt; should that fail (an answer the database refuses, say), record it
+        again without the receiver's words, so that no answer can make a delivery unrecordable
+        and sent again at every lease, forever. Only the database being down is left: then the
+        lease runs out and the delivery goes out again (at-least-once)."""
+        try:
+            return record_attempt(item, result, self.name, self.now(), self.rng)
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("recording %s failed; recording it without the answer", item.message_id)
+            bare = SendResult(
+                result.status,
+                result.duration_ms,
+                "",
+                None,
+                f"the attempt could not be recorded as it was ({type(exc).__name__})",
+            )
+        try:
+            return record_attempt(item, bare, self.name, self.now(), self.rng)
+        except Exception:
+            db.session.rollback()
+            log.exception("recording %s failed; its lease will run out", item.message_id)
+            return "unrecorded"
+
+    def _send(self, item: Claimed) -> SendResult:
+        from app.domain.webhooks import signed_request
+
+        try:
+            timestamp = int(self.now().timestamp())
+            request = signed_request(item.secrets, item.message_id, timestamp, item.body)
+            return self.sender(
+                item.url,
+                request.headers,
+                request.body,
+                timeout=self.timeout,
+                allow_private=self.allow_private,
+            )
+        except Exception as exc:  # a bug in sending must not stop the worker
+            log.exception("sending %s failed", item.message_id)
+            return SendResult(None, 0, "", None, f"internal error: {type(exc).__name__}")
+
+    def run(self, stop: threading.Event, idle: Callable[[], Any] | None = None) -> None:
+        """Work until ``stop`` is set; between empty batches wait ``DELIVERY_POLL_SECONDS``.
+
+        An unexpected error (the database restarting, say) is logged and retried after a pause;
+        it never ends the worker.
+        """
+        log.info("worker %s started (batch %d, timeout %g s)", self.name, self.batch, self.timeout)
+        while not stop.is_set():
+            try:
+                sent = self.run_once()
+            except Exception:
+                log.exception("worker %s: batch failed; trying again shortly", self.name)
+                sent = 0
+            self.maintain_if_due()  # hourly at most, busy or not
+            if sent == 0:
+                if idle is not None:
+                    idle()
+                stop.wait(self.poll)
+        self._pool.shutdown(wait=True)
+        log.info("worker %s stopped", self.name)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,42 @@
+"""People: contacts and their browsers, profile values, engagement, identity, stages.
+
+Inside: ``contacts`` (reading and writing a contact's values, the webhook payload),
+``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
+(recording events), ``qualification`` (moving stages forward).
+"""
+
+from app.services.people.contacts import (
+    MAX_ROW_ID,
+    account_values,
+    contact_events,
+    contact_payload,
+    contact_values,
+    find_visitor,
+    latest_consents,
+    load_contact_state,
+    resolve_visitor,
+    site_contact,
+    write_values,
+)
+from app.services.people.engagement import EventInput, add_event, record_engagement
+from app.services.people.identity import settle_identity
+from app.services.people.qualification import qualify
+
+__all__ = [
+    "MAX_ROW_ID",
+    "EventInput",
+    "account_values",
+    "add_event",
+    "contact_events",
+    "contact_payload",
+    "contact_values",
+    "find_visitor",
+    "latest_consents",
+    "load_contact_state",
+    "qualify",
+    "record_engagement",
+    "resolve_visitor",
+    "settle_identity",
+    "site_contact",
+    "write_values",
+]

@@ -1,0 +1,290 @@
+"""Loading and writing one contact: its visitor, the state the rules see, its values."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.domain.engagement import summarize_engagement
+from app.domain.specs import ContactState, EventRecord, KnownValue, iso
+from app.extensions import db
+from app.models import (
+    AccountValue,
+    ConsentRecord,
+    Contact,
+    EngagementEvent,
+    ProfileValue,
+    Skip,
+    Submission,
+    Visitor,
+)
+from app.services.errors import NotFound
+from app.services.siteconfig import SiteSnapshot
+from app.services.tokens import new_visitor_id, read_visitor_token
+
+# A visitor's last_seen_at is refreshed at most this often, so a read-only ask stays read-only.
+_SEEN_RESOLUTION = timedelta(hours=1)
+# Ids are 32-bit on PostgreSQL: a larger one names no row (and must not reach the query).
+MAX_ROW_ID = 2**31 - 1
+
+
+def site_contact(site: SiteSnapshot, contact_id: int, *, lock: bool = False) -> Contact:
+    """The contact ``contact_id`` of this site; NotFound for any other id. ``lock``: hold its
+    row until commit (a change on someone's behalf waits for an erasure, and the other way)."""
+    contact = None
+    if 0 < contact_id <= MAX_ROW_ID:
+        query = select(Contact).where(Contact.id == contact_id, Contact.site_id == site.id)
+        contact = db.session.scalar(query.with_for_update() if lock else query)
+    if contact is None:
+        raise NotFound(f'No contact {contact_id} on site "{site.key}".')
+    return contact
+
+
+def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -> Visitor | None:
+    """The visitor a token names on this site; None for a missing, forged or unknown one.
+
+    ``lock``: hold the visitor's row until commit. Every unit that writes for a visitor locks
+    it first, so a merge and a concurrent event or submit of the same browser run one after
+    the other, and the second sees the contact the first left behind (PostgreSQL; SQLite has
+    one writer at a time anyway). Then it locks the visitor's contact: see ``_lock_contact``.
+    """
+    public_id = read_visitor_token(site.key, token)
+    if public_id is None:
+        return None
+    query = select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+    if lock:
+        # Lock the visitor row alone; its contact is read after the lock is granted.
+        visitor = db.session.scalars(query.with_for_update()).one_or_none()
+        if visitor is not None:
+            _lock_contact(visitor.contact_id)
+        return visitor
+    return db.session.scalars(query.options(joinedload(Visitor.contact))).one_or_none()
+
+
+def _lock_contact(contact_id: int) -> None:
+    """Hold the contact's row (FOR NO KEY UPDATE) until commit, and load it fresh.
+
+    The contact is what every write of its browsers changes: its events (an id counted once),
+    its values and their history, its stage. Locked first, the writes of two browsers of one
+    person, and a merge into that person, run one after the other on the state the previous one
+    committed. Without it, an event read the stage before a concurrent merge committed and moved
+    it again (two ``mql`` moves), and two events of one id from two browsers could deadlock with
+    a merge: each held a share lock on the contact (the events' foreign key) while waiting on
+    the other's uncommitted event id, and the merge waited for the row lock in between. NO KEY
+    UPDATE still lets unrelated rows reference the contact meanwhile. Order: visitor, then
+    contact, then (identity) the email's owner, as erasure takes them.
+    """
+    db.session.scalars(
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def resolve_visitor(
+    site: SiteSnapshot, token: str | None, now: datetime, *, lock: bool = False
+) -> Visitor:
+    """The token's visitor, or a new visitor with a new anonymous contact (forged = new)."""
+    visitor = find_visitor(site, token, lock=lock)
+    if visitor is None:
+        contact = Contact(site_id=site.id, created_at=now, updated_at=now)
+        visitor = Visitor(
+            site_id=site.id,
+            public_id=new_visitor_id(),
+            contact=contact,
+            created_at=now,
+            last_seen_at=now,
+        )
+        db.session.add(visitor)
+        db.session.flush()
+    elif now - visitor.last_seen_at > _SEEN_RESOLUTION:
+        # A plain UPDATE: should an erasure have removed the row meanwhile, it changes nothing
+        # (an ORM flush would fail on the missing row) and the next submit asks again.
+        db.session.execute(
+            update(Visitor).where(Visitor.id == visitor.id).values(last_seen_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        set_committed_value(visitor, "last_seen_at", now)
+    return visitor
+
+
+def contact_values(site: SiteSnapshot, contact_id: int) -> dict[str, ProfileValue]:
+    """The contact's current value rows by field key (fields no longer configured left out)."""
+    rows = db.session.scalars(select(ProfileValue).where(ProfileValue.contact_id == contact_id))
+    by_id = site.keys_by_field_id
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def account_values(site: SiteSnapshot, account_id: int | None) -> dict[str, AccountValue]:
+    if account_id is None:
+        return {}
+    rows = db.session.scalars(select(AccountValue).where(AccountValue.account_id == account_id))
+    by_id = site.keys_by_field_id
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def known(rows: dict[str, Any]) -> dict[str, KnownValue]:
+    return {key: KnownValue(row.value, row.updated_at) for key, row in rows.items()}
+
+
+def contact_events(contact_id: int) -> list[EventRecord]:
+    rows = db.session.execute(
+        select(
+            EngagementEvent.kind,
+            EngagementEvent.stage,
+            EngagementEvent.occurred_at,
+            EngagementEvent.external_id,
+        ).where(EngagementEvent.contact_id == contact_id)
+    )
+    return [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in rows]
+
+
+def load_contact_state(site: SiteSnapshot, contact: Contact, now: datetime) -> ContactState:
+    """Everything the rules need to decide what to ask ``contact`` at ``now``."""
+    engagement = summarize_engagement(
+        contact_events(contact.id), site.weights, now, site.half_life_days
+    )
+    by_id = site.keys_by_field_id
+    skips = db.session.execute(
+        select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
+    )
+    return ContactState(
+        values=known(contact_values(site, contact.id)),
+        account_values=known(account_values(site, contact.account_id)),
+        score=engagement.score,
+        reached_stage=engagement.reached_stage,
+        skips={by_id[s.field_id]: s.skipped_at for s in skips if s.field_id in by_id},
+        event_times=engagement.event_times,
+    )
+
+
+def contact_payload(
+    site: SiteSnapshot, contact: Contact, changed: list[str] | None, now: datetime
+) -> dict[str, Any]:
+    """What a ``contact.updated`` event carries: the keys that changed (all known keys when
+    ``changed`` is None, as in a backfill), the whole current profile, the account's values on
+    their own, the lifecycle stage and the engagement as of ``now``."""
+    shared = {key: row.value for key, row in account_values(site, contact.account_id).items()}
+    profile = {**shared, **{k: r.value for k, r in contact_values(site, contact.id).items()}}
+    engagement = summarize_engagement(
+        contact_events(contact.id), site.weights, now, site.half_life_days
+    )
+    return {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "changed": list(profile) if changed is None else changed,
+        "profile": profile,
+        "account": shared,
+        "account_domain": contact.account.domain if contact.account is not None else None,
+        "stage": contact.lifecycle_stage,
+        "consents": consent_summary(site, contact.id),
+        "engagement": {
+            "score": round(engagement.score, 2),
+            "events": len(engagement.event_times),
+            "reached_stage": engagement.reached_stage,
+        },
+    }
+
+
+def latest_consents(site: SiteSnapshot, contact_id: int) -> dict[str, ConsentRecord]:
+    """Each consent field's newest record for the contact (its current state)."""
+    rows = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.contact_id == contact_id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    by_id = site.keys_by_field_id
+    return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
+
+
+def consent_summary(site: SiteSnapshot, contact_id: int) -> dict[str, dict[str, Any]]:
+    """The contact's consent state as webhooks and the data-subject export carry it."""
+    return {
+        key: {
+            "granted": row.granted,
+            "version": row.version,
+            "form": row.form_key,
+            "source": row.source,
+            "at": iso(row.recorded_at),
+        }
+        for key, row in latest_consents(site, contact_id).items()
+    }
+
+
+def write_values(
+    site: SiteSnapshot,
+    contact: Contact,
+    visitor: Visitor,
+    form_key: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> list[str]:
+    """Store accepted answers with their provenance; return the keys whose value changed.
+
+    Each answer becomes the current value and a history row carrying the previous value. An
+    account-scope answer also becomes the account's value when the contact has an account.
+    """
+    current = contact_values(site, contact.id)
+    shared = account_values(site, contact.account_id)
+    changed: list[str] = []
+    for key, value in values.items():
+        field = site.fields[key]
+        row = current.get(key)
+        previous = row.value if row is not None else None
+        if row is None:
+            row = ProfileValue(contact_id=contact.id, field_id=field.id)
+            db.session.add(row)
+        row.value, row.updated_at, row.form_key, row.visitor_id = value, now, form_key, visitor.id
+        db.session.add(
+            Submission(
+                site_id=site.id,
+                contact_id=contact.id,
+                field_id=field.id,
+                form_key=form_key,
+                visitor_id=visitor.id,
+                value=value,
+                previous_value=previous,
+                created_at=now,
+            )
+        )
+        if field.rule.scope == "account" and contact.account_id is not None:
+            _set_account_value(shared, contact, field.id, key, value, now, form_key)
+        if previous != value:
+            changed.append(key)
+    if values:
+        contact.updated_at = now
+    return changed
+
+
+def _set_account_value(
+    shared: dict[str, AccountValue],
+    contact: Contact,
+    field_id: int,
+    key: str,
+    value: Any,
+    now: datetime,
+    form_key: str | None,
+) -> None:
+    row = shared.get(key)
+    if row is None:
+        row = shared[key] = AccountValue(account_id=contact.account_id, field_id=field_id)
+        db.session.add(row)
+    row.value, row.updated_at, row.contact_id = value, now, contact.id
+    row.form_key = form_key
+
+
+def share_account_values(site: SiteSnapshot, contact: Contact) -> None:
+    """After a contact joins an account, give the account the values it does not hold yet."""
+    if contact.account_id is None:
+        return
+    shared = account_values(site, contact.account_id)
+    for key, row in contact_values(site, contact.id).items():
+        if site.fields[key].rule.scope == "account" and key not in shared:
+            _set_account_value(
+                shared, contact, row.field_id, key, row.value, row.updated_at, row.form_key
+            )

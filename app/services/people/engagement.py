@@ -1,0 +1,73 @@
+"""Recording engagement: what a visitor did, counted once per event id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import EngagementEvent, Visitor
+from app.services.errors import Invalid
+from app.services.people.contacts import resolve_visitor
+from app.services.people.qualification import qualify
+from app.services.siteconfig import SiteSnapshot, site_snapshot
+from app.services.tokens import visitor_token
+from app.services.transactions import commit_unit
+
+
+@dataclass(frozen=True)
+class EventInput:
+    kind: str
+    stage: str | None = None
+    url: str | None = None
+    content: str | None = None
+    external_id: str | None = None
+
+
+def record_engagement(site_key: str, token: str | None, event: EventInput, now: datetime) -> str:
+    """Record ``event`` for the visitor behind ``token``; return the (maybe new) visitor token."""
+    site = site_snapshot(site_key)
+    if event.kind not in site.weights:
+        kinds = ", ".join(sorted(site.weights))
+        raise Invalid(
+            f'Unknown event kind "{event.kind}".',
+            {"kind": [f'Unknown event kind "{event.kind}"; this site counts: {kinds}.']},
+        )
+
+    def work() -> str:
+        visitor = resolve_visitor(site, token, now, lock=True)
+        if add_event(site, visitor, event, now):
+            qualify(site, visitor.contact, now)
+        return visitor.public_id
+
+    return visitor_token(site.key, commit_unit(work))
+
+
+def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: datetime) -> bool:
+    """Add one event to the visitor's contact, unless its id was already counted (False)."""
+    if event.external_id is not None:
+        seen = db.session.scalar(
+            select(EngagementEvent.id).where(
+                EngagementEvent.contact_id == visitor.contact_id,
+                EngagementEvent.external_id == event.external_id,
+            )
+        )
+        if seen is not None:
+            return False
+    db.session.add(
+        EngagementEvent(
+            site_id=site.id,
+            contact_id=visitor.contact_id,
+            visitor_id=visitor.id,
+            kind=event.kind,
+            # The site's configured stage for a kind outranks what a page claims.
+            stage=site.kind_stages.get(event.kind) or event.stage or "early",
+            external_id=event.external_id,
+            url=event.url,
+            content=event.content,
+            occurred_at=now,
+        )
+    )
+    return True

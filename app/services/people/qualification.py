@@ -1,0 +1,62 @@
+"""Moving contacts forward through the site's lifecycle stages, after every submit and event.
+
+The move, its record and its webhook commit with the change that earned them (the caller's
+transaction): "MQL at T" is one fact in the console, the export and the CRM.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.domain.qualification import StageMove, next_stage
+from app.domain.specs import ContactState, iso, iso_or_none
+from app.extensions import db
+from app.models import Contact, StageChange
+from app.services.outbox import record_outbox
+from app.services.people.contacts import load_contact_state
+from app.services.siteconfig import SiteSnapshot
+
+
+def qualify(
+    site: SiteSnapshot, contact: Contact, now: datetime, state: ContactState | None = None
+) -> StageMove | None:
+    """Move ``contact`` to the furthest stage whose rule holds, if that is forward; record the
+    move with its rule and forward ``contact.stage_changed``. None when nothing moves."""
+    if not site.stages:
+        return None
+    move = next_stage(
+        site.stages, contact.lifecycle_stage, state or load_contact_state(site, contact, now)
+    )
+    if move is None:
+        return None
+    contact.lifecycle_stage = move.to_stage
+    rule = move.rule.as_config()
+    db.session.add(
+        StageChange(
+            site_id=site.id,
+            contact_id=contact.id,
+            from_stage=move.from_stage,
+            to_stage=move.to_stage,
+            rule=rule,
+            changed_at=now,
+        )
+    )
+    payload = {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "from_stage": move.from_stage,
+        "to_stage": move.to_stage,
+        "rule": rule,
+        "changed_at": iso(now),
+        "follow_up_by": iso_or_none(follow_up_by(site, move.to_stage, now)),
+    }
+    record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
+    return move
+
+
+def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> datetime | None:
+    """When sales must have followed up a contact that reached ``stage`` at ``reached_at``:
+    ``followup_hours`` later for the hand-off stage (None for others, or a window of 0)."""
+    if stage != site.handoff_stage or site.followup_hours <= 0:
+        return None
+    return reached_at + timedelta(hours=site.followup_hours)

@@ -1,0 +1,22 @@
+"""Privacy: consent records and withdrawal, data-subject access and erasure, retention.
+
+Inside: ``consent``, ``data_subject`` (everything held on one person, erasing it),
+``erasure`` (the one path that removes a person and tells receivers), ``retention``.
+"""
+
+from app.services.privacy.consent import ADMIN, API, withdraw_for_contact, withdraw_for_visitor
+from app.services.privacy.data_subject import erase_contact, erasures, subject_access
+from app.services.privacy.retention import RetentionReport, run_due, run_sites
+
+__all__ = [
+    "ADMIN",
+    "API",
+    "RetentionReport",
+    "erase_contact",
+    "erasures",
+    "run_due",
+    "run_sites",
+    "subject_access",
+    "withdraw_for_contact",
+    "withdraw_for_visitor",
+]

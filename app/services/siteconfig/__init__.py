@@ -1,0 +1,97 @@
+"""A site's definition: the config file (read, validate, import, export), the console's edits,
+the revision history, destinations' signing secrets, and the snapshot every request reads.
+
+Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON text),
+``schema``/``fields``/``rules`` (validation), ``canonical`` (the exported shape), ``editing``
+(the console's entry-by-entry edits), ``history`` (revisions), ``signing`` (secrets),
+``snapshots`` (the cached read model of a site).
+"""
+
+from app.services.siteconfig.canonical import changed_engagement
+from app.services.siteconfig.editing import (
+    Config,
+    EditableConfig,
+    EditRefused,
+    asking_order,
+    create_site,
+    edit_config,
+    editable_config,
+    move_field,
+    problems_for_entry,
+    put_entry,
+    readable_problems,
+    remove_destination,
+    remove_field,
+    remove_form,
+    remove_tier,
+)
+from app.services.siteconfig.files import dump_config, parse_config_text, read_config_file
+from app.services.siteconfig.history import (
+    config_history,
+    current_config_yaml,
+    import_uploaded_config,
+    revision_diff,
+)
+from app.services.siteconfig.importer import (
+    DEFAULT_ENGAGEMENT,
+    engagement_weights,
+    export_site_config,
+    import_site_config,
+)
+from app.services.siteconfig.schema import (
+    ASK_IF_OPS,
+    CHOICE_KINDS,
+    EVENTS,
+    FORMATS,
+    KEY_PATTERN,
+    MAX_RETENTION_DAYS,
+)
+from app.services.siteconfig.signing import (
+    generate_signing_secret,
+    rotate_generated_secret,
+    rotate_secret,
+)
+from app.services.siteconfig.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
+
+__all__ = [
+    "ASK_IF_OPS",
+    "CHOICE_KINDS",
+    "DEFAULT_ENGAGEMENT",
+    "EVENTS",
+    "FORMATS",
+    "KEY_PATTERN",
+    "MAX_RETENTION_DAYS",
+    "Config",
+    "EditRefused",
+    "EditableConfig",
+    "FieldView",
+    "FormView",
+    "SiteSnapshot",
+    "asking_order",
+    "changed_engagement",
+    "config_history",
+    "create_site",
+    "current_config_yaml",
+    "dump_config",
+    "edit_config",
+    "editable_config",
+    "engagement_weights",
+    "export_site_config",
+    "generate_signing_secret",
+    "import_site_config",
+    "import_uploaded_config",
+    "move_field",
+    "parse_config_text",
+    "problems_for_entry",
+    "put_entry",
+    "read_config_file",
+    "readable_problems",
+    "remove_destination",
+    "remove_field",
+    "remove_form",
+    "remove_tier",
+    "revision_diff",
+    "rotate_generated_secret",
+    "rotate_secret",
+    "site_snapshot",
+]

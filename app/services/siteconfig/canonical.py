@@ -1,0 +1,157 @@
+"""A stored site as its canonical config: what importing it again would give back.
+
+Canonical means: archived entities left out, entities in stored order, keys at the value the
+schema would default them to left out, whole numbers written as integers, secrets never included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from marshmallow import Schema
+
+from app.models import Destination, Field, Form, LifecycleStage, Site, Tier
+from app.services.siteconfig.schema import (
+    ConsentIn,
+    DestinationIn,
+    FieldIn,
+    FormIn,
+    SiteIn,
+    TierIn,
+    schema_defaults,
+)
+
+
+def site_config(site: Site, default_engagement: Mapping[str, float]) -> dict[str, Any]:
+    """``site`` (loaded with every config entity) as a config mapping; no secrets."""
+    config: dict[str, Any] = {"site": _site(site)}
+    engagement = changed_engagement(site.engagement or {}, default_engagement)
+    if engagement:
+        config["engagement"] = engagement
+    config["tiers"] = [_tier(tier) for tier in _active(site.tiers)]
+    config["fields"] = [_field(field) for field in _active(site.fields)]
+    config["forms"] = [_form(form) for form in _active(site.forms)]
+    stages = [_stage(stage) for stage in _active(site.stages)]
+    if stages:
+        config["stages"] = stages
+    destinations = [_destination(destination) for destination in _active(site.destinations)]
+    if destinations:
+        config["destinations"] = destinations
+    return config
+
+
+def _active(rows: Iterable[Any]) -> list[Any]:
+    return [row for row in rows if row.archived_at is None]
+
+
+def _plain(number: Any) -> Any:
+    """5.0 as 5: a Float column gives back floats for the integers a config was written with."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+def without_defaults(values: dict[str, Any], schema: type[Schema]) -> dict[str, Any]:
+    defaults = schema_defaults(schema)
+    return {
+        name: value
+        for name, value in values.items()
+        if name not in defaults or value != defaults[name]
+    }
+
+
+def _site(site: Site) -> dict[str, Any]:
+    values = {
+        "key": site.key,
+        "name": site.name,
+        "origins": list(site.origins or ()),
+        "skip_cooldown": site.skip_cooldown,
+        "half_life_days": _plain(site.half_life_days),
+        "followup_hours": site.followup_hours,
+        "anonymous_retention_days": site.anonymous_retention_days,
+        "delivery_retention_days": site.delivery_retention_days,
+    }
+    return without_defaults(values, SiteIn)
+
+
+def changed_engagement(stored: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, Any]:
+    """Only the kinds a config changed or added: a bare weight unless a stage is set."""
+    changed: dict[str, Any] = {}
+    for kind, spec in stored.items():
+        weight, stage = _plain(spec["weight"]), spec.get("stage")
+        if stage is None and kind in defaults and defaults[kind] == weight:
+            continue
+        changed[kind] = weight if stage is None else {"weight": weight, "stage": stage}
+    return changed
+
+
+def _tier(tier: Tier) -> dict[str, Any]:
+    values = {
+        "key": tier.key,
+        "rank": tier.rank,
+        "min_score": _plain(tier.min_score),
+        "min_stage": tier.min_stage,
+        "label": tier.label,
+    }
+    return without_defaults(values, TierIn)
+
+
+def _field(field: Field) -> dict[str, Any]:
+    values = {
+        "key": field.key,
+        "label": field.label,
+        "kind": field.kind,
+        "tier": field.tier.key,
+        "priority": field.priority,
+        "required": field.required,
+        "scope": field.scope,
+        "identity": field.identity,
+        "refresh_after_days": field.refresh_after_days,
+        "max_length": field.max_length,
+        "help": field.help,
+        "placeholder": field.placeholder,
+        "options": _options(field.options),
+        "ask_if": field.ask_if,
+    }
+    return without_defaults(values, FieldIn)
+
+
+def _options(options: list[dict[str, str]] | None) -> list[Any] | None:
+    if options is None:
+        return None
+    return [o["value"] if o["label"] == o["value"] else dict(o) for o in options]
+
+
+def _form(form: Form) -> dict[str, Any]:
+    values = {
+        "key": form.key,
+        "title": form.title,
+        "intro": form.intro,
+        "stage": form.stage,
+        "max_questions": form.max_questions,
+        "submit_label": form.submit_label,
+        "thank_you": form.thank_you,
+        "complete_message": form.complete_message,
+        "consent": form.consent and without_defaults(dict(form.consent), ConsentIn),
+        "always_ask": list(form.always_ask or ()),
+        "tiers": [link.tier.key for link in form.pool_tiers],
+        "fields": [link.field.key for link in form.pool_fields],
+    }
+    return without_defaults(values, FormIn)
+
+
+def _stage(stage: LifecycleStage) -> dict[str, Any]:
+    when = {name: _plain(value) for name, value in stage.when.items()}
+    return {"key": stage.key, "when": when} | ({"handoff": True} if stage.handoff else {})
+
+
+def _destination(destination: Destination) -> dict[str, Any]:
+    values = {
+        "key": destination.key,
+        "url": destination.url,
+        "events": list(destination.events),
+        "format": destination.format,
+        "mapping": dict(destination.mapping or {}),
+        "enabled": destination.enabled,
+        "secret_env": destination.secret_env,
+    }
+    return without_defaults(values, DestinationIn)

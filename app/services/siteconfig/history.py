@@ -1,0 +1,126 @@
+"""A site's config over time: every import's revision, diffs between them, upload and download."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ConfigRevision, Site
+from app.services.errors import Invalid, NotFound
+from app.services.siteconfig.canonical import without_defaults
+from app.services.siteconfig.files import dump_config, parse_config_text
+from app.services.siteconfig.importer import export_site_config, import_site_config
+from app.services.siteconfig.schema import DestinationIn
+
+
+@dataclass(frozen=True)
+class Revision:
+    version: int
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    revision: Revision
+    previous_version: int | None
+    lines: tuple[str, ...]  # a unified diff of the YAML, before -> after
+
+
+def _site_id(site_key: str) -> int:
+    site_id = db.session.scalar(select(Site.id).where(Site.key == site_key))
+    if site_id is None:
+        raise NotFound(f'No site "{site_key}".')
+    return site_id
+
+
+def config_history(site_key: str) -> list[Revision]:
+    """Every revision of the site's config, newest first."""
+    rows = db.session.scalars(
+        select(ConfigRevision)
+        .where(ConfigRevision.site_id == _site_id(site_key))
+        .order_by(ConfigRevision.version.desc())
+    )
+    return [Revision(row.version, row.author, row.created_at) for row in rows]
+
+
+def revision_diff(site_key: str, version: int) -> RevisionDiff:
+    """What ``version`` changed against the revision before it (everything, for the first)."""
+    rows = db.session.scalars(
+        select(ConfigRevision)
+        .where(ConfigRevision.site_id == _site_id(site_key), ConfigRevision.version <= version)
+        .order_by(ConfigRevision.version.desc())
+        .limit(2)
+    ).all()
+    if not rows or rows[0].version != version:
+        raise NotFound(f"No revision {version} of site {site_key}.")
+    after, before = rows[0], rows[1] if len(rows) > 1 else None
+    old = dump_config(before.config, "yaml") if before else ""
+    lines = difflib.unified_diff(
+        old.splitlines(),
+        dump_config(after.config, "yaml").splitlines(),
+        fromfile=f"version {before.version}" if before else "(nothing)",
+        tofile=f"version {after.version}",
+        lineterm="",
+    )
+    return RevisionDiff(
+        Revision(after.version, after.author, after.created_at),
+        before.version if before else None,
+        tuple(lines),
+    )
+
+
+def current_config_yaml(site_key: str) -> str:
+    """The same YAML ``trickle export-config SITE`` prints."""
+    return dump_config(export_site_config(site_key), "yaml")
+
+
+def import_uploaded_config(
+    site_key: str, text: str, author: str, *, may_change_destinations: bool = True
+) -> Site:
+    """Import an uploaded YAML or JSON config for ``site_key``, validated like the CLI's.
+
+    Without ``may_change_destinations`` (anyone below admin) the file's destinations must be
+    the ones the site has: where contact data is sent is the admins' decision.
+    """
+    _site_id(site_key)
+    data = parse_config_text(text)
+    named = data.get("site", {}).get("key") if isinstance(data.get("site"), dict) else None
+    if named != site_key:
+        raise Invalid(
+            "The file describes another site.",
+            {"site.key": [f'this page imports site "{site_key}"; the file names "{named}"']},
+        )
+    if not may_change_destinations and _destinations_changed(site_key, data):
+        raise Invalid(
+            "Only an admin may change destinations.",
+            {
+                "destinations": [
+                    "only an admin may add, change or remove destinations; keep this section "
+                    "as it is in the current config"
+                ]
+            },
+        )
+    return import_site_config(data, author=author)
+
+
+def _destinations_changed(site_key: str, data: dict[str, Any]) -> bool:
+    """Whether ``data`` says anything about destinations other than what the site has now
+    (compared as the export writes them: defaults left out)."""
+    current = export_site_config(site_key).get("destinations", [])
+    proposed = data.get("destinations") or []
+    if proposed == current:
+        return False
+    if not isinstance(proposed, list) or not all(isinstance(e, dict) for e in proposed):
+        return True
+    try:
+        loaded = [DestinationIn().load(entry) for entry in proposed]
+    except ValidationError:
+        return True
+    return [without_defaults(entry, DestinationIn) for entry in loaded] != current

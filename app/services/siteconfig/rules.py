@@ -1,0 +1,188 @@
+"""Rules of a site config that span entries: unique keys, references, cycles, webhook targets.
+
+They read the raw config, not the loaded one, so they still run — and their problems are listed
+with the schema's — when some entries fail the schema. A value of the wrong type is left to the
+schema to report; these checks skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.domain.webhooks import private_host
+from app.services.addresses import private_resolution
+
+Problems = dict[str, list[str]]
+SECTIONS: tuple[str, ...] = ("tiers", "fields", "forms", "stages", "destinations")
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.problems: Problems = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.setdefault(path, []).append(message)
+
+    def reference(self, path: str, value: Any, known: set[str], what: str) -> None:
+        if isinstance(value, str) and value not in known:
+            self.add(path, f'unknown {what} "{value}"')
+
+    def references(self, path: str, values: Any, known: set[str], what: str) -> None:
+        """Each listed key must exist and be listed once."""
+        if not isinstance(values, list):
+            return
+        for index, value in enumerate(values):
+            if isinstance(value, str) and value in values[:index]:
+                self.add(f"{path}[{index}]", "listed twice")
+            else:
+                self.reference(f"{path}[{index}]", value, known, what)
+
+
+def entries(data: Mapping[str, Any], section: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """(index, entry) for every entry of ``section`` that is a mapping."""
+    value = data.get(section)
+    if isinstance(value, list):
+        yield from ((i, item) for i, item in enumerate(value) if isinstance(item, Mapping))
+
+
+def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -> Problems:
+    """Every problem between entries of ``data``, by path (``forms[1].always_ask[0]``)."""
+    report = _Report()
+    keys = {section: _unique_keys(report, data, section) for section in SECTIONS}
+    _check_ranks(report, data)
+    _check_fields(report, data, keys["tiers"], keys["fields"])
+    for i, form in entries(data, "forms"):
+        for name, what, known in (
+            ("always_ask", "field", keys["fields"]),
+            ("tiers", "tier", keys["tiers"]),
+            ("fields", "field", keys["fields"]),
+        ):
+            report.references(f"forms[{i}].{name}", form.get(name), known, what)
+    handoffs = [i for i, stage in entries(data, "stages") if stage.get("handoff") is True]
+    for i in handoffs[1:]:
+        report.add(
+            f"stages[{i}].handoff",
+            f"only one stage can be the hand-off stage (stages[{handoffs[0]}] is)",
+        )
+    for i, stage in entries(data, "stages"):
+        when = stage.get("when")
+        if isinstance(when, Mapping):
+            path = f"stages[{i}].when"
+            report.references(
+                f"{path}.fields_known", when.get("fields_known"), keys["fields"], "field"
+            )
+            for key in _mapping_keys(when.get("field_equals")):
+                report.reference(f"{path}.field_equals.{key}", key, keys["fields"], "field")
+    for i, destination in entries(data, "destinations"):
+        for key in _mapping_keys(destination.get("mapping")):
+            report.reference(f"destinations[{i}].mapping.{key}", key, keys["fields"], "field")
+        if not allow_private_targets and _private_target(destination.get("url")):
+            report.add(
+                f"destinations[{i}].url",
+                "points to a private, loopback or link-local address "
+                "(set TRICKLE_ALLOW_PRIVATE_TARGETS=true to allow it)",
+            )
+    return report.problems
+
+
+def _mapping_keys(value: Any) -> list[str]:
+    return [k for k in value if isinstance(k, str)] if isinstance(value, Mapping) else []
+
+
+def _unique_keys(report: _Report, data: Mapping[str, Any], section: str) -> set[str]:
+    """The keys ``section`` declares; a key used again is reported at the later entry."""
+    first: dict[str, int] = {}
+    for i, entry in entries(data, section):
+        key = entry.get("key")
+        if not isinstance(key, str):
+            continue
+        if key in first:
+            report.add(
+                f"{section}[{i}].key",
+                f'duplicate key "{key}", first used by {section}[{first[key]}]',
+            )
+        else:
+            first[key] = i
+    return set(first)
+
+
+def _check_ranks(report: _Report, data: Mapping[str, Any]) -> None:
+    first: dict[int, int] = {}
+    for i, tier in entries(data, "tiers"):
+        rank = tier.get("rank")
+        if not isinstance(rank, int) or isinstance(rank, bool):
+            continue
+        if rank in first:
+            report.add(f"tiers[{i}].rank", f"rank {rank} is already used by tiers[{first[rank]}]")
+        else:
+            first[rank] = i
+
+
+def _check_fields(
+    report: _Report, data: Mapping[str, Any], tiers: set[str], keys: set[str]
+) -> None:
+    identity_at: int | None = None
+    depends_on: dict[str, str] = {}
+    for i, field in entries(data, "fields"):
+        report.reference(f"fields[{i}].tier", field.get("tier"), tiers, "tier")
+        if field.get("identity") is True:
+            if identity_at is None:
+                identity_at = i
+            else:
+                report.add(
+                    f"fields[{i}].identity",
+                    f"only one field can be the identity; fields[{identity_at}] already is",
+                )
+        ask_if = field.get("ask_if")
+        target = ask_if.get("field") if isinstance(ask_if, Mapping) else None
+        if not isinstance(target, str):
+            continue
+        if target == field.get("key"):
+            report.add(f"fields[{i}].ask_if.field", "a field cannot depend on itself")
+        elif target not in keys:
+            report.add(f"fields[{i}].ask_if.field", f'unknown field "{target}"')
+        elif isinstance(field.get("key"), str):
+            depends_on.setdefault(field["key"], target)
+    _check_cycles(report, data, depends_on)
+
+
+def _check_cycles(report: _Report, data: Mapping[str, Any], depends_on: dict[str, str]) -> None:
+    """Each field depends on at most one other, so every cycle is found by walking forward."""
+    position: dict[str, int] = {}
+    for i, entry in entries(data, "fields"):
+        if isinstance(entry.get("key"), str):
+            position.setdefault(entry["key"], i)
+    done: set[str] = set()
+    for start in depends_on:
+        walk: list[str] = []
+        node = start
+        while node in depends_on and node not in done and node not in walk:
+            walk.append(node)
+            node = depends_on[node]
+        done.update(walk)
+        if node not in walk:
+            continue
+        cycle = walk[walk.index(node) :]
+        first = min(cycle, key=lambda key: position[key])
+        turn = cycle.index(first)
+        cycle = cycle[turn:] + cycle[:turn]
+        report.add(
+            f"fields[{position[first]}].ask_if.field",
+            "dependency cycle: " + " -> ".join([*cycle, first]),
+        )
+
+
+def _private_target(url: Any) -> bool:
+    """True for a URL whose host is localhost, a private IP literal, or a name that resolves to a
+    private address now. A name that does not resolve is let through; every send resolves again
+    and checks the address it connects to (``app.services.webhook_http``)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return False
+    return private_host(host) or private_resolution(host, port or 443) is not None

@@ -1,0 +1,334 @@
+"""The shape of a site config file (DESIGN §5), as marshmallow load schemas.
+
+Each schema checks one entry on its own (types, ranges, which keys go together); the value types
+and their messages are in ``siteconfig_fields``. What spans entries — references between them,
+duplicate keys — is checked in ``siteconfig_rules``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow.utils import missing
+
+from app.domain.specs import FIELD_KINDS, SCOPES, STAGES
+from app.services.siteconfig.fields import (
+    MESSAGES,
+    Flag,
+    Integer,
+    ListOf,
+    MappingOf,
+    Number,
+    Scalar,
+    Section,
+    Text,
+    at_least,
+    between,
+    full_match,
+    length,
+    one_of,
+)
+
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+SITE_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+ENV_NAME_PATTERN = re.compile(r"[A-Z_][A-Z0-9_]*")
+EVENTS: tuple[str, ...] = (
+    "contact.updated",
+    "contact.merged",
+    "contact.stage_changed",
+    "contact.deleted",
+)
+FORMATS: tuple[str, ...] = ("trickle", "segment")
+CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
+LENGTH_KINDS: tuple[str, ...] = ("text", "textarea")
+ASK_IF_OPS: tuple[str, ...] = ("equals", "in", "known")
+STAGE_CONDITIONS: tuple[str, ...] = ("min_score", "fields_known", "field_equals", "min_stage")
+MAX_RETENTION_DAYS = 36_500  # a hundred years: more is a typo, not a policy
+
+_KEY_RULE = "must be lower-case letters, digits and _, starting with a letter (at most 64)"
+
+KEY = full_match(KEY_PATTERN, _KEY_RULE)
+
+
+class ConfigSchema(Schema):
+    """Every config mapping: unknown keys are errors, with the config's wording."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "unknown key", "type": "must be a mapping"}
+
+
+class WeightIn(ConfigSchema):
+    weight = Number(required=True, validate=at_least(0))
+    stage = Text(load_default=None, validate=one_of(STAGES))
+
+
+class EngagementValue(fields.Field):
+    """A weight, or ``{weight, stage}``; loads as ``{"weight": w, "stage": s or None}``."""
+
+    default_error_messages = {**MESSAGES, "invalid": "must be a number or {{weight, stage}}"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+        if isinstance(value, Mapping):
+            return WeightIn().load(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return {"weight": Number(validate=at_least(0)).deserialize(value), "stage": None}
+
+
+class OptionIn(ConfigSchema):
+    value = Text(required=True, validate=length(1, 200))
+    label = Text(validate=length(1, 500))
+
+    @post_load
+    def _label_defaults_to_value(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {"value": data["value"], "label": data.get("label", data["value"])}
+
+
+class OptionItem(fields.Field):
+    """A choice: ``"value"`` or ``{value, label}``; loads as ``{"value", "label"}``."""
+
+    default_error_messages = {**MESSAGES, "invalid": "must be a string or {{value, label}}"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+        if isinstance(value, str):
+            return OptionIn().load({"value": value})
+        if isinstance(value, Mapping):
+            return OptionIn().load(value)
+        raise self.make_error("invalid")
+
+
+_DEFAULT_PORTS = {("http", 80), ("https", 443)}
+
+
+def _split(value: str) -> tuple[SplitResult, int | None] | None:
+    """``value`` split as a URL with its port, or None when it does not parse as one."""
+    try:
+        parts = urlsplit(value)
+        return parts, parts.port
+    except ValueError:
+        return None
+
+
+def _origin(value: str) -> None:
+    """An exact browser origin, ``scheme://host[:port]``, spelled as the Origin header spells it."""
+    split = _split(value)
+    if split is not None:
+        parts, port = split
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        spelled = f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
+        if (
+            parts.scheme in ("http", "https")
+            and parts.hostname
+            and value == spelled
+            and (parts.scheme, port) not in _DEFAULT_PORTS
+        ):
+            return
+    raise ValidationError(
+        'must be an origin like "https://www.example.com": http or https, host, '
+        "optional port, lower case, no path or trailing slash"
+    )
+
+
+def _web_url(value: str) -> None:
+    split = _split(value)
+    parts = split[0] if split else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            'must be an absolute http or https URL, like "https://crm.example/hooks"'
+        )
+    if re.search(r"\s", value):
+        raise ValidationError("must not contain spaces")
+
+
+class SiteIn(ConfigSchema):
+    key = Text(
+        required=True,
+        validate=full_match(
+            SITE_KEY_PATTERN,
+            "must be lower-case letters, digits, _ and -, starting with a letter or digit "
+            "(at most 64)",
+        ),
+    )
+    name = Text(required=True, validate=length(1, 200))
+    origins = ListOf(Text(validate=_origin), load_default=list)
+    skip_cooldown = Integer(load_default=3, validate=at_least(0))
+    half_life_days = Number(load_default=None, validate=at_least(0, inclusive=False))
+    followup_hours = Integer(load_default=48, validate=at_least(0))
+    # Retention (null: keep): idle anonymous contacts that never submitted, finished deliveries.
+    anonymous_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
+    delivery_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
+
+
+class TierIn(ConfigSchema):
+    key = Text(required=True, validate=KEY)
+    rank = Integer(required=True)
+    min_score = Number(load_default=0, validate=at_least(0))
+    min_stage = Text(load_default=None, validate=one_of(STAGES))
+    label = Text(load_default=None, validate=length(1, 200))
+
+
+_ASK_IF_NAMES = {"equals": "equals", "in": "in_", "known": "known"}  # "in" is a keyword
+
+
+class AskIfIn(ConfigSchema):
+    field = Text(required=True, validate=KEY)
+    equals = Scalar()
+    in_ = ListOf(Scalar(), data_key="in", validate=length(1))
+    known = Flag()
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _one_condition(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if isinstance(original, Mapping) and sum(op in original for op in ASK_IF_OPS) != 1:
+            raise ValidationError("needs exactly one of: equals, in, known")
+
+    @post_load
+    def _canonical(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        op, name = next((op, name) for op, name in _ASK_IF_NAMES.items() if name in data)
+        return {"field": data["field"], op: data[name]}
+
+
+class FieldIn(ConfigSchema):
+    key = Text(required=True, validate=KEY)
+    label = Text(required=True, validate=length(1, 500))
+    kind = Text(required=True, validate=one_of(FIELD_KINDS))
+    tier = Text(required=True)
+    priority = Integer(load_default=100)
+    required = Flag(load_default=False)
+    scope = Text(load_default="contact", validate=one_of(SCOPES))
+    identity = Flag(load_default=False)
+    refresh_after_days = Integer(load_default=None, validate=at_least(1))
+    max_length = Integer(load_default=None, validate=between(1, 5000))
+    help = Text(load_default=None, validate=length(1, 2000))
+    placeholder = Text(load_default=None, validate=length(1, 200))
+    options = ListOf(OptionItem(), load_default=None)
+    ask_if = Section(AskIfIn, load_default=None)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _kind_rules(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        kind = data.get("kind")
+        if not isinstance(original, Mapping) or kind is None:
+            return
+        errors = {**_options_problems(kind, original.get("options"), data.get("options"))}
+        if original.get("max_length") is not None and kind not in LENGTH_KINDS:
+            errors["max_length"] = ["only for kinds text and textarea"]
+        if data.get("identity") and kind != "email":
+            errors["identity"] = ["the identity field must be of kind email"]
+        if kind == "consent" and data.get("scope") == "account":
+            errors["scope"] = ["a consent belongs to one person: its scope must be contact"]
+        if errors:
+            raise ValidationError(errors)
+
+
+def _options_problems(kind: str, given: Any, loaded: list[dict[str, str]] | None) -> dict:
+    if kind not in CHOICE_KINDS:
+        return {} if given is None else {"options": ["only for kinds select and multiselect"]}
+    if given is None:
+        return {"options": [f"required for kind {kind}"]}
+    if isinstance(given, list) and not given:
+        return {"options": ["must not be empty"]}
+    seen: set[str] = set()
+    duplicates: dict[int, list[str]] = {}
+    for index, option in enumerate(loaded or ()):
+        if not isinstance(option, Mapping) or "value" not in option:
+            continue  # a malformed option, already reported
+        if option["value"] in seen:
+            duplicates[index] = [f'duplicate option "{option["value"]}"']
+        seen.add(option["value"])
+    return {"options": duplicates} if duplicates else {}
+
+
+class ConsentIn(ConfigSchema):
+    text = Text(required=True, validate=length(1, 2000))
+    required = Flag(load_default=True)
+
+
+class FormIn(ConfigSchema):
+    key = Text(required=True, validate=KEY)
+    title = Text(required=True, validate=length(1, 300))
+    intro = Text(load_default=None, validate=length(1, 2000))
+    stage = Text(load_default=None, validate=one_of(STAGES))
+    max_questions = Integer(load_default=3, validate=between(1, 10))
+    submit_label = Text(load_default="Submit", validate=length(1, 100))
+    thank_you = Text(load_default="Thank you!", validate=length(1, 2000))
+    complete_message = Text(load_default=None, validate=length(1, 2000))
+    consent = Section(ConsentIn, load_default=None)
+    always_ask = ListOf(Text(), load_default=list)
+    tiers = ListOf(Text(), load_default=list)
+    fields = ListOf(Text(), load_default=list)
+
+
+class StageWhenIn(ConfigSchema):
+    min_score = Number(validate=at_least(0))
+    fields_known = ListOf(Text(), validate=length(1))
+    field_equals = MappingOf(KEY, Scalar(), validate=length(1))
+    min_stage = Text(validate=one_of(STAGES))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _some_condition(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if isinstance(original, Mapping) and not any(c in original for c in STAGE_CONDITIONS):
+            raise ValidationError("needs at least one of: " + ", ".join(STAGE_CONDITIONS))
+
+
+class StageIn(ConfigSchema):
+    key = Text(required=True, validate=KEY)
+    when = Section(StageWhenIn, required=True)
+    handoff = Flag(load_default=False)
+
+
+def _distinct(values: list[Any]) -> None:
+    duplicates = {i: ["listed twice"] for i, v in enumerate(values) if v in values[:i]}
+    if duplicates:
+        raise ValidationError(duplicates)
+
+
+class DestinationIn(ConfigSchema):
+    key = Text(required=True, validate=KEY)
+    url = Text(required=True, validate=[length(1, 2000), _web_url])
+    events = ListOf(Text(validate=one_of(EVENTS)), required=True, validate=[length(1), _distinct])
+    format = Text(load_default="trickle", validate=one_of(FORMATS))
+    mapping = MappingOf(KEY, Text(validate=length(1, 200)), load_default=dict)
+    enabled = Flag(load_default=True)
+    secret_env = Text(
+        load_default=None,
+        validate=[
+            length(1, 200),
+            full_match(ENV_NAME_PATTERN, "must be an environment variable name (A-Z, 0-9, _)"),
+        ],
+    )
+
+
+def _entries(schema: type[Schema]) -> ListOf:
+    return ListOf(Section(schema), required=True, validate=length(1))
+
+
+class ConfigIn(ConfigSchema):
+    """A whole site config; loads to plain dicts with every default filled in."""
+
+    site = Section(SiteIn, required=True)
+    engagement = MappingOf(
+        full_match(KEY_PATTERN, "event kinds " + _KEY_RULE.replace("must be", "are")),
+        EngagementValue(),
+        load_default=dict,
+    )
+    tiers = _entries(TierIn)
+    fields = _entries(FieldIn)
+    forms = _entries(FormIn)
+    stages = ListOf(Section(StageIn), load_default=list)
+    destinations = ListOf(Section(DestinationIn), load_default=list)
+
+
+def schema_defaults(schema: type[Schema]) -> dict[str, Any]:
+    """The value each optional key of ``schema`` takes when a config leaves it out."""
+    defaults = {}
+    for name, field in schema._declared_fields.items():
+        default = field.load_default
+        if default is not missing:
+            defaults[field.data_key or name] = default() if callable(default) else default
+    return defaults
