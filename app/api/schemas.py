@@ -306,6 +306,14 @@ class MergedContactOut(Schema):
     at = fields.String(required=True, metadata=_MOMENT)
 
 
+class RecordedEventOut(Schema):
+    type = fields.String(required=True)
+    at = fields.String(required=True, metadata=_MOMENT)
+    data = fields.Dict(
+        required=True, metadata={"description": "The event as stored for delivery downstream"}
+    )
+
+
 class DeliveryRecordOut(Schema):
     destination = fields.String(required=True)
     event = fields.String(required=True)
@@ -335,5 +343,6 @@ class ContactData(Schema):
     skips = fields.List(fields.Nested(SkipOut), required=True)
     visitors = fields.List(fields.Nested(VisitorOut), required=True)
     merged_contacts = fields.List(fields.Nested(MergedContactOut), required=True)
+    recorded_events = fields.List(fields.Nested(RecordedEventOut), required=True)
     deliveries = fields.List(fields.Nested(DeliveryRecordOut), required=True)
     generated_at = fields.String(required=True, metadata=_MOMENT)

@@ -65,6 +65,7 @@ def test_get_returns_everything_held_on_the_person(client, clock, tokens):
     public_id = db.session.scalar(select(Visitor.public_id))
     body = call(client, "GET", tokens["analyst"], contact_id).get_json()
     deliveries = body.pop("deliveries")
+    recorded = body.pop("recorded_events")
     assert body == {
         "contact": {
             "id": contact_id,
@@ -100,6 +101,11 @@ def test_get_returns_everything_held_on_the_person(client, clock, tokens):
         "merged_contacts": [],
         "generated_at": at,
     }  # fmt: skip
+    assert [(e["type"], e["at"]) for e in recorded] == [
+        ("contact.updated", at),
+        ("contact.stage_changed", at),
+    ]
+    assert recorded[0]["data"]["profile"] == {"email": "ada@acme-corp.example", "newsletter": True}
     assert [(d["destination"], d["event"], d["status"], d["attempts"]) for d in deliveries] == [
         ("crm", "contact.updated", "pending", 0)
     ]

@@ -19,17 +19,13 @@ from app.domain.specs import EventRecord, is_blank, is_storable_text
 from app.extensions import db
 from app.models import (
     AccountValue,
-    ConsentRecord,
     Contact,
-    ContactMerge,
     EngagementEvent,
     ProfileValue,
-    Skip,
     StageChange,
-    Submission,
     Visitor,
 )
-from app.services.people import MAX_ROW_ID, account_values, contact_values, site_contact
+from app.services.people import MAX_ROW_ID, PersonRecords, load_person_records
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 ANONYMOUS = "Anonymous"
@@ -301,9 +297,11 @@ def _known_keys(site: SiteSnapshot, contacts: Sequence[Contact]) -> dict[int, se
 
 
 def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactDetail:
-    """Everything held on one contact; NotFound for an unknown site or another site's contact."""
+    """Everything held on one contact, as the console shows it (configured fields only, newest
+    first); NotFound for an unknown site or another site's contact."""
     site = site_snapshot(site_key)
-    contact = site_contact(site, contact_id)
+    held = load_person_records(site, contact_id)
+    contact = held.contact
     (summary,) = _rows(site, [contact], now)
     return ContactDetail(
         site_key=site.key,
@@ -311,31 +309,36 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
         account_domain=contact.account.domain if contact.account else None,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
-        values=_current_values(site, contact),
-        history=_history(site, contact.id),
-        timeline=_timeline(contact.id),
-        skips=_skips(site, contact.id),
-        visitors=db.session.scalar(select(func.count()).where(Visitor.contact_id == contact.id))
-        or 0,
-        merges=_merges(contact.id),
-        stage_moves=_stage_moves(contact.id),
-        consents=_consents(site, contact.id),
+        values=_current_values(site, held),
+        history=_history(site, held),
+        timeline=_timeline(held),
+        skips=tuple(
+            SkippedQuestion(key, site.fields[key].label, s.form_key, s.skipped_at)
+            for s in reversed(held.skips)
+            if (key := site.keys_by_field_id.get(s.field_id))
+        ),
+        visitors=len(held.visitors),
+        merges=tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in reversed(held.merges)),
+        stage_moves=tuple(
+            StageMoveRecord(
+                m.from_stage,
+                m.to_stage,
+                json.dumps((m.rule or {}).get("when", {}), ensure_ascii=False, sort_keys=True),
+                m.changed_at,
+            )
+            for m in held.stage_changes
+        ),
+        consents=_consents(site, held),
     )
 
 
-def _consents(site: SiteSnapshot, contact_id: int) -> tuple[ConsentEntry, ...]:
+def _consents(site: SiteSnapshot, held: PersonRecords) -> tuple[ConsentEntry, ...]:
     """Every consent given, refused or withdrawn (configured fields), newest first."""
-    by_id = site.keys_by_field_id
-    rows = db.session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.contact_id == contact_id)
-        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
-    )
     entries, seen = [], set()
-    for row in rows:
-        if row.field_id not in by_id:
+    for row in reversed(held.consents):
+        key = site.keys_by_field_id.get(row.field_id)
+        if key is None:
             continue
-        key = by_id[row.field_id]
         entries.append(
             ConsentEntry(
                 key,
@@ -353,37 +356,15 @@ def _consents(site: SiteSnapshot, contact_id: int) -> tuple[ConsentEntry, ...]:
     return tuple(entries)
 
 
-def _merges(contact_id: int) -> tuple[MergeRecord, ...]:
-    rows = db.session.scalars(
-        select(ContactMerge)
-        .where(ContactMerge.survivor_id == contact_id)
-        .order_by(ContactMerge.merged_at.desc(), ContactMerge.id.desc())
-    )
-    return tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in rows)
-
-
-def _stage_moves(contact_id: int) -> tuple[StageMoveRecord, ...]:
-    """The contact's lifecycle stage moves, oldest first, each with the rule that fired."""
-    rows = db.session.scalars(
-        select(StageChange)
-        .where(StageChange.contact_id == contact_id)
-        .order_by(StageChange.changed_at, StageChange.id)
-    )
-    return tuple(
-        StageMoveRecord(
-            m.from_stage,
-            m.to_stage,
-            json.dumps((m.rule or {}).get("when", {}), ensure_ascii=False, sort_keys=True),
-            m.changed_at,
-        )
-        for m in rows
-    )
-
-
-def _current_values(site: SiteSnapshot, contact: Contact) -> tuple[CurrentValue, ...]:
+def _current_values(site: SiteSnapshot, held: PersonRecords) -> tuple[CurrentValue, ...]:
     """One row per active field that holds a value, in field order; own values over the account's."""
-    own = contact_values(site, contact.id)
-    shared = account_values(site, contact.account_id)
+    by_id = site.keys_by_field_id
+    own = {by_id[row.field_id]: row for row in held.profile if row.field_id in by_id}
+    shared = {
+        by_id[row.field_id]: row
+        for row in held.account_values
+        if row.field_id in by_id and row.account_id == held.contact.account_id
+    }
     values = []
     for key, view in site.fields.items():
         if key in own:
@@ -397,14 +378,10 @@ def _current_values(site: SiteSnapshot, contact: Contact) -> tuple[CurrentValue,
     return tuple(values)
 
 
-def _history(site: SiteSnapshot, contact_id: int) -> tuple[FieldHistory, ...]:
+def _history(site: SiteSnapshot, held: PersonRecords) -> tuple[FieldHistory, ...]:
     """The submissions behind each active field, newest first, fields in their site order."""
     entries: dict[int, list[HistoryEntry]] = {}
-    for s in db.session.scalars(
-        select(Submission)
-        .where(Submission.contact_id == contact_id)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-    ):
+    for s in reversed(held.submissions):
         entries.setdefault(s.field_id, []).append(
             HistoryEntry(s.value, s.previous_value, s.form_key, s.created_at)
         )
@@ -415,36 +392,16 @@ def _history(site: SiteSnapshot, contact_id: int) -> tuple[FieldHistory, ...]:
     )
 
 
-def _timeline(contact_id: int) -> tuple[TimelineEvent, ...]:
-    rows = db.session.scalars(
-        select(EngagementEvent)
-        .where(EngagementEvent.contact_id == contact_id)
-        .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
-    ).all()
-    records = [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in rows]
-    counted = _counted(reversed(records))  # oldest first: a tie keeps the earlier row
+def _timeline(held: PersonRecords) -> tuple[TimelineEvent, ...]:
+    """The engagement events, newest first, each marked whether the score counts it."""
+    records = [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in held.events]
+    counted = _counted(records)  # oldest first: a tie keeps the earlier row
     return tuple(
         TimelineEvent(r.kind, r.stage, r.url, r.content, r.occurred_at, id(record) in counted)
-        for r, record in zip(rows, records, strict=True)
+        for r, record in reversed(list(zip(held.events, records, strict=True)))
     )
 
 
 def _counted(records: Iterable[EventRecord]) -> set[int]:
     """Identities of the records the score counts (the domain keeps the very objects given)."""
     return {id(record) for record in distinct_events(records)}
-
-
-def _skips(site: SiteSnapshot, contact_id: int) -> tuple[SkippedQuestion, ...]:
-    by_id = site.keys_by_field_id
-    rows = db.session.scalars(
-        select(Skip)
-        .where(Skip.contact_id == contact_id)
-        .order_by(Skip.skipped_at.desc(), Skip.id.desc())
-    )
-    return tuple(
-        SkippedQuestion(
-            by_id[s.field_id], site.fields[by_id[s.field_id]].label, s.form_key, s.skipped_at
-        )
-        for s in rows
-        if s.field_id in by_id
-    )

@@ -2,7 +2,8 @@
 
 Inside: ``contacts`` (reading and writing a contact's values, the webhook payload),
 ``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
-(recording events), ``qualification`` (moving stages forward).
+(recording events), ``qualification`` (moving stages forward), ``records``
+(everything held on one person, read once for the console and data-subject requests).
 """
 
 from app.services.people.contacts import (
@@ -21,10 +22,12 @@ from app.services.people.contacts import (
 from app.services.people.engagement import EventInput, add_event, record_engagement
 from app.services.people.identity import settle_identity
 from app.services.people.qualification import qualify
+from app.services.people.records import PersonRecords, load_person_records
 
 __all__ = [
     "MAX_ROW_ID",
     "EventInput",
+    "PersonRecords",
     "account_values",
     "add_event",
     "contact_events",
@@ -33,6 +36,7 @@ __all__ = [
     "find_visitor",
     "latest_consents",
     "load_contact_state",
+    "load_person_records",
     "qualify",
     "record_engagement",
     "resolve_visitor",
