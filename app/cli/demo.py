@@ -1,0 +1,49 @@
+"""`trickle demo`: the demo site and its console login."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "demo.yaml"
+DEMO_ADMIN = "admin@demo.example"
+
+
+@click.command("demo")
+@click.option(
+    "--inbox-url",
+    help="Also deliver the demo's webhooks to this URL, the app's own /demo/inbox "
+    "(make run passes it; needs TRICKLE_ALLOW_PRIVATE_TARGETS=true on 127.0.0.1).",
+)
+def demo_command(inbox_url: str | None) -> None:
+    """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
+    from sqlalchemy import select
+
+    from app.demo.inbox import with_inbox
+    from app.extensions import db
+    from app.models import User
+    from app.services.accounts import create_user, set_password
+    from app.services.errors import Invalid
+    from app.services.siteconfig import import_site_config, read_config_file
+
+    data = read_config_file(str(DEMO_CONFIG))
+    if inbox_url:
+        data = with_inbox(data, inbox_url)
+    try:
+        site = import_site_config(data, author="trickle demo")
+    except Invalid as exc:
+        problems = [f"  {at}: {p}" for at, found in (exc.fields or {}).items() for p in found]
+        click.echo("\n".join([f"error: {exc.message}", *problems]), err=True)
+        sys.exit(1)
+    admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
+    if admin is None:
+        _user, password = create_user(DEMO_ADMIN, "admin")
+    else:
+        password = set_password(admin)
+    forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
+    click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
+    click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")
+    if inbox_url:
+        click.echo(f"Demo webhooks (destination 'inbox') are delivered to {inbox_url}")
