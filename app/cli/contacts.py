@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from app.cli.errors import exit_on_refusal
 from app.clock import current_time
 
 contacts_group = click.Group("contacts", help="Data-subject requests: show or erase one person.")
@@ -18,14 +17,10 @@ def contacts_show_command(site_key: str, contact_id: int) -> None:
     """Print everything held on CONTACT_ID as JSON (what GET /contacts/<id> answers)."""
     import json
 
-    from app.services.errors import NotFound
     from app.services.privacy import subject_access
 
-    try:
+    with exit_on_refusal():
         data = subject_access(site_key, contact_id, current_time())
-    except NotFound as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -38,18 +33,14 @@ def contacts_erase_command(site_key: str, contact_id: int, yes: bool, requested_
     """Erase CONTACT_ID and everything held on them; destinations that received them are sent
     contact.deleted. Only a record of the erasure (id, time, who) is kept."""
 
-    from app.services.errors import NotFound
     from app.services.privacy import erase_contact
 
     if not yes:
         click.confirm(
             f"Erase contact {contact_id} of {site_key}? This cannot be undone", abort=True
         )
-    try:
+    with exit_on_refusal():
         result = erase_contact(site_key, contact_id, requested_by=requested_by, now=current_time())
-    except NotFound as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
     removed = ", ".join(f"{table} {count}" for table, count in result["removed"].items() if count)
     told = ", ".join(result["notified"]) or "none"
     click.echo(f"Erased contact {contact_id}: {removed}. contact.deleted queued for: {told}.")

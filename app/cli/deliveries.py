@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from app.cli.errors import exit_on_refusal
 from app.clock import current_time
 
 
@@ -75,15 +74,11 @@ def deliveries_replay_command(destination_key: str, site_key: str | None, since:
 
     from app.extensions import db
     from app.services.delivery import find_destination, parse_since, replay_since
-    from app.services.errors import Invalid, NotFound
 
     now = current_time()
-    try:
+    with exit_on_refusal():
         moment = parse_since(since, now)
         destination = find_destination(destination_key, site_key)
-    except (Invalid, NotFound) as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
     count = replay_since(destination, moment, now)
     db.session.commit()
     click.echo(

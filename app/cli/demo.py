@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+
+from app.cli.errors import exit_on_refusal
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "demo.yaml"
 DEMO_ADMIN = "admin@demo.example"
@@ -25,18 +26,13 @@ def demo_command(inbox_url: str | None) -> None:
     from app.extensions import db
     from app.models import User
     from app.services.accounts import create_user, set_password
-    from app.services.errors import Invalid
     from app.services.siteconfig import import_site_config, read_config_file
 
     data = read_config_file(str(DEMO_CONFIG))
     if inbox_url:
         data = with_inbox(data, inbox_url)
-    try:
+    with exit_on_refusal(problems_listed=True):
         site = import_site_config(data, author="trickle demo")
-    except Invalid as exc:
-        problems = [f"  {at}: {p}" for at, found in (exc.fields or {}).items() for p in found]
-        click.echo("\n".join([f"error: {exc.message}", *problems]), err=True)
-        sys.exit(1)
     admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
     if admin is None:
         _user, password = create_user(DEMO_ADMIN, "admin")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from app.cli.errors import refused
+from app.cli.errors import exit_on_refusal, fail
 from app.clock import current_time
 
 
@@ -45,16 +45,13 @@ def export_command(site: str, fmt: str, output: str | None, history: bool, **opt
     """Export SITE's contacts (or, with --history, its submission history), streamed to a file
     with a progress bar. Filters and columns are those of the console and the token API."""
 
-    from app.services.errors import ServiceError
     from app.services.exports import start_export
 
     params = {"format": fmt, **_export_params(history, options)}
-    try:
+    with exit_on_refusal():
         export = start_export(
             site, "submissions" if history else "contacts", params, current_time()
         )
-    except ServiceError as exc:
-        refused(exc)
     target = output or export.filename
     if target == "-":
         with click.open_file("-", "wb") as stream:
@@ -76,8 +73,7 @@ def _export_params(history: bool, options: dict[str, Any]) -> dict[str, str]:
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         kind = "contact" if history else "--history"
-        click.echo(f"error: {flags} can only be used with {kind} exports.", err=True)
-        sys.exit(2)
+        fail(f"{flags} can only be used with {kind} exports.", code=2)
     params: dict[str, str] = {}
     for name, value in options.items():
         if value in (None, (), False):
@@ -104,8 +100,7 @@ def _write_with_progress(export: Any, target: Path) -> None:
     import threading
 
     if not target.parent.is_dir():
-        click.echo(f"error: no such folder: {target.parent}", err=True)
-        sys.exit(1)
+        fail(f"no such folder: {target.parent}")
     umask = os.umask(0)
     os.umask(umask)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

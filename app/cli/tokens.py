@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from app.cli.errors import refused
+from app.cli.errors import exit_on_refusal
 from app.clock import current_time
 
 tokens_group = click.Group("tokens", help="API tokens for the token API: create, list, revoke.")
@@ -20,12 +20,9 @@ def create_token_command(site_key: str, role: str, name: str) -> None:
     """Create an API token and print it, once: only its hash is kept."""
 
     from app.services.accounts import create_token
-    from app.services.errors import ServiceError
 
-    try:
+    with exit_on_refusal():
         token, raw = create_token(site_key, role, name, now=current_time())
-    except ServiceError as exc:
-        refused(exc)
     click.echo(f'Created {token.role} token #{token.id} "{token.name}" for site {site_key!r}.')
     click.echo(f"Token (shown once): {raw}")
     click.echo("It will not be shown again: store it now. A lost token can only be revoked.")
@@ -36,12 +33,9 @@ def create_token_command(site_key: str, role: str, name: str) -> None:
 def list_tokens_command(site_key: str | None) -> None:
     """List API tokens, newest first: never the tokens themselves, only their first characters."""
     from app.services.accounts import list_tokens
-    from app.services.errors import ServiceError
 
-    try:
+    with exit_on_refusal():
         tokens = list_tokens(site_key)
-    except ServiceError as exc:
-        refused(exc)
     if not tokens:
         click.echo("No tokens.")
         return
@@ -64,13 +58,10 @@ def revoke_token_command(site_key: str, token_id: int) -> None:
     """Revoke token ID (see `trickle tokens list`): it stops working at once."""
 
     from app.services.accounts import revoke_token
-    from app.services.errors import ServiceError
 
     now = current_time()
-    try:
+    with exit_on_refusal():
         token = revoke_token(site_key, token_id, now)
-    except ServiceError as exc:
-        refused(exc)
     if token.revoked_at == now:
         click.echo(f'Revoked token #{token.id} "{token.name}" of site {site_key!r}.')
     else:

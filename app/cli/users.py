@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
+
+from app.cli.errors import exit_on_refusal
 
 users_group = click.Group("users", help="Console users: create and list them.")
 
@@ -16,17 +16,12 @@ users_group = click.Group("users", help="Console users: create and list them.")
 def create_user_command(email: str, role: str, generate_password: bool) -> None:
     """Create a console user; asks for the password unless --generate-password."""
     from app.services.accounts import create_user
-    from app.services.errors import Invalid
 
     password = None
     if not generate_password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with exit_on_refusal():
         user, generated = create_user(email, role, password)
-    except Invalid as exc:
-        for where, problems in (exc.fields or {}).items():
-            click.echo(f"error: {where}: {' '.join(problems)}", err=True)
-        sys.exit(1)
     click.echo(f"Created {user.role} {user.email}.")
     if generated:
         click.echo(f"Password (shown once): {generated}")
