@@ -72,15 +72,12 @@ def deliveries_status_command(site_key: str | None) -> None:
 def deliveries_replay_command(destination_key: str, site_key: str | None, since: str) -> None:
     """Send DESTINATION every event since a time again (same webhook-id where it was sent)."""
 
-    from app.extensions import db
-    from app.services.delivery import find_destination, parse_since, replay_since
+    from app.services.delivery import parse_since, replay_destination_since
 
     now = current_time()
     with exit_on_refusal():
         moment = parse_since(since, now)
-        destination = find_destination(destination_key, site_key)
-    count = replay_since(destination, moment, now)
-    db.session.commit()
+        count = replay_destination_since(destination_key, site_key, moment, now)
     click.echo(
         f"Queued {count} deliveries to {destination_key} since "
         f"{moment.isoformat(timespec='seconds')}; a running worker sends them now."

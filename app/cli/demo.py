@@ -20,12 +20,8 @@ DEMO_ADMIN = "admin@demo.example"
 )
 def demo_command(inbox_url: str | None) -> None:
     """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
-    from sqlalchemy import select
-
     from app.demo.inbox import with_inbox
-    from app.extensions import db
-    from app.models import User
-    from app.services.accounts import create_user, set_password
+    from app.services.accounts import create_or_reset_user
     from app.services.siteconfig import import_site_config, read_config_file
 
     data = read_config_file(str(DEMO_CONFIG))
@@ -33,11 +29,7 @@ def demo_command(inbox_url: str | None) -> None:
         data = with_inbox(data, inbox_url)
     with exit_on_refusal(problems_listed=True):
         site = import_site_config(data, author="trickle demo")
-    admin = db.session.scalars(select(User).where(User.email == DEMO_ADMIN)).one_or_none()
-    if admin is None:
-        _user, password = create_user(DEMO_ADMIN, "admin")
-    else:
-        password = set_password(admin)
+    _admin, password = create_or_reset_user(DEMO_ADMIN, "admin")
     forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
     click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
     click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")

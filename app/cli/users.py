@@ -30,11 +30,8 @@ def create_user_command(email: str, role: str, generate_password: bool) -> None:
 @users_group.command("list")
 def list_users_command() -> None:
     """List console users with their roles and last sign-in."""
-    from sqlalchemy import select
+    from app.services.accounts import list_users
 
-    from app.extensions import db
-    from app.models import User
-
-    for user in db.session.scalars(select(User).order_by(User.email)):
+    for user in list_users():
         seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
         click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t{seen}")
