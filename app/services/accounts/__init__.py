@@ -9,6 +9,7 @@ from app.services.accounts.api_tokens import (
 )
 from app.services.accounts.users import (
     authenticate_user,
+    create_or_reset_user,
     create_user,
     find_user,
     list_users,
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "authenticate_token",
     "authenticate_user",
+    "create_or_reset_user",
     "create_token",
     "create_user",
     "find_user",

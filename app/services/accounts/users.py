@@ -115,11 +115,22 @@ def set_password(user: User, password: str | None = None) -> str | None:
     return generated
 
 
+def create_or_reset_user(email: str, role: str) -> tuple[User, str]:
+    """The user with ``email``, created with ``role`` when there is none, with a freshly
+    generated password, returned to be shown once. An existing user keeps their role; their
+    open sessions end (as with ``set_password``)."""
+    user = _user_with_email(email)
+    if user is None:
+        user, generated = create_user(email, role)
+    else:
+        generated = set_password(user)
+    assert generated is not None  # no password was given, so one was generated
+    return user, generated
+
+
 def authenticate_user(email: str, password: str, now: datetime) -> User | None:
     """The active user with this email and password, its last login recorded; else None."""
-    user = db.session.scalars(
-        select(User).where(User.email == normalize_email(email))
-    ).one_or_none()
+    user = _user_with_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -128,6 +139,12 @@ def authenticate_user(email: str, password: str, now: datetime) -> User | None:
     user.last_login_at = now
     db.session.commit()
     return user
+
+
+def _user_with_email(email: str) -> User | None:
+    return db.session.scalars(
+        select(User).where(User.email == normalize_email(email))
+    ).one_or_none()
 
 
 def load_user(session_id: str) -> User | None:

@@ -12,7 +12,7 @@ from app.services.delivery.operations import (
     find_destination,
     parse_since,
     replay,
-    replay_since,
+    replay_destination_since,
     resume,
     send_test_event,
 )
@@ -37,7 +37,7 @@ __all__ = [
     "parse_since",
     "pending_count",
     "replay",
-    "replay_since",
+    "replay_destination_since",
     "resume",
     "send_test_event",
     "signing_secrets",

@@ -17,6 +17,7 @@ from app.models import Contact, Delivery, Destination, OutboxEvent, Site
 from app.models.delivery import DEAD, PENDING
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import queue_delivery
+from app.services.transactions import commit_unit
 
 TEST_EVENT = "webhook.test"
 
@@ -201,3 +202,18 @@ def parse_since(text: str, now: datetime) -> datetime:
     if moment > now:
         raise Invalid(f'"{text}" is in the future.')
     return moment
+
+
+# --- verbs that are a committed unit of their own (the CLI has no unit to join) ---------------
+
+
+def replay_destination_since(
+    destination_key: str, site_key: str | None, since: datetime, now: datetime
+) -> int:
+    """``replay_since`` for the destination ``find_destination`` names, committed. NotFound or
+    Invalid (as ``find_destination``) change nothing. Returns how many deliveries will go out."""
+
+    def work() -> int:
+        return replay_since(find_destination(destination_key, site_key), since, now)
+
+    return commit_unit(work)

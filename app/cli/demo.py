@@ -1,0 +1,37 @@
+"""`trickle demo`: the demo site and its console login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.errors import exit_on_refusal
+
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "demo.yaml"
+DEMO_ADMIN = "admin@demo.example"
+
+
+@click.command("demo")
+@click.option(
+    "--inbox-url",
+    help="Also deliver the demo's webhooks to this URL, the app's own /demo/inbox "
+    "(make run passes it; needs TRICKLE_ALLOW_PRIVATE_TARGETS=true on 127.0.0.1).",
+)
+def demo_command(inbox_url: str | None) -> None:
+    """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
+    from app.demo.inbox import with_inbox
+    from app.services.accounts import create_or_reset_user
+    from app.services.siteconfig import import_site_config, read_config_file
+
+    data = read_config_file(str(DEMO_CONFIG))
+    if inbox_url:
+        data = with_inbox(data, inbox_url)
+    with exit_on_refusal(problems_listed=True):
+        site = import_site_config(data, author="trickle demo")
+    _admin, password = create_or_reset_user(DEMO_ADMIN, "admin")
+    forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
+    click.echo(f"Demo site {site.key!r} loaded: forms {forms}")
+    click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")
+    if inbox_url:
+        click.echo(f"Demo webhooks (destination 'inbox') are delivered to {inbox_url}")
