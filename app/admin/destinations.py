@@ -2,19 +2,22 @@
 
 The list and the destination page are read from ``services.delivery``. Every button is a POST
 with the CSRF token that makes one ``services.delivery`` call (which commits) and comes back to
-the page with what happened. Creating, editing and deleting a destination is a config edit: see
-``configure.destination_edit``.
+the page with what happened. Creating, editing and deleting a destination is a config edit, in
+the Configure pages' one editing flow (``config_editor``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
-from app.admin.config_forms import ActionForm
+from app.admin.config_editor import Page, delete_entry, editable_or_404, entry_editor
+from app.admin.config_forms.destinations import DestinationForm
+from app.admin.forms import ActionForm
 from app.clock import current_time
 from app.models import Destination
 from app.services.delivery import (
@@ -179,3 +182,33 @@ def destination_replay(site: str, key: str) -> Response:
     else:
         flash("Nothing was replayed: tick the dead letters to send again.")
     return _back(site, key, "#dead-letters")
+
+
+@admin_bp.route("/sites/<site>/destinations/new", methods=["GET", "POST"], defaults={"key": None})
+@admin_bp.route("/sites/<site>/destinations/<key>/edit", methods=["GET", "POST"])
+@access.role_required("admin")
+def destination_edit(site: str, key: str | None) -> Page:
+    """A webhook destination's config entry; running it is the pages above."""
+    config = editable_or_404(site)
+    form = DestinationForm()
+    previous = (
+        config.entry("destinations", key).get("events", [])
+        if key in config.keys("destinations")
+        else []
+    )
+    return entry_editor(
+        site,
+        "destinations",
+        key,
+        form,
+        config,
+        partial(form.entry, previous),
+        lambda: url_for("admin.destination", site=site, key=form.key.data),
+        template="admin/destination_edit.html",
+    )
+
+
+@admin_bp.post("/sites/<site>/destinations/<key>/delete")
+@access.role_required("admin")
+def destination_delete(site: str, key: str) -> Response:
+    return delete_entry(site, "destinations", key)
