@@ -5,15 +5,18 @@ from flask import Blueprint
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_bp
-    config,
-    configure,
+    config_editor,
+    config_history,
     contacts,
     dashboard,
     destinations,
     explain,
     exports,
     navigation,
+    questions,
     routes,
+    site_settings,
     tokens,
     users,
+    widget_forms,
 )

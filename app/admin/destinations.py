@@ -1,43 +1,36 @@
 """Destinations (admin): webhook destinations of a site, and operating one of them.
 
-The list and the destination page are read from ``services.delivery_views``. Every button is a
-POST with the CSRF token that runs one ``services.delivery`` (or ``rotate_secret``) call in one
-committed unit of work and comes back to the page with what happened. Creating, editing and
-deleting a destination is a config edit: see ``configure.destination_edit``.
+The list and the destination page are read from ``services.delivery``. Every button is a POST
+with the CSRF token that makes one ``services.delivery`` call (which commits) and comes back to
+the page with what happened. Creating, editing and deleting a destination is a config edit, in
+the Configure pages' one editing flow (``config_editor``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
-from typing import TypeVar
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
-from app.admin.config_forms import ActionForm
+from app.admin.config_editor import Page, delete_entry, editable_or_404, entry_editor
+from app.admin.config_forms.destinations import DestinationForm
+from app.admin.forms import ActionForm
 from app.clock import current_time
 from app.models import Destination
 from app.services.delivery import (
-    backfill,
-    dead_letter_ids,
+    backfill_destination,
     destination_page,
     find_destination,
-    pending_count,
-    replay,
-    resume,
-    send_test_event,
+    queue_test_event,
+    replay_dead_letters,
+    resume_destination,
+    rotate_signing_secret,
     site_destinations,
-    state_of,
 )
 from app.services.errors import Invalid, NotFound
-from app.services.siteconfig import rotate_generated_secret
-from app.services.transactions import commit_unit
-
-T = TypeVar("T")
-_REPLAY_BATCH = 500
 
 
 def _find(site: str, key: str) -> Destination:
@@ -85,13 +78,10 @@ def destination(site: str, key: str) -> str:
     )
 
 
-def _operate(site: str, key: str, action: Callable[[Destination], T]) -> T:
-    """Run ``action`` on the destination in one committed unit (404 for an unknown one, 400
-    without the CSRF token); Invalid from ``action`` is raised with nothing written."""
-    _find(site, key)
+def _pressed() -> None:
+    """A button's POST carries the CSRF token (400 without it)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    return commit_unit(lambda: action(_find(site, key)))
 
 
 def _back(site: str, key: str, anchor: str = "", **query: str) -> Response:
@@ -101,13 +91,11 @@ def _back(site: str, key: str, anchor: str = "", **query: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/resume")
 @access.role_required("admin")
 def destination_resume(site: str, key: str) -> Response:
-    def work(found: Destination) -> int | None:
-        if found.suspended_at is None:
-            return None
-        resume(found, current_time())
-        return pending_count(found)
-
-    pending = _operate(site, key, work)
+    _pressed()
+    try:
+        pending = resume_destination(site, key, current_time())
+    except NotFound:
+        abort(404)
     if pending is None:
         flash(f'Destination "{key}" is not suspended: nothing to re-enable.')
     else:
@@ -122,11 +110,11 @@ def destination_resume(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/rotate")
 @access.role_required("admin")
 def destination_rotate(site: str, key: str) -> Response:
-    def work(found: Destination) -> datetime:
-        return rotate_generated_secret(found, current_time())
-
+    _pressed()
     try:
-        until = _operate(site, key, work)
+        until = rotate_signing_secret(site, key, current_time())
+    except NotFound:
+        abort(404)
     except Invalid as exc:
         flash(f"The secret was not rotated. {exc.message}")
         return _back(site, key, "#secret")
@@ -140,27 +128,30 @@ def destination_rotate(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/test")
 @access.role_required("admin")
 def destination_test(site: str, key: str) -> Response:
-    def work(found: Destination) -> str:
-        send_test_event(found, site, current_time())
-        return state_of(found)
-
-    state = _operate(site, key, work)
-    flash("Test event queued; a running worker sends it within seconds." + _waits(state))
+    _pressed()
+    try:
+        queued = queue_test_event(site, key, current_time())
+    except NotFound:
+        abort(404)
+    flash("Test event queued; a running worker sends it within seconds." + _waits(queued.state))
     return _back(site, key)
 
 
 @admin_bp.post("/sites/<site>/destinations/<key>/backfill")
 @access.role_required("admin")
 def destination_backfill(site: str, key: str) -> Response:
+    _pressed()
     try:
-        count = _operate(site, key, lambda found: backfill(found, current_time()))
+        queued = backfill_destination(site, key, current_time())
+    except NotFound:
+        abort(404)
     except Invalid as exc:
         flash(f"Nothing was queued. {exc.message}")
         return _back(site, key)
-    if count:
+    if queued.count:
         flash(
-            f"Backfill: {_plural(count, 'contact')} queued as contact.updated, each with the "
-            "whole profile; a running worker sends them."
+            f"Backfill: {_plural(queued.count, 'contact')} queued as contact.updated, each with "
+            "the whole profile; a running worker sends them."
         )
     else:
         flash("Backfill: no contact has any value yet; nothing was queued.")
@@ -170,30 +161,54 @@ def destination_backfill(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/replay")
 @access.role_required("admin")
 def destination_replay(site: str, key: str) -> Response:
+    _pressed()
     everything = request.form.get("scope") == "all"
     chosen = [
         int(value)
         for value in request.form.getlist("delivery")
         if re.fullmatch(r"[0-9]{1,18}", value)
     ]
-
-    def work(found: Destination) -> tuple[int, str]:
-        ids = dead_letter_ids(found) if everything else chosen
-        now = current_time()
-        count = sum(
-            replay(found, ids[start : start + _REPLAY_BATCH], now)
-            for start in range(0, len(ids), _REPLAY_BATCH)
-        )
-        return count, state_of(found)
-
-    count, state = _operate(site, key, work)
-    if count:
+    try:
+        queued = replay_dead_letters(site, key, current_time(), None if everything else chosen)
+    except NotFound:
+        abort(404)
+    if queued.count:
         flash(
-            f"{_plural(count, 'dead letter')} queued again, each under its own webhook-id: "
-            "a running worker sends them within seconds." + _waits(state)
+            f"{_plural(queued.count, 'dead letter')} queued again, each under its own "
+            "webhook-id: a running worker sends them within seconds." + _waits(queued.state)
         )
     elif everything:
         flash("There are no dead letters to replay.")
     else:
         flash("Nothing was replayed: tick the dead letters to send again.")
     return _back(site, key, "#dead-letters")
+
+
+@admin_bp.route("/sites/<site>/destinations/new", methods=["GET", "POST"], defaults={"key": None})
+@admin_bp.route("/sites/<site>/destinations/<key>/edit", methods=["GET", "POST"])
+@access.role_required("admin")
+def destination_edit(site: str, key: str | None) -> Page:
+    """A webhook destination's config entry; running it is the pages above."""
+    config = editable_or_404(site)
+    form = DestinationForm()
+    previous = (
+        config.entry("destinations", key).get("events", [])
+        if key in config.keys("destinations")
+        else []
+    )
+    return entry_editor(
+        site,
+        "destinations",
+        key,
+        form,
+        config,
+        partial(form.entry, previous),
+        lambda: url_for("admin.destination", site=site, key=form.key.data),
+        template="admin/destination_edit.html",
+    )
+
+
+@admin_bp.post("/sites/<site>/destinations/<key>/delete")
+@access.role_required("admin")
+def destination_delete(site: str, key: str) -> Response:
+    return delete_entry(site, "destinations", key)

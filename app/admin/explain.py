@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput
 
 from app.admin import access, admin_bp
-from app.admin.config_forms import number_parsed
+from app.admin.forms import number_parsed
 from app.clock import current_time
 from app.domain.specs import MAX_NUMBER, STAGES
 from app.services.asking import Explanation, explain_contact, explain_hypothetical
@@ -28,9 +28,6 @@ from app.services.errors import NotFound
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 _MAX_ID = 2**31 - 1  # the largest id every backend's integer column holds
-
-
-_parsed = number_parsed
 
 
 class ExplainForm(FlaskForm):
@@ -49,13 +46,13 @@ class ExplainForm(FlaskForm):
         default="hypothetical",
     )
     contact_id = IntegerField(
-        "Contact id", validators=[Optional(), _parsed, NumberRange(min=1, max=_MAX_ID)]
+        "Contact id", validators=[Optional(), number_parsed, NumberRange(min=1, max=_MAX_ID)]
     )
     score = DecimalField(
         "Engagement score",
         places=None,
         render_kw={"placeholder": "0"},
-        validators=[Optional(), _parsed, NumberRange(min=0), NumberRange(max=MAX_NUMBER)],
+        validators=[Optional(), number_parsed, NumberRange(min=0), NumberRange(max=MAX_NUMBER)],
     )
     stage = SelectField(
         "Latest stage reached",

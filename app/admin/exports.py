@@ -14,8 +14,7 @@ from wtforms import BooleanField, Form, SelectChoice, SelectField, StringField
 
 from app.admin import admin_bp
 from app.admin.access import role_required
-from app.admin.config_forms import CheckboxesField
-from app.admin.forms import attach_errors
+from app.admin.forms import CheckboxesField, attach_errors
 from app.api.exports import query_params, streamed
 from app.clock import current_time
 from app.services.errors import Invalid, NotFound

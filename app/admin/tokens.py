@@ -14,8 +14,7 @@ from wtforms import SelectField, StringField
 
 from app.admin import admin_bp
 from app.admin.access import role_required
-from app.admin.config_forms import ActionForm
-from app.admin.forms import attach_errors
+from app.admin.forms import ActionForm, attach_errors
 from app.clock import current_time
 from app.models import ROLES, ApiToken
 from app.services.accounts import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token

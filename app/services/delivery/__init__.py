@@ -2,46 +2,48 @@
 destination (resume, replay, test, backfill) and what the console and CLI show of it.
 
 Inside: ``attempts`` (claiming due rows, recording attempts), ``worker`` (the loop),
-``http`` (one signed POST to a checked address), ``operations`` (the operator's verbs),
-``status`` (read-only views of destinations and their queues).
+``http`` (one signed POST to a checked address), ``operations`` (the operator's verbs, each
+one committed unit of work), ``status`` (read-only views of destinations and their queues).
 """
 
 from app.services.delivery.attempts import signing_secrets
 from app.services.delivery.operations import (
-    backfill,
+    Queued,
+    backfill_destination,
     find_destination,
     parse_since,
-    replay,
+    queue_test_event,
+    replay_dead_letters,
     replay_destination_since,
     resume,
+    resume_destination,
+    rotate_signing_secret,
     send_test_event,
 )
 from app.services.delivery.status import (
-    dead_letter_ids,
     destination_overview,
     destination_page,
-    pending_count,
     site_destinations,
-    state_of,
     suspended_destinations,
 )
 from app.services.delivery.worker import DeliveryWorker
 
 __all__ = [
     "DeliveryWorker",
-    "backfill",
-    "dead_letter_ids",
+    "Queued",
+    "backfill_destination",
     "destination_overview",
     "destination_page",
     "find_destination",
     "parse_since",
-    "pending_count",
-    "replay",
+    "queue_test_event",
+    "replay_dead_letters",
     "replay_destination_since",
     "resume",
+    "resume_destination",
+    "rotate_signing_secret",
     "send_test_event",
     "signing_secrets",
     "site_destinations",
-    "state_of",
     "suspended_destinations",
 ]

@@ -1,12 +1,19 @@
-"""Operating a destination (DESIGN §6): re-enable, replay, test, backfill; finding one.
+"""Operating a destination (DESIGN §6): re-enable, replay, test, backfill, rotate its secret;
+finding one.
 
-Each verb changes rows and leaves the commit to its caller's unit of work.
+The verbs the console and the CLI call (``resume_destination``, ``replay_dead_letters``,
+``queue_test_event``, ``backfill_destination``, ``rotate_signing_secret``,
+``replay_destination_since``) find the destination by its site and key, act and commit, in one
+unit of work. The building blocks they use (``resume``, ``replay``,
+``send_test_event``, ``backfill``, ``replay_since``) change rows and leave the commit to their
+caller's unit of work.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,11 +22,111 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import Contact, Delivery, Destination, OutboxEvent, Site
 from app.models.delivery import DEAD, PENDING
+from app.services.delivery.status import dead_letter_ids, pending_count, state_of
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import queue_delivery
+from app.services.siteconfig import rotate_generated_secret
 from app.services.transactions import commit_unit
 
 TEST_EVENT = "webhook.test"
+REPLAY_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What an operator's verb queued: how many deliveries, and the destination's state then
+    (``active``, ``off`` or ``suspended``: they wait while it is not active)."""
+
+    count: int
+    state: str
+
+
+# --- the operator's verbs (console and CLI): each one committed unit of work --------------------
+
+
+def resume_destination(site_key: str, destination_key: str, now: datetime) -> int | None:
+    """Lift the destination's suspension (see ``resume``). Returns how many deliveries are
+    pending, now due; None, with nothing written, when it was not suspended."""
+
+    def work() -> int | None:
+        destination = find_destination(destination_key, site_key)
+        if destination.suspended_at is None:
+            return None
+        resume(destination, now)
+        return pending_count(destination)
+
+    return commit_unit(work)
+
+
+def replay_dead_letters(
+    site_key: str,
+    destination_key: str,
+    now: datetime,
+    delivery_ids: Sequence[int] | None = None,
+    *,
+    batch: int = REPLAY_BATCH,
+) -> Queued:
+    """Send the destination's dead letters ``delivery_ids`` (None: every one) again, now, each
+    under its own ``webhook-id``; ``batch`` ids to a statement. Ids of other deliveries are
+    passed over."""
+
+    def work() -> Queued:
+        destination = find_destination(destination_key, site_key)
+        ids = dead_letter_ids(destination) if delivery_ids is None else list(delivery_ids)
+        count = sum(
+            replay(destination, ids[start : start + batch], now)
+            for start in range(0, len(ids), batch)
+        )
+        return Queued(count, state_of(destination))
+
+    return commit_unit(work)
+
+
+def queue_test_event(site_key: str, destination_key: str, now: datetime) -> Queued:
+    """Queue a ``webhook.test`` event for the destination alone (see ``send_test_event``)."""
+
+    def work() -> Queued:
+        destination = find_destination(destination_key, site_key)
+        send_test_event(destination, site_key, now)
+        return Queued(1, state_of(destination))
+
+    return commit_unit(work)
+
+
+def backfill_destination(site_key: str, destination_key: str, now: datetime) -> Queued:
+    """Queue every known contact of the site for the destination (see ``backfill``); Invalid,
+    with nothing written, when it does not receive ``contact.updated``."""
+
+    def work() -> Queued:
+        destination = find_destination(destination_key, site_key)
+        count = backfill(destination, now)
+        return Queued(count, state_of(destination))
+
+    return commit_unit(work)
+
+
+def rotate_signing_secret(site_key: str, destination_key: str, now: datetime) -> datetime:
+    """Give the destination a generated signing secret; the previous one signs too until the
+    returned time. Invalid, with nothing written, when its secret comes from the environment
+    or a rotation is still under way (see ``siteconfig.rotate_generated_secret``)."""
+    return commit_unit(
+        lambda: rotate_generated_secret(find_destination(destination_key, site_key), now)
+    )
+
+
+def replay_destination_since(
+    destination_key: str, site_key: str | None, since: datetime, now: datetime
+) -> int:
+    """``replay_since`` for the destination ``find_destination`` names, committed. NotFound or
+    Invalid (as ``find_destination``) change nothing. Returns how many deliveries will go out."""
+
+    def work() -> int:
+        return replay_since(find_destination(destination_key, site_key), since, now)
+
+    return commit_unit(work)
+
+
+# --- building blocks: they change rows, the caller commits -------------------------------------------
 
 
 def resume(destination: Destination, now: datetime) -> None:
@@ -202,18 +309,3 @@ def parse_since(text: str, now: datetime) -> datetime:
     if moment > now:
         raise Invalid(f'"{text}" is in the future.')
     return moment
-
-
-# --- verbs that are a committed unit of their own (the CLI has no unit to join) ---------------
-
-
-def replay_destination_since(
-    destination_key: str, site_key: str | None, since: datetime, now: datetime
-) -> int:
-    """``replay_since`` for the destination ``find_destination`` names, committed. NotFound or
-    Invalid (as ``find_destination``) change nothing. Returns how many deliveries will go out."""
-
-    def work() -> int:
-        return replay_since(find_destination(destination_key, site_key), since, now)
-
-    return commit_unit(work)

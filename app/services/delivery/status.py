@@ -2,7 +2,7 @@
 one destination's page, and the suspended ones every console page warns about.
 
 Read only: nothing here writes or commits. Writing (replay, resume, test events, backfill) is
-``app.services.delivery``; the console calls it inside one committed unit of work.
+``operations``, whose verbs each commit their own unit of work.
 """
 
 from __future__ import annotations

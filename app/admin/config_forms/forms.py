@@ -1,0 +1,124 @@
+"""A form: a placement of the widget on pages, which questions it draws from and how it reads (an
+entry of the config's ``forms``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from app.admin.config_forms.entries import KEY_HELP, STAGE_CHOICES, entry_key
+from app.admin.forms import CheckboxesField, blank_none, number_parsed
+
+
+class FormForm(FlaskForm):
+    key = StringField(
+        "Key",
+        description=KEY_HELP + " It goes into the embed snippet.",
+        validators=[DataRequired(), Length(max=64), entry_key],
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    intro = TextAreaField(
+        "Intro", filters=[blank_none], validators=[Length(max=2000)], render_kw={"rows": 2}
+    )
+    stage = SelectField(
+        "Page stage",
+        choices=STAGE_CHOICES,
+        default="",
+        description="The funnel stage of the pages this form is on, when the page does not say.",
+    )
+    max_questions = IntegerField(
+        "Questions at a time",
+        default=3,
+        validators=[InputRequired(), number_parsed, NumberRange(min=1, max=10)],
+    )
+    submit_label = StringField(
+        "Submit button", default="Submit", validators=[DataRequired(), Length(max=100)]
+    )
+    thank_you = TextAreaField(
+        "Thank-you message",
+        default="Thank you!",
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    complete_message = TextAreaField(
+        "When nothing is left to ask",
+        filters=[blank_none],
+        description="Leave empty to show nothing at all.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    consent_text = TextAreaField(
+        "Consent line",
+        filters=[blank_none],
+        description="A checkbox under the questions; leave empty for none.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    consent_required = BooleanField("Consent must be given to send", default=True)
+    tiers = CheckboxesField(
+        "Whole tiers",
+        description="Every field of these tiers, now and added later. Leave tiers and fields "
+        "empty to ask from every field of the site.",
+    )
+    fields = CheckboxesField("Single fields", description="In addition to the tiers above.")
+    always_ask = CheckboxesField(
+        "Always ask",
+        description="Asked even when known (e.g. the email, to recognise the visitor), "
+        "before the others.",
+    )
+
+    def set_choices(self, tiers: Iterable[dict[str, Any]], fields: Iterable[dict[str, Any]]):
+        fields = list(fields)
+        self.tiers.choices = [SelectChoice(t["key"], t.get("label") or t["key"]) for t in tiers]
+        choices = [SelectChoice(f["key"], f"{f['label']} ({f['key']})") for f in fields]
+        self.fields.choices = choices
+        self.always_ask.choices = list(choices)
+
+    def load(self, form: dict[str, Any]) -> None:
+        for name in ("key", "title", "intro", "complete_message"):
+            getattr(self, name).data = form.get(name)
+        self.stage.data = form.get("stage") or ""
+        self.max_questions.data = form.get("max_questions", 3)
+        self.submit_label.data = form.get("submit_label", "Submit")
+        self.thank_you.data = form.get("thank_you", "Thank you!")
+        consent = form.get("consent")
+        self.consent_text.data = consent["text"] if consent else None
+        self.consent_required.data = consent.get("required", True) if consent else True
+        self.tiers.data = list(form.get("tiers", []))
+        self.fields.data = list(form.get("fields", []))
+        self.always_ask.data = list(form.get("always_ask", []))
+
+    def entry(self, field_order: list[str], previous: list[str] | None = None) -> dict[str, Any]:
+        """The config entry. ``always_ask`` keeps its ``previous`` order (it is the asking
+        order); newly ticked fields follow in the site's field order."""
+        form: dict[str, Any] = {"key": self.key.data, "title": self.title.data.strip()}
+        for name in ("intro", "complete_message"):
+            if getattr(self, name).data is not None:
+                form[name] = getattr(self, name).data
+        if self.stage.data:
+            form["stage"] = self.stage.data
+        form["max_questions"] = self.max_questions.data
+        form["submit_label"] = self.submit_label.data.strip()
+        form["thank_you"] = self.thank_you.data.strip()
+        if self.consent_text.data:
+            form["consent"] = {
+                "text": self.consent_text.data,
+                "required": self.consent_required.data,
+            }
+        picked = set(self.always_ask.data or ())
+        kept = [key for key in previous or [] if key in picked]
+        form["always_ask"] = kept + [k for k in field_order if k in picked and k not in kept]
+        form["tiers"] = list(self.tiers.data or ())
+        form["fields"] = list(self.fields.data or ())
+        return form
