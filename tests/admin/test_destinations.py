@@ -16,9 +16,8 @@ from app.models import ConfigRevision, Delivery, DeliveryAttempt, Destination
 from app.services.accounts import create_user
 from app.services.delivery import DeliveryWorker, find_destination
 from app.services.siteconfig import export_site_config, import_site_config
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.admin.test_configure import field_errors, post_form
-from tests.factories import Widget, acme_config, make_site
+from tests.console import csrf_token, field_errors, post_form, sign_in
+from tests.factories import PASSWORD, Widget, acme_config, make_site
 from tests.receiver import Receiver, verify
 
 CRM = {
@@ -44,9 +43,8 @@ def site(app):
 
 
 @pytest.fixture
-def admin(app, client):
-    create_user("ada@acme.example", "admin", PASSWORD)
-    sign_in(client, "ada@acme.example")
+def admin(signed_in):
+    signed_in("admin", "ada@acme.example")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Delivery
 from tests.databases import settings_for
 from tests.factories import acme_config, make_site
-from tests.ops.conftest import sample, samples
+from tests.ops.support import sample, samples
 
 ASK_ROUTE = "/api/v1/sites/<site>/forms/<form>/ask"
 
