@@ -7,8 +7,8 @@ once per session; rows are wiped after every test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -18,23 +18,14 @@ from sqlalchemy import text
 from app import create_app
 from app.config import postgres_test_url
 from app.extensions import db
+from app.models import Site
+from app.services.accounts import create_user
+from tests.clock import FakeClock
+from tests.console import sign_in
 from tests.databases import postgres_database, settings_for
+from tests.factories import PASSWORD, make_site
 
 BACKENDS = ["sqlite", "postgres"]
-
-
-class FakeClock:
-    """The app's clock, moved by tests instead of sleeping."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture
@@ -103,3 +94,23 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def site(app: Flask) -> Site:
+    """The Acme site (tests/factories.py's config); a module or folder overrides it for another."""
+    return make_site()
+
+
+@pytest.fixture
+def signed_in(app: Flask, client: FlaskClient) -> Callable[..., FlaskClient]:
+    """Sign ``client`` in to the console as a new user: ``signed_in("analyst")`` makes
+    analyst@acme.example (or ``email``) with that role and the test password; returns the client."""
+
+    def sign_in_as(role: str, email: str | None = None) -> FlaskClient:
+        email = email or f"{role}@acme.example"
+        create_user(email, role, PASSWORD)
+        assert sign_in(client, email).status_code == 302
+        return client
+
+    return sign_in_as

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -11,6 +12,7 @@ from app.models import Site
 from app.services.siteconfig import import_site_config
 
 ORIGIN = "https://www.acme.example"
+PASSWORD = "correct horse battery"  # every console user made by a test
 
 ACME_CONFIG: dict[str, Any] = {
     "site": {"key": "acme", "name": "Acme Analytics", "origins": [ORIGIN], "skip_cooldown": 3},
@@ -118,6 +120,26 @@ def acme_config(**overrides: Any) -> dict[str, Any]:
 
 def make_site(config: dict[str, Any] | None = None) -> Site:
     return import_site_config(config or acme_config())
+
+
+CONSENT_LABEL = "Email me product news"
+CONSENT_HELP = "You can withdraw this at any time."
+CONSENT_TEXT = f"{CONSENT_LABEL}\n\n{CONSENT_HELP}"
+CONSENT_VERSION = hashlib.sha256(CONSENT_TEXT.encode()).hexdigest()[:12]
+NEWSLETTER = {
+    "key": "newsletter",
+    "label": CONSENT_LABEL,
+    "help": CONSENT_HELP,
+    "kind": "consent",
+    "tier": "basics",
+    "priority": 5,
+}
+
+
+def consent_config(newsletter: dict | None = None) -> dict:
+    """The Acme config with a newsletter consent field third (after email and first name)."""
+    fields = [*ACME_CONFIG["fields"][:2], newsletter or NEWSLETTER, *ACME_CONFIG["fields"][2:]]
+    return acme_config(fields=fields)
 
 
 class Widget:

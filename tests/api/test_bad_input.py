@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
-from app.extensions import db
 from app.services.asking import PreviewVisitor, preview_token
-from tests.factories import Widget, make_site
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
-
-
-def row_counts() -> dict[str, int]:
-    return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-    }
+from tests.api.support import error_of, row_counts
+from tests.factories import Widget
 
 
 @pytest.fixture
@@ -27,11 +14,6 @@ def widget(client, site) -> Widget:
     widget = Widget(client)
     assert widget.ask() == ["email", "first_name", "company"]
     return widget
-
-
-def error_of(response) -> dict:
-    assert response.headers["Content-Type"] == "application/json"
-    return response.get_json()["error"]
 
 
 @pytest.mark.parametrize(

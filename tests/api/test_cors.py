@@ -7,14 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Visitor
-from tests.factories import ORIGIN, make_site
+from tests.factories import ORIGIN
 
 ASK = "/api/v1/sites/acme/forms/blog/ask"
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
 
 
 def test_an_allowed_origin_is_echoed_with_vary(client, site):

@@ -31,8 +31,7 @@ from app.extensions import db
 from app.models import Contact
 from app.services.accounts import create_token
 from app.services.asking import PreviewVisitor, preview_token
-from tests.factories import Widget, acme_config, make_site
-from tests.services.test_consent import consent_config
+from tests.factories import Widget, acme_config, consent_config, make_site
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))  # generated cases per operation
 SEED = int(os.environ.get("FUZZ_SEED", "20260302"))

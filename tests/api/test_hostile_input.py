@@ -9,17 +9,12 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import EngagementEvent, Visitor
-from tests.api.test_bad_input import error_of, row_counts
+from tests.api.support import error_of, row_counts
 from tests.factories import ORIGIN, Widget, acme_config, make_site
 
 ASK = "/api/v1/sites/acme/forms/blog/ask"
 EVENTS = "/api/v1/sites/acme/events"
 UNSTORABLE = ["\x00", "\ud800", "a\udc00b"]
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
 
 
 def test_json_nested_beyond_the_parser_depth_is_400(client, site):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+
 import pytest
 import redis
 
@@ -11,21 +16,38 @@ from tests.factories import acme_config, make_site
 ASK = "/api/v1/sites/{}/forms/blog/ask"
 
 
+# This process's keys in the shared test Redis (xdist workers and other runs use the same database):
+# the app's limiter may keep the first prefix it was given, so one prefix serves the whole process.
+REDIS_PREFIX = f"trickle-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def delete_keys(url: str) -> None:
+    with contextlib.closing(redis.Redis.from_url(url)) as client:
+        keys = list(client.scan_iter(match=f"*{REDIS_PREFIX}*"))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture(params=["memory", "redis"])
-def app_settings(request):
-    """Limits on, counted in memory and, when TRICKLE_TEST_REDIS_URL is set, in Redis."""
-    storage = "memory://"
+def app_settings(request) -> Iterator[dict[str, object]]:
+    """Limits on, counted in memory and, when TRICKLE_TEST_REDIS_URL is set, in Redis under this
+    process's key prefix, emptied before and after each test."""
+    storage, prefix = "memory://", ""
     if request.param == "redis":
         storage = redis_test_url()
         if not storage:
             pytest.skip("TRICKLE_TEST_REDIS_URL is not set: the Redis leg is skipped")
-        redis.Redis.from_url(storage).flushdb()
-    return {
+        prefix = REDIS_PREFIX
+        delete_keys(storage)
+    yield {
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": storage,
+        "RATELIMIT_KEY_PREFIX": prefix,
         "RATELIMIT_PUBLIC_PER_IP": "3/minute",
         "RATELIMIT_PUBLIC_PER_SITE": "5/minute",
     }
+    if prefix:
+        delete_keys(storage)
 
 
 @pytest.fixture

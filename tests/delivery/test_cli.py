@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Delivery
 from app.services.siteconfig import import_site_config
-from tests.delivery.conftest import deliveries, destination_config, drain, queue
+from tests.delivery.support import deliveries, destination_config, drain, queue
 from tests.receiver import Answer
 
 

@@ -21,7 +21,7 @@ from app.models import (
 from app.models.delivery import DEAD
 from app.services.privacy import erase_contact
 from app.services.siteconfig import import_site_config
-from tests.delivery.conftest import destination_config, drain
+from tests.delivery.support import destination_config, drain
 from tests.factories import Widget
 from tests.receiver import verify
 

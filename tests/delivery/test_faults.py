@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
 from app.services.delivery import DeliveryWorker, resume
 from app.services.delivery.http import SendResult
-from tests.delivery.conftest import attempts_of, deliveries, drain, fresh, queue
+from tests.delivery.support import attempts_of, deliveries, drain, fresh, queue
 from tests.receiver import Answer, Receiver, verify
 
 SHORT_TIMEOUT = {"ALLOW_PRIVATE_TARGETS": True, "DELIVERY_TIMEOUT_SECONDS": 0.3}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt
-from tests.delivery.conftest import drain
+from tests.delivery.support import drain
 from tests.factories import Widget
 from tests.receiver import verify
 

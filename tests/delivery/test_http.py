@@ -11,7 +11,7 @@ from app.services.delivery import DeliveryWorker
 from app.services.delivery import http as webhook_http
 from app.services.errors import Invalid
 from app.services.siteconfig import import_site_config
-from tests.delivery.conftest import attempts_of, destination_config, drain, fresh, queue
+from tests.delivery.support import attempts_of, destination_config, drain, fresh, queue
 
 
 @pytest.fixture

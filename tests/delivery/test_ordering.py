@@ -3,7 +3,7 @@ the later ones of its contact (and only of its contact) until it is delivered or
 
 from __future__ import annotations
 
-from tests.delivery.conftest import deliveries, drain, fresh, queue
+from tests.delivery.support import deliveries, drain, fresh, queue
 from tests.receiver import Answer
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, OutboxEvent
 from app.services.asking import SubmitInput, ask_questions, submit_answers
-from tests.delivery.conftest import drain
+from tests.delivery.support import drain
 from tests.receiver import verify
 
 SUBMISSIONS = 1000

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Delivery, OutboxEvent, ProfileValue
 from app.services.asking import submit as submissions
-from tests.delivery.conftest import drain
+from tests.delivery.support import drain
 from tests.factories import Widget
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Delivery, OutboxEvent
 from app.services.siteconfig import import_site_config
-from tests.delivery.conftest import destination_config, drain
+from tests.delivery.support import destination_config, drain
 from tests.factories import Widget
 from tests.receiver import verify
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt
-from tests.delivery.conftest import queue_many
+from tests.delivery.support import queue_many
 
 TRICKLE = Path(sys.executable).with_name("trickle")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import HostSite
-from tests.factories import acme_config, make_site
+from tests.e2e.servers import HostSite
+from tests.factories import PASSWORD, acme_config, make_site
 
 
 def configure(host: HostSite, fields: list | None = None, forms: list | None = None) -> None:
@@ -51,3 +51,11 @@ def load(page: Page, url: str, form: str = "blog") -> None:
     assert event.value.status == 202
     assert ask.value.status == 200
     page.wait_for_function("(form) => window.__trickleReady.includes(form)", arg=form)
+
+
+def sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(url + "/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(url + "/admin/")

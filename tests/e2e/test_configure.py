@@ -9,9 +9,9 @@ from app.extensions import db
 from app.models import Contact, Visitor
 from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console import PASSWORD, sign_in
-from tests.factories import acme_config, make_site
+from tests.e2e.pages import sign_in
+from tests.e2e.servers import ARTIFACTS
+from tests.factories import PASSWORD, acme_config, make_site
 
 LABEL = "<b>Your role</b>"  # markup in a label is text, in the console and in the widget
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from app.services.accounts import create_user
-from tests.e2e.conftest import ARTIFACTS
-from tests.factories import make_site
-
-PASSWORD = "correct horse battery"
+from tests.e2e.pages import sign_in
+from tests.e2e.servers import ARTIFACTS
+from tests.factories import PASSWORD, make_site
 
 
 def test_sign_in_and_see_the_sites(browser, trickle, app):
@@ -41,14 +40,6 @@ def test_sign_in_and_see_the_sites(browser, trickle, app):
     page.goto(trickle.url + "/admin/")
     expect(page).to_have_url(trickle.url + "/admin/login?next=%2Fadmin%2F")
     context.close()
-
-
-def sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(url + "/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url + "/admin/")
 
 
 def test_find_a_contact_read_its_provenance_and_explain_it(browser, trickle, app, client):

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, HostSite, LiveServer
 from tests.e2e.pages import configure, load
+from tests.e2e.servers import ARTIFACTS, HostSite, LiveServer
 from tests.factories import acme_config, make_site
 
 

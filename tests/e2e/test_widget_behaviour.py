@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import EngagementEvent, Field, ProfileValue, Submission
-from tests.e2e.conftest import HostSite, LiveServer
 from tests.e2e.pages import configure, is_ask, is_event, load
+from tests.e2e.servers import HostSite, LiveServer
 from tests.factories import acme_config
 
 SEND_FAILED = "Could not send your answers. Please try again."

@@ -9,7 +9,7 @@ import pytest
 
 from app.services.exports import streams as exports
 from app.services.exports import writers as export_writers
-from tests.exports.conftest import fill
+from tests.exports.support import fill
 
 
 @pytest.fixture

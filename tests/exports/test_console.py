@@ -7,18 +7,13 @@ import io
 import pandas as pd
 import pytest
 
-from app.services.accounts import create_user
-from tests.admin.test_access import PASSWORD, sign_in
-from tests.exports.conftest import fill
+from tests.exports.support import fill
 
 
 @pytest.fixture
-def signed_in(client, lab):
-    def as_role(role: str) -> None:
-        create_user(f"{role}@lab.example", role, PASSWORD)
-        sign_in(client, f"{role}@lab.example")
-
-    return as_role
+def signed_in(signed_in, lab):
+    """Signs in on the lab site's domain: ``signed_in("marketer")`` is marketer@lab.example."""
+    return lambda role: signed_in(role, f"{role}@lab.example")
 
 
 @pytest.mark.parametrize("role", ["analyst", "marketer", "admin"])

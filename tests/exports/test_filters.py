@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Contact
-from tests.exports.conftest import fill
+from tests.exports.support import fill
 
 
 def emails(client, token, query=""):

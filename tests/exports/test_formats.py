@@ -16,8 +16,8 @@ from app.services.exports import streams as exports
 from app.services.exports import writers as export_writers
 from app.services.exports.params import contact_export_request
 from app.services.exports.streams import export_contacts
-from tests.conftest import FakeClock
-from tests.exports.conftest import BASE, fill
+from tests.clock import FakeClock
+from tests.exports.support import BASE, fill
 from tests.factories import make_site
 
 HARD_TEXT = 'Acme, "Inc"\nsecond line, 東京 — Zoë'
@@ -278,7 +278,7 @@ def test_the_export_streams_a_chunk_at_a_time(app, client, lab, clock, monkeypat
 def test_scores_are_the_consoles_with_and_without_a_half_life(app, client, clock, half_life):
     from app.services.accounts import create_token
     from app.services.insights import list_contacts
-    from tests.exports.conftest import lab_config
+    from tests.exports.support import lab_config
 
     config = lab_config()
     config["site"]["half_life_days"] = half_life

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from tests.exports.conftest import fill
+from tests.exports.support import fill
 
 
 def history(client, token, query=""):

@@ -20,7 +20,7 @@ from app.services.exports import streams as exports
 from app.services.exports import writers as export_writers
 from app.services.exports.params import contact_export_request, history_export_request
 from app.services.exports.streams import export_contacts, export_history
-from tests.exports.conftest import LAB_FIELDS, fill, lab_config
+from tests.exports.support import LAB_FIELDS, fill, lab_config
 from tests.factories import Widget, make_site
 
 

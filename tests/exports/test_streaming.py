@@ -17,7 +17,7 @@ from app.services.exports import streams as exports
 from app.services.exports import writers as export_writers
 from app.services.exports.params import contact_export_request
 from app.services.exports.streams import export_contacts
-from tests.exports.conftest import fill
+from tests.exports.support import fill
 
 
 def readers() -> list[threading.Thread]:

@@ -18,7 +18,7 @@ from app.models import Delivery
 from app.ops.logs import JsonFormatter
 from tests.databases import settings_for
 from tests.factories import acme_config, make_site
-from tests.ops.conftest import json_lines
+from tests.ops.support import json_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 ASK = "/api/v1/sites/acme/forms/blog/ask"

@@ -34,7 +34,7 @@ from app.extensions import db
 from bench.load import stop_group
 from tests.databases import settings_for
 from tests.factories import make_site
-from tests.ops.conftest import sample, samples
+from tests.ops.support import sample, samples
 
 ROOT = Path(__file__).resolve().parents[2]
 ASK = "/api/v1/sites/acme/forms/blog/ask"

@@ -19,8 +19,9 @@ from app.models import (
     Visitor,
 )
 from app.services.accounts import create_token
-from tests.factories import Widget, acme_config, make_site
-from tests.services.test_consent import NEWSLETTER, TEXT, VERSION, consent_config
+from tests.factories import CONSENT_TEXT as TEXT
+from tests.factories import CONSENT_VERSION as VERSION
+from tests.factories import NEWSLETTER, Widget, acme_config, consent_config, make_site
 
 URL = "/api/v1/sites/{}/contacts/{}"
 STAGES = [{"key": "lead", "when": {"fields_known": ["email"]}}]

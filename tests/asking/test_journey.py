@@ -3,16 +3,9 @@ qualification only after late-stage engagement, and never a question they answer
 
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import Widget, make_site
 
 SECRET_VALUES = ["Annika", "Zorblax", "10115", "Head of Zorbing", "Bobbert", "annika@zorblax"]
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
 
 
 def answer_basics(widget: Widget, email: str, first_name: str = "Annika") -> None:

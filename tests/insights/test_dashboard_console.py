@@ -6,8 +6,8 @@ import pytest
 
 from app.admin.access import CONSOLE_CSP
 from app.services.accounts import create_user
-from tests.admin.test_access import PASSWORD, sign_in
-from tests.factories import ORIGIN, Widget, make_site
+from tests.console import sign_in
+from tests.factories import ORIGIN, PASSWORD, Widget, make_site
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -48,9 +48,8 @@ def site(app):
 
 
 @pytest.fixture
-def analyst(client, site):
-    create_user("ann@acme.example", "analyst", PASSWORD)
-    sign_in(client)
+def analyst(signed_in, site):
+    signed_in("analyst", "ann@acme.example")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,12 +16,6 @@ from tests.receiver import Answer, Receiver
 
 BODY = b'{"type":"contact.updated"}'
 HEADERS = {"content-type": "application/json", "webhook-id": "msg_1"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models import ApiToken
 from app.services.accounts import authenticate_token, create_token, create_user
 from app.services.errors import Unauthenticated
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.factories import acme_config, make_site
+from tests.console import csrf_token, sign_in
+from tests.factories import PASSWORD, acme_config, make_site
 
 ROOT = "root@acme.example"
 PAGE = "/admin/sites/acme/tokens"
@@ -29,10 +29,8 @@ def sites(app) -> None:
 
 
 @pytest.fixture
-def admin_client(client, sites):
-    create_user(ROOT, "admin", PASSWORD)
-    assert sign_in(client, ROOT).status_code == 302
-    return client
+def admin_client(signed_in, sites):
+    return signed_in("admin", ROOT)
 
 
 def token_rows() -> list[tuple]:

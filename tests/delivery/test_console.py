@@ -3,9 +3,7 @@ operating one destination: re-enable, rotate, test event, backfill, replay, atte
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,12 +12,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ConfigRevision, Delivery, DeliveryAttempt, Destination
 from app.services.accounts import create_user
-from app.services.delivery import DeliveryWorker, find_destination
+from app.services.delivery import find_destination
 from app.services.siteconfig import export_site_config, import_site_config
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.admin.test_configure import field_errors, post_form
-from tests.factories import Widget, acme_config, make_site
-from tests.receiver import Receiver, verify
+from tests.console import csrf_token, field_errors, post_form, sign_in
+from tests.factories import PASSWORD, Widget, acme_config, make_site
+from tests.receiver import verify
 
 CRM = {
     "key": "crm",
@@ -33,20 +30,13 @@ ACTIONS = ("resume", "rotate", "test", "backfill", "replay", "delete")
 
 
 @pytest.fixture
-def app_settings() -> dict[str, object]:
-    # The local receiver listens on 127.0.0.1; attempts end after 2 s, not 15.
-    return {"ALLOW_PRIVATE_TARGETS": True, "DELIVERY_TIMEOUT_SECONDS": 2.0}
-
-
-@pytest.fixture
 def site(app):
     return make_site(acme_config(destinations=[CRM]))
 
 
 @pytest.fixture
-def admin(app, client):
-    create_user("ada@acme.example", "admin", PASSWORD)
-    sign_in(client, "ada@acme.example")
+def admin(signed_in):
+    signed_in("admin", "ada@acme.example")
 
 
 @pytest.fixture
@@ -592,20 +582,7 @@ def test_an_attempts_response_is_shown_as_text(client, site, admin, clock):
     ]
 
 
-# ---- end to end with a receiver and the worker ----
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
-def worker(app) -> Iterator[DeliveryWorker]:
-    running = DeliveryWorker(app, name="test-worker", rng=random.Random(7))
-    yield running
-    running.close()
+# ---- end to end with a receiver and the worker (tests/delivery/conftest.py) ----
 
 
 def test_a_receiver_that_answers_410_is_shown_and_re_enabled(

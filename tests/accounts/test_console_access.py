@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -11,22 +9,8 @@ from app.admin.access import CONSOLE_CSP, role_required
 from app.extensions import db
 from app.models import ROLES, User
 from app.services.accounts import create_user
-from tests.factories import acme_config, make_site
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_token(client, path: str = "/admin/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, email: str = "ann@acme.example", password: str = PASSWORD, **query):
-    return client.post(
-        "/admin/login",
-        query_string=query,
-        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
-    )
+from tests.console import csrf_token, sign_in
+from tests.factories import PASSWORD, acme_config, make_site
 
 
 @pytest.fixture

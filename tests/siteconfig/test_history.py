@@ -12,13 +12,8 @@ from app.extensions import db
 from app.models import ConfigRevision, Site
 from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config, import_site_config
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.factories import acme_config, make_site
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
+from tests.console import csrf_token, sign_in
+from tests.factories import PASSWORD, acme_config
 
 
 @pytest.fixture

@@ -17,14 +17,9 @@ from app.services.asking import PreviewVisitor, preview_token
 from app.services.insights import count_answers, count_shown
 from app.services.insights.question_stats import _flush_at_exit, flush, question_tally
 from app.services.siteconfig import site_snapshot
-from tests.factories import Widget, make_site
+from tests.factories import Widget
 
 DAY = date(2026, 3, 2)  # the test clock's day
-
-
-@pytest.fixture
-def site(app):
-    return make_site()
 
 
 def stats() -> list[tuple[str, str, str, int, int, int]]:

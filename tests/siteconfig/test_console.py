@@ -10,45 +10,23 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ConfigRevision, Field, Site, Tier
-from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config, import_site_config
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.factories import acme_config, make_site
+from tests.console import csrf_token, field_errors, post_form
+from tests.factories import acme_config
 
 
 @pytest.fixture
-def site(app):
-    return make_site()
+def marketer(signed_in):
+    signed_in("marketer", "mia@acme.example")
 
 
 @pytest.fixture
-def marketer(app, client):
-    create_user("mia@acme.example", "marketer", PASSWORD)
-    sign_in(client, "mia@acme.example")
-
-
-@pytest.fixture
-def analyst(app, client):
-    create_user("ann@acme.example", "analyst", PASSWORD)
-    sign_in(client, "ann@acme.example")
-
-
-def post_form(client, path: str, data: dict, page: str | None = None):
-    """POST like the browser: the page's CSRF token and the config version it showed."""
-    html = client.get(page or path).get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    version = re.search(r'name="version" value="(\d+)"', html)
-    fields = {"csrf_token": token, **({"version": version.group(1)} if version else {}), **data}
-    return client.post(path, data=fields)
+def analyst(signed_in):
+    signed_in("analyst", "ann@acme.example")
 
 
 def revisions() -> int:
     return db.session.scalar(select(func.count()).select_from(ConfigRevision))
-
-
-def field_errors(html: str) -> dict[str, str]:
-    """Each input's error, by the input's id."""
-    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">([^<]*)</p>', html))
 
 
 TIER = {

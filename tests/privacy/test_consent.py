@@ -13,25 +13,10 @@ from app.models import ConsentRecord, Contact, OutboxEvent, ProfileValue, Visito
 from app.services.accounts import create_token
 from app.services.privacy.consent import NOT_A_CONSENT, NOT_SHOWN, TEXT_CHANGED
 from app.services.siteconfig import import_site_config
-from tests.factories import ACME_CONFIG, Widget, acme_config, make_site
-
-LABEL = "Email me product news"
-HELP = "You can withdraw this at any time."
-TEXT = f"{LABEL}\n\n{HELP}"
-VERSION = hashlib.sha256(TEXT.encode()).hexdigest()[:12]
-NEWSLETTER = {
-    "key": "newsletter",
-    "label": LABEL,
-    "help": HELP,
-    "kind": "consent",
-    "tier": "basics",
-    "priority": 5,
-}
-
-
-def consent_config(newsletter: dict | None = None) -> dict:
-    fields = [*ACME_CONFIG["fields"][:2], newsletter or NEWSLETTER, *ACME_CONFIG["fields"][2:]]
-    return acme_config(fields=fields)
+from tests.factories import CONSENT_HELP as HELP
+from tests.factories import CONSENT_TEXT as TEXT
+from tests.factories import CONSENT_VERSION as VERSION
+from tests.factories import NEWSLETTER, Widget, consent_config, make_site
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Contact
 from app.services.accounts import create_user
-from tests.admin.test_access import PASSWORD, sign_in
-from tests.factories import Widget, acme_config, make_site
+from tests.console import sign_in
+from tests.factories import PASSWORD, Widget, acme_config, make_site
 
 PAGE = "/admin/sites/acme/explain"
 

@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 
 from app.services.accounts import create_user
-from tests.admin.test_access import PASSWORD, sign_in
-from tests.factories import Widget, acme_config, make_site
+from tests.console import sign_in, table_rows
+from tests.factories import PASSWORD, Widget, acme_config, make_site
 
 BLOG_FIRST_ASK = ["email", "first_name", "company"]
-
-
-class _Cells(HTMLParser):
-    """The text of every body row's cells, whitespace collapsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._in_body = self._in_cell = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "tbody":
-            self._in_body = True
-        elif tag == "tr" and self._in_body:
-            self.rows.append([])
-        elif tag == "td" and self._in_body:
-            self._in_cell = True
-            self.rows[-1].append("")
-
-    def handle_endtag(self, tag):
-        if tag == "tbody":
-            self._in_body = False
-        elif tag == "td":
-            self._in_cell = False
-
-    def handle_data(self, data):
-        if self._in_cell:
-            self.rows[-1][-1] = " ".join((self.rows[-1][-1] + " " + data).split())
-
-
-def table_rows(html: str) -> list[list[str]]:
-    parser = _Cells()
-    parser.feed(html)
-    return parser.rows
 
 
 def page(client, path: str, **query) -> str:
@@ -54,14 +18,8 @@ def page(client, path: str, **query) -> str:
 
 
 @pytest.fixture
-def site(app):
-    return make_site()
-
-
-@pytest.fixture
-def analyst(client, site):
-    create_user("ann@acme.example", "analyst", PASSWORD)
-    sign_in(client)
+def analyst(signed_in, site):
+    signed_in("analyst", "ann@acme.example")
 
 
 def identify(client, email: str, first_name: str = "Ada", company: str = "Acme") -> Widget:

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ConsentRecord, Contact, ContactErasure
 from app.services.accounts import create_user
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
-from tests.admin.test_contacts import table_rows
-from tests.factories import Widget, make_site
-from tests.services.test_consent import VERSION, consent_config
+from tests.console import csrf_token, sign_in, table_rows
+from tests.factories import CONSENT_VERSION as VERSION
+from tests.factories import PASSWORD, Widget, consent_config, make_site
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from app.models import User
 from app.services.accounts import create_user, load_user, update_user
 from app.services.accounts.users import LAST_ADMIN
 from app.services.errors import Invalid
-from tests.admin.test_access import PASSWORD, csrf_token, sign_in
+from tests.console import csrf_token, sign_in
+from tests.factories import PASSWORD
 
 ROOT = "root@acme.example"
 MIA = "mia@acme.example"
