@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from bench.ask import record  # noqa: E402
+from tests.asking.test_embed import BUDGET_GZIP_BYTES  # noqa: E402
 from tests.databases import settings_for  # noqa: E402
-from tests.test_embed import BUDGET_GZIP_BYTES  # noqa: E402
 
 
 def served_sizes() -> dict[str, int]:
@@ -45,7 +45,7 @@ def section(sizes: dict[str, int]) -> str:
 {rows}
 
 For scale, from issue 3 (not measured here): Plausible's script 2.5 KB, Mautic's form script
-about 20 KB, HubSpot's forms embed 198 KB. `tests/test_embed.py` fails the build past the budget.
+about 20 KB, HubSpot's forms embed 198 KB. `tests/asking/test_embed.py` fails the build past the budget.
 """
 
 
