@@ -7,13 +7,11 @@ from typing import Any
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
-from app.extensions import db
-from app.models import Site
 from app.services.delivery import suspended_destinations
+from app.services.insights import site_names
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -50,7 +48,7 @@ def _site_navigation() -> dict[str, Any]:
         return {}
     if not current_user.is_authenticated:
         return {}
-    sites = db.session.execute(select(Site.key, Site.name).order_by(Site.name)).all()
+    sites = site_names()
     if args["site"] not in {key for key, _ in sites}:
         return {}
     endpoint = request.endpoint or ""
@@ -89,7 +87,6 @@ def switch_site() -> Response:
     section = request.args.get("section", "")
     if section not in dict(SECTIONS):
         section = SECTIONS[0][0]
-    exists = db.session.scalar(select(Site.id).where(Site.key == site)) is not None
-    if not exists:
+    if site not in {key for key, _ in site_names()}:
         return redirect(url_for("admin.home"))
     return redirect(url_for(section, site=site))

@@ -11,7 +11,7 @@ from app.services.insights.charts import (
 )
 from app.services.insights.contact_pages import contact_detail, list_contacts
 from app.services.insights.dashboard import WINDOWS, dashboard_chart, site_dashboard, window_days
-from app.services.insights.overview import site_overviews
+from app.services.insights.overview import site_names, site_overviews
 from app.services.insights.question_stats import count_answers, count_shown
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "dashboard_chart",
     "list_contacts",
     "site_dashboard",
+    "site_names",
     "site_overviews",
     "window_days",
 ]

@@ -57,3 +57,11 @@ def site_overviews() -> list[SiteOverview]:
         )
         for site in db.session.scalars(select(Site).order_by(Site.name))
     ]
+
+
+def site_names() -> list[tuple[str, str]]:
+    """Every site's (key, name), by name: the console's site switcher."""
+    return [
+        (row.key, row.name)
+        for row in db.session.execute(select(Site.key, Site.name).order_by(Site.name))
+    ]
