@@ -61,6 +61,9 @@ class Config:
     EXTRA_FREE_MAIL_DOMAINS = ""
     # The clock every service reads; tests replace it to move time without sleeping.
     CLOCK: Callable[[], datetime] = staticmethod(utc_now)
+    # Werkzeug's hash for console passwords. Not read from the environment, so no deployment
+    # weakens it by accident; tests use a cheap scrypt (signing in is most of a console test).
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method, not a password
     TESTING = False
 
 
@@ -71,9 +74,11 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False  # the test client and the live test server speak plain http
     REMEMBER_COOKIE_SECURE = False
     QUESTION_STATS_FLUSH_SECONDS = 0.0  # question counters reach the database at once
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hash method, for speed in tests
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
+_NOT_FROM_ENVIRONMENT = {"CLOCK", "PASSWORD_HASH_METHOD"}
 
 
 def _coerce(default: Any, raw: str) -> Any:
@@ -90,7 +95,7 @@ def environment_overrides(base: type[Config], environ: Mapping[str, str]) -> dic
     """Settings of ``base`` overridden by ``TRICKLE_<NAME>`` variables, coerced to the default's type."""
     overrides: dict[str, Any] = {}
     for name in dir(base):
-        if not name.isupper() or name == "CLOCK":
+        if not name.isupper() or name in _NOT_FROM_ENVIRONMENT:
             continue
         raw = environ.get(f"TRICKLE_{name}")
         if raw is not None:

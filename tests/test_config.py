@@ -54,3 +54,9 @@ def test_only_trickle_prefixed_names_are_read():
     assert environment_overrides(
         Config, {"SECRET_KEY": "x", "TRICKLE_ASK_TOKEN_MAX_AGE_SECONDS": "60"}
     ) == {"ASK_TOKEN_MAX_AGE_SECONDS": 60}
+
+
+def test_the_password_hash_and_the_clock_never_come_from_the_environment():
+    environ = {"TRICKLE_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "TRICKLE_CLOCK": "0"}
+    assert environment_overrides(Config, environ) == {}
+    assert Config.PASSWORD_HASH_METHOD == "scrypt"

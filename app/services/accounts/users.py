@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +23,10 @@ LAST_ADMIN = "At least one active admin must remain: make someone else an admin 
 _EMAIL = FieldRule(key="email", tier="", kind="email")
 # Checked when no user has the email, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _hashed(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def create_user(email: str, role: str, password: str | None = None) -> tuple[User, str | None]:
@@ -43,7 +48,7 @@ def create_user(email: str, role: str, password: str | None = None) -> tuple[Use
         errors["email"] = ["A user with this email exists."]
     if errors:
         raise Invalid("The user was not created.", errors)
-    user = User(email=email, role=role, password_hash=generate_password_hash(password))
+    user = User(email=email, role=role, password_hash=_hashed(password))
 
     def work() -> User:
         db.session.add(user)
@@ -109,7 +114,7 @@ def set_password(user: User, password: str | None = None) -> str | None:
             "The password was not changed.",
             {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
         )
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = _hashed(new)
     user.session_version += 1  # every open session of this user ends
     db.session.commit()
     return generated
