@@ -1,4 +1,4 @@
-"""The live preview's API (``services/preview.py``): the widget's three endpoints under
+"""The live preview's API (``services/asking/preview.py``): the widget's three endpoints under
 ``/api/v1/preview/<token>``, answering a made-up visitor and storing nothing."""
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ class Error(Schema):
     error = fields.Nested(ErrorDetail, required=True)
 
 
-# The token API's data-subject documents (``services/data_subject.py``).
+# The token API's data-subject documents (``services/privacy/data_subject.py``).
 
 
 class TokenWithdrawOut(Schema):

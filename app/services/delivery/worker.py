@@ -30,7 +30,7 @@ from app.services.privacy import RetentionReport, run_due
 
 log = logging.getLogger("trickle.worker")
 # How often an idle worker looks for sites due for retention (each runs once a day, see
-# ``services.retention.run_due``: the database claim, not this, keeps it to once a day).
+# ``privacy.run_due``: the database claim, not this, keeps it to once a day).
 MAINTENANCE_EVERY = timedelta(hours=1)
 
 Sender = Callable[..., SendResult]

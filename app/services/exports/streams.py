@@ -2,7 +2,7 @@
 Lines or Parquet.
 
 One implementation serves the console download, the token API and ``trickle export``: each
-parses its input with ``export_params`` and streams ``export.chunks``. Contacts are read in id
+parses its input with ``params`` and streams ``Export.chunks``. Contacts are read in id
 order, a chunk at a time, and each chunk's transaction ends before its rows are written: memory
 and database locks stay flat whatever the size of the site and however slow the reader.
 """

@@ -177,7 +177,7 @@ def _check_cycles(report: _Report, data: Mapping[str, Any], depends_on: dict[str
 def _private_target(url: Any) -> bool:
     """True for a URL whose host is localhost, a private IP literal, or a name that resolves to a
     private address now. A name that does not resolve is let through; every send resolves again
-    and checks the address it connects to (``app.services.webhook_http``)."""
+    and checks the address it connects to (``app.services.delivery.http``, with ``app.services.addresses``)."""
     if not isinstance(url, str):
         return False
     try:

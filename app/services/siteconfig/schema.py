@@ -1,8 +1,8 @@
 """The shape of a site config file (DESIGN §5), as marshmallow load schemas.
 
 Each schema checks one entry on its own (types, ranges, which keys go together); the value types
-and their messages are in ``siteconfig_fields``. What spans entries — references between them,
-duplicate keys — is checked in ``siteconfig_rules``.
+and their messages are in ``fields``. What spans entries — references between them,
+duplicate keys — is checked in ``rules``.
 """
 
 from __future__ import annotations
