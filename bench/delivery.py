@@ -493,7 +493,7 @@ def bench_engine(server_url: str | None, args: argparse.Namespace, command: str)
 
 
 def webhooks_secret() -> str:
-    from app.services.siteconfig import generate_signing_secret
+    from app.services.siteconfig.signing import generate_signing_secret
 
     return generate_signing_secret()
 

@@ -605,7 +605,8 @@ def child(fmt: str, out: Path) -> None:
     url = os.environ[URL_VARIABLE]
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "RATELIMIT_ENABLED": False})
     with app.app_context():
-        from app.services.exports.streams import contact_export_request, export_contacts
+        from app.services.exports.params import contact_export_request
+        from app.services.exports.streams import export_contacts
 
         base, _, provenance = fmt.partition("+")
         if base == "parquet":

@@ -23,7 +23,7 @@ from app.services.accounts import create_user
 from tests.clock import FakeClock
 from tests.console import sign_in
 from tests.databases import postgres_database, settings_for
-from tests.factories import PASSWORD, make_site
+from tests.factories import PASSWORD, acme_config, make_site
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -100,6 +100,15 @@ def runner(app: Flask):
 def site(app: Flask) -> Site:
     """The Acme site (tests/factories.py's config); a module or folder overrides it for another."""
     return make_site()
+
+
+@pytest.fixture
+def sites(app: Flask) -> None:
+    """Two sites: Acme, and another one ("other") whose data Acme's users must never reach."""
+    make_site()
+    other = acme_config()
+    other["site"] = {**other["site"], "key": "other", "name": "Other"}
+    make_site(other)
 
 
 @pytest.fixture

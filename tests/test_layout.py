@@ -21,14 +21,22 @@ def module_name(path: Path) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
-    """The ``app.`` modules ``path`` imports (``from app.x import y`` counts as ``app.x``)."""
+    """The ``app.`` modules ``path`` imports: ``from app.x import y`` counts as ``app.x``, or as
+    ``app.x.y`` when ``y`` is a module of its own."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if is_module(submodule) else node.module)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return {name for name in found if name == "app" or name.startswith("app.")}
+
+
+def is_module(name: str) -> bool:
+    path = APP.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 MODULES = {module_name(path): path for path in sorted(APP.rglob("*.py"))}
@@ -124,3 +132,10 @@ def test_no_module_passes_450_lines():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_the_clock_is_read_in_one_place():
+    readers = {
+        module for module, path in MODULES.items() if '"CLOCK"]' in path.read_text(encoding="utf-8")
+    }
+    assert readers == {"app.clock"}

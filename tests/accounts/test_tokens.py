@@ -22,17 +22,8 @@ from app.services.accounts import (
 )
 from app.services.accounts.api_tokens import MISSING, NOT_VALID, _record_use
 from app.services.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from tests.factories import acme_config, make_site
 
 TOKEN = re.compile(r"trk_[A-Za-z0-9_-]{43}")
-
-
-@pytest.fixture
-def sites(app) -> None:
-    make_site()
-    other = acme_config()
-    other["site"] = {**other["site"], "key": "other", "name": "Other"}
-    make_site(other)
 
 
 def new_token(clock, site: str = "acme", role: str = "analyst", name: str = "BI") -> str:

@@ -12,17 +12,8 @@ from app.extensions import db
 from app.models import ApiToken
 from app.services.accounts import authenticate_token, create_token
 from app.services.errors import Unauthenticated
-from tests.factories import acme_config, make_site
 
 SHOWN = re.compile(r"^Token \(shown once\): (trk_[A-Za-z0-9_-]{43})$", re.M)
-
-
-@pytest.fixture
-def sites(app) -> None:
-    make_site()
-    other = acme_config()
-    other["site"] = {**other["site"], "key": "other", "name": "Other"}
-    make_site(other)
 
 
 def token_count() -> int:

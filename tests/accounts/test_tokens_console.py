@@ -13,19 +13,11 @@ from app.models import ApiToken
 from app.services.accounts import authenticate_token, create_token, create_user
 from app.services.errors import Unauthenticated
 from tests.console import csrf_token, sign_in
-from tests.factories import PASSWORD, acme_config, make_site
+from tests.factories import PASSWORD
 
 ROOT = "root@acme.example"
 PAGE = "/admin/sites/acme/tokens"
 NEW_TOKEN = re.compile(r'<code id="new-token">([^<]+)</code>')
-
-
-@pytest.fixture
-def sites(app) -> None:
-    make_site()
-    other = acme_config()
-    other["site"] = {**other["site"], "key": "other", "name": "Other"}
-    make_site(other)
 
 
 @pytest.fixture

@@ -12,17 +12,8 @@ from app.extensions import db
 from app.models import ApiToken
 from app.services.accounts import create_token, revoke_token
 from app.services.accounts.api_tokens import MISSING, NOT_VALID
-from tests.factories import acme_config, make_site
 
 EXPORT = "/api/v1/sites/{}/contacts/export?format=csv"
-
-
-@pytest.fixture
-def sites(app) -> None:
-    make_site()
-    other = acme_config()
-    other["site"] = {**other["site"], "key": "other", "name": "Other"}
-    make_site(other)
 
 
 def export(client, authorization: str | None, site: str = "acme", ip: str = "198.51.100.1"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.clock import current_time
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination, Site
 from app.services.delivery import DeliveryWorker
@@ -33,9 +34,7 @@ def drain(worker: DeliveryWorker) -> int:
 def queue(site: Site, contact_id: int | None, n: int = 0, when=None) -> Delivery:
     """Record one ``contact.updated`` outbox event for ``contact_id`` now (or at ``when``) and
     commit; returns the delivery queued for the ``crm`` destination."""
-    from flask import current_app
-
-    now = when or current_app.config["CLOCK"]()
+    now = when or current_time()
     data = {"contact_id": contact_id, "n": n, "changed": ["first_name"], "profile": {"n": n}}
     record_outbox(site.id, "contact.updated", contact_id, data, now)
     db.session.commit()

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination, Site
 from app.services.delivery import DeliveryWorker
 from app.services.delivery.http import SendResult
-from app.services.siteconfig import rotate_secret
+from app.services.siteconfig.signing import rotate_secret
 from tests.factories import Widget
 
 INBOX_URL = "http://127.0.0.1:5000/demo/inbox"

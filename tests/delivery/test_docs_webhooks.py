@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.domain.webhooks import SignedRequest, signature, signed_request
 from app.extensions import db
 from app.models import Delivery, Destination
-from app.services.delivery import send_test_event
+from app.services.delivery.operations import send_test_event
 from tests.factories import Widget, acme_config, make_site
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text(encoding="utf-8")

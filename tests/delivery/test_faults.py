@@ -14,8 +14,9 @@ from sqlalchemy import delete, select, update
 from app.domain.webhooks import RETRY_DELAYS
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Destination
-from app.services.delivery import DeliveryWorker, resume
+from app.services.delivery import DeliveryWorker
 from app.services.delivery.http import SendResult
+from app.services.delivery.operations import resume
 from tests.delivery.support import attempts_of, deliveries, drain, fresh, queue
 from tests.receiver import Answer, Receiver, verify
 

@@ -87,8 +87,8 @@ def test_a_destination_removed_from_the_config_gets_nothing_more(app, client, re
 def test_a_suspended_destination_queues_but_sends_nothing_until_re_enabled(
     app, client, receiver, worker, clock
 ):
-    from app.services.delivery import resume
     from app.services.delivery.attempts import suspend
+    from app.services.delivery.operations import resume
 
     site = import_site_config(destination_config(receiver.url))
     (destination,) = site.destinations

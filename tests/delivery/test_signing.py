@@ -10,7 +10,8 @@ import pytest
 from standardwebhooks import WebhookVerificationError
 
 from app.extensions import db
-from app.services.siteconfig import import_site_config, rotate_secret
+from app.services.siteconfig import import_site_config
+from app.services.siteconfig.signing import rotate_secret
 from tests.delivery.support import destination_config, drain, fresh, queue
 from tests.factories import Widget
 from tests.receiver import Answer, Received, verify

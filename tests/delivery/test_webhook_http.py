@@ -1,4 +1,4 @@
-"""Sending one webhook request (``app.services.webhook_http.post``), against a local receiver:
+"""Sending one webhook request (``app.services.delivery.http.post``), against a local receiver:
 private addresses refused before connecting, the checked address pinned, no redirects, one
 deadline for the whole attempt, at most 1 KB of the answer kept."""
 

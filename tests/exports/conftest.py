@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from app.services.accounts import create_token
 from tests.clock import FakeClock
@@ -16,11 +15,6 @@ from tests.factories import make_site
 def lab(app: Flask) -> str:
     make_site(lab_config())
     return "lab"
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ def page(client, path: str, **query) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.fixture
-def analyst(signed_in, site):
-    signed_in("analyst", "ann@acme.example")
-
-
 def identify(client, email: str, first_name: str = "Ada", company: str = "Acme") -> Widget:
     """A visitor who reads one page, then gives email, first name and company on the blog form."""
     widget = Widget(client)

@@ -48,11 +48,6 @@ def site(app):
 
 
 @pytest.fixture
-def analyst(signed_in, site):
-    signed_in("analyst", "ann@acme.example")
-
-
-@pytest.fixture
 def answered(client, site):
     """One visitor was shown three questions, answered two and skipped one."""
     widget = Widget(client)

@@ -212,7 +212,7 @@ def test_a_failed_flush_keeps_the_counts_and_the_visitor_gets_an_answer(
 ):
     monkeypatch.setattr(db.engine, "begin", database_down)
     widget = Widget(client)
-    with caplog.at_level(logging.WARNING, logger="app.services.question_stats"):
+    with caplog.at_level(logging.WARNING, logger="trickle.question_stats"):
         assert widget.ask() == ["email", "first_name", "company"]
     assert "question counters not flushed" in caplog.text
     assert stats() == []

@@ -4,23 +4,24 @@ holds something of a person."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
 
-import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Contact
-from app.services.people import load_person_records
+from app.models import AccountValue, Contact, ContactMerge, Field, OutboxEvent
+from app.services.people import PersonRecords, load_person_records
 from app.services.siteconfig import site_snapshot
-from tests.factories import Widget, make_site
+from tests.factories import Widget, consent_config, make_site
 
 # Tables that refer to a contact but hold nothing of a living person, and why.
 NOT_HELD_ON_A_PERSON = {
     # Written when a person is erased; contact ids are never reused, so a living person has none.
     "contact_erasures": "the record of an erasure, kept without personal data",
 }
-_TABLE = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+STAGES = [{"key": "lead", "when": {"fields_known": ["email"]}}]
+CRM = {"key": "crm", "url": "https://crm.example/hooks", "events": ["contact.updated"]}
+EMAIL = "ada@acme-corp.example"
 
 
 def tables_holding_a_person() -> set[str]:
@@ -33,36 +34,65 @@ def tables_holding_a_person() -> set[str]:
     }
 
 
-@pytest.fixture
-def statements():
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
+def rows_of(held: PersonRecords) -> dict[str, list[object]]:
+    """Each collection of ``held`` by name, as its rows (a delivery without its destination)."""
+    return {
+        field.name: [row[1] if isinstance(row, tuple) else row for row in getattr(held, field.name)]
+        for field in dataclasses.fields(held)
+        if isinstance(getattr(held, field.name), tuple)
+    }
 
 
-def test_the_loader_reads_every_table_that_holds_a_person(client, statements):
-    make_site()
-    widget = Widget(client)
-    widget.ask()
-    assert widget.submit({"email": "ada@acme-corp.example"}).status_code == 200
-    contact_id = db.session.scalar(select(Contact.id))
-    site = site_snapshot("acme")
-    statements.clear()
+def a_person_in_every_table(client) -> int:
+    """Ada: answers and a consent, a stage, a skip, a company value, deliveries, and a second
+    browser whose anonymous contact merges into hers. Returns her contact id."""
+    make_site({**consent_config(), "stages": STAGES, "destinations": [CRM]})
+    ada = Widget(client)
+    ada.ask()
+    assert ada.submit({"email": EMAIL, "newsletter": True}).status_code == 200
+    assert "first_name" in ada.ask()
+    assert ada.submit({}, skipped=["first_name"]).status_code == 200
+    laptop = Widget(client)
+    laptop.event("page_view")  # an anonymous contact of its own, until it names Ada
+    laptop.ask()
+    assert laptop.submit({"email": EMAIL}).status_code == 200
+    contact = db.session.scalar(select(Contact).where(Contact.email == EMAIL))
+    size = db.session.scalar(select(Field.id).where(Field.key == "company_size"))
+    merged = db.session.scalar(select(ContactMerge.merged_contact_id))
+    db.session.add(  # what a destination was told of the laptop's contact before the merge
+        OutboxEvent(site_id=contact.site_id, type="contact.updated", contact_id=merged, payload={})
+    )
+    db.session.add(
+        AccountValue(
+            account_id=contact.account_id, field_id=size, value="11-50", contact_id=contact.id
+        )
+    )
+    db.session.commit()
+    return contact.id
 
-    held = load_person_records(site, contact_id)
 
-    read = {name for sql in statements for name in _TABLE.findall(sql)}
-    expected = tables_holding_a_person() - set(NOT_HELD_ON_A_PERSON)
-    assert sorted(expected - read) == []
-    assert "outbox_events" in expected and "visitors" in expected  # the metadata was read
-    assert held.contact.email == "ada@acme-corp.example"
-    assert [held.field_keys[row.field_id] for row in held.profile] == ["email"]
-    assert [row.type for row in held.recorded_events] == ["contact.updated"]
+def test_the_loader_reads_every_table_that_holds_a_person(client):
+    contact_id = a_person_in_every_table(client)
+
+    held = load_person_records(site_snapshot("acme"), contact_id)
+
+    collections = rows_of(held)
+    assert sorted(name for name, rows in collections.items() if not rows) == []
+    read = {row.__table__.name for rows in collections.values() for row in rows}
+    assert sorted(tables_holding_a_person() - set(NOT_HELD_ON_A_PERSON) - read) == []
+    assert [held.field_keys[row.field_id] for row in held.profile] == ["email", "newsletter"]
+    assert len(held.visitors) == 2 and len(held.merges) == 1
+    merged = held.merges[0].merged_contact_id
+    assert {row.contact_id for row in held.recorded_events} == {contact_id, merged}
+
+
+def test_the_console_leaves_out_what_was_sent_downstream(client):
+    contact_id = a_person_in_every_table(client)
+
+    held = load_person_records(site_snapshot("acme"), contact_id, sent=False)
+
+    assert (held.recorded_events, held.deliveries) == ((), ())
+    assert len(held.submissions) == 3  # her email and consent, and the laptop's email
 
 
 def test_every_table_left_out_still_exists():

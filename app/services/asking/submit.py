@@ -27,7 +27,7 @@ from app.services.people import (
     settle_identity,
     write_values,
 )
-from app.services.privacy import consent
+from app.services.privacy import check_shown_text, explain_not_shown, record_answers
 from app.services.siteconfig import FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
 from app.services.transactions import commit_unit
@@ -81,9 +81,9 @@ def review_answers(
     )
     if reviewed.errors:
         errors = {key: list(messages) for key, messages in reviewed.errors.items()}
-        consent.explain_not_shown(site, grant, errors)
+        explain_not_shown(site, grant, errors)
         raise Invalid("Some answers were not accepted: " + ", ".join(sorted(errors)) + ".", errors)
-    consent.check_shown_text(site, grant, reviewed.values)
+    check_shown_text(site, grant, reviewed.values)
     return reviewed
 
 
@@ -105,7 +105,7 @@ def _store(
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
     changed = write_values(site, contact, visitor, form.key, values, now)
-    consent.record_answers(site, contact, visitor, form.key, values, now)
+    record_answers(site, contact, visitor, form.key, values, now)
     _record_skips(site, contact, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]

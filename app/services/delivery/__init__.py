@@ -1,5 +1,5 @@
 """Sending the outbox downstream (DESIGN §6): the worker and its attempts, operating a
-destination (resume, replay, test, backfill) and what the console and CLI show of it.
+destination (replay, test, backfill) and what the console and CLI show of it.
 
 Inside: ``attempts`` (claiming due rows, recording attempts), ``worker`` (the loop),
 ``http`` (one signed POST to a checked address), ``operations`` (the operator's verbs, each
@@ -15,10 +15,8 @@ from app.services.delivery.operations import (
     queue_test_event,
     replay_dead_letters,
     replay_destination_since,
-    resume,
     resume_destination,
     rotate_signing_secret,
-    send_test_event,
 )
 from app.services.delivery.status import (
     destination_overview,
@@ -39,10 +37,8 @@ __all__ = [
     "queue_test_event",
     "replay_dead_letters",
     "replay_destination_since",
-    "resume",
     "resume_destination",
     "rotate_signing_secret",
-    "send_test_event",
     "signing_secrets",
     "site_destinations",
     "suspended_destinations",

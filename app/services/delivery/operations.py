@@ -25,7 +25,8 @@ from app.models.delivery import DEAD, PENDING
 from app.services.delivery.status import dead_letter_ids, pending_count, state_of
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import queue_delivery
-from app.services.siteconfig import rotate_generated_secret
+from app.services.people import contact_payload
+from app.services.siteconfig import rotate_generated_secret, site_snapshot
 from app.services.transactions import commit_unit
 
 TEST_EVENT = "webhook.test"
@@ -230,9 +231,6 @@ def send_test_event(destination: Destination, site_key: str, now: datetime) -> D
 def backfill(destination: Destination, now: datetime, batch: int = 500) -> int:
     """Queue a ``contact.updated`` for every known contact of the site (those with at least one
     value), each carrying its whole current profile. Returns how many were queued."""
-    from app.services.people import contact_payload
-    from app.services.siteconfig import site_snapshot
-
     if "contact.updated" not in (destination.events or ()):
         raise Invalid(
             "This destination does not receive contact.updated events; add that event first."

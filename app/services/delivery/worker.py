@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.clock import current_time
+from app.clock import time_by
 from app.extensions import db
 from app.services.delivery import http as webhook_http
 from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
@@ -65,8 +65,7 @@ class DeliveryWorker:
         self._maintained_at: datetime | None = None
 
     def now(self) -> datetime:
-        with self.app.app_context():
-            return current_time()
+        return time_by(self.app)
 
     def run_once(self) -> int:
         """Claim one batch, send it, record every attempt; returns how many were sent."""

@@ -29,7 +29,6 @@ from app.services.people import MAX_ROW_ID, PersonRecords, load_person_records
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 ANONYMOUS = "Anonymous"
-# Contact ids are 32-bit integers on PostgreSQL; a larger number in a URL or a search names nobody.
 
 
 @dataclass(frozen=True)
@@ -204,6 +203,7 @@ def _matching(site: SiteSnapshot, query: str) -> Select[tuple[Contact]]:
     if not is_storable_text(query):
         return contacts.where(False)
     match = Contact.email.icontains(query, autoescape=True)
+    # Contact ids are 32-bit integers on PostgreSQL: a larger number names nobody.
     if query.isdigit() and int(query) <= MAX_ROW_ID:
         match = or_(match, Contact.id == int(query))
     return contacts.where(match)
@@ -300,7 +300,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
     """Everything held on one contact, as the console shows it (configured fields only, newest
     first); NotFound for an unknown site or another site's contact."""
     site = site_snapshot(site_key)
-    held = load_person_records(site, contact_id)
+    held = load_person_records(site, contact_id, sent=False)
     contact = held.contact
     (summary,) = _rows(site, [contact], now)
     return ContactDetail(

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import Field, QuestionStat
 from app.services.siteconfig import SiteSnapshot
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("trickle.question_stats")  # a name that survives moving the module
 
 COUNTERS = ("shown", "answered", "skipped")
 ANSWERED_ASKS_KEPT = 50_000  # ask tokens remembered per process (16 bytes each)

@@ -8,8 +8,6 @@ Inside: ``contacts`` (reading and writing a contact's values, the webhook payloa
 
 from app.services.people.contacts import (
     MAX_ROW_ID,
-    account_values,
-    contact_events,
     contact_payload,
     contact_values,
     find_visitor,
@@ -28,9 +26,7 @@ __all__ = [
     "MAX_ROW_ID",
     "EventInput",
     "PersonRecords",
-    "account_values",
     "add_event",
-    "contact_events",
     "contact_payload",
     "contact_values",
     "find_visitor",

@@ -9,6 +9,7 @@ leaves one out. Read only: nothing here writes or commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -54,20 +55,25 @@ class PersonRecords:
     stage_changes: tuple[StageChange, ...]
     skips: tuple[Skip, ...]
     merges: tuple[ContactMerge, ...]  # contacts merged into this one
-    recorded_events: tuple[OutboxEvent, ...]  # events about the person kept for delivery
-    # Every webhook that carried the person (or a contact merged into them): (destination, row).
+    # What was kept and sent downstream about the person (or a contact merged into them):
+    # events stored for delivery, and every delivery with its exact body as (destination, row).
+    # Empty unless loaded with ``sent=True``.
+    recorded_events: tuple[OutboxEvent, ...]
     deliveries: tuple[tuple[str, Delivery], ...]
+
+    @cached_property
+    def _public_ids(self) -> dict[int, str]:
+        return {visitor.id: visitor.public_id for visitor in self.visitors}
 
     def visitor_public_id(self, visitor_id: int | None) -> str | None:
         """The public id of one of the person's browsers (None when none is named)."""
-        if visitor_id is None:
-            return None
-        return next((v.public_id for v in self.visitors if v.id == visitor_id), None)
+        return None if visitor_id is None else self._public_ids.get(visitor_id)
 
 
-def load_person_records(site: SiteSnapshot, contact_id: int) -> PersonRecords:
+def load_person_records(site: SiteSnapshot, contact_id: int, *, sent: bool = True) -> PersonRecords:
     """Everything held on contact ``contact_id``; NotFound for an unknown id or another site's
-    contact."""
+    contact. ``sent=False`` leaves out what was sent downstream (stored events, deliveries and
+    their bodies), which the console's contact page does not show."""
     contact = site_contact(site, contact_id)
     fields = db.session.execute(
         select(Field.id, Field.key)
@@ -75,9 +81,13 @@ def load_person_records(site: SiteSnapshot, contact_id: int) -> PersonRecords:
         .order_by(Field.position, Field.key)
     ).all()
     order = {row.id: n for n, row in enumerate(fields)}
-    merged_ids = select(ContactMerge.merged_contact_id).where(
-        ContactMerge.survivor_id == contact.id
+    merges = _rows(
+        ContactMerge,
+        ContactMerge.survivor_id == contact.id,
+        ContactMerge.merged_at,
+        ContactMerge.id,
     )
+    people = [contact.id, *(merge.merged_contact_id for merge in merges)]
     return PersonRecords(
         contact=contact,
         field_keys={row.id: row.key for row in fields},
@@ -118,31 +128,27 @@ def load_person_records(site: SiteSnapshot, contact_id: int) -> PersonRecords:
             StageChange.id,
         ),
         skips=_rows(Skip, Skip.contact_id == contact.id, Skip.skipped_at, Skip.id),
-        merges=_rows(
-            ContactMerge,
-            ContactMerge.survivor_id == contact.id,
-            ContactMerge.merged_at,
-            ContactMerge.id,
-        ),
+        merges=merges,
         recorded_events=_rows(
             OutboxEvent,
-            and_(OutboxEvent.site_id == site.id, OutboxEvent.contact_id == contact.id),
+            and_(OutboxEvent.site_id == site.id, OutboxEvent.contact_id.in_(people)),
             OutboxEvent.created_at,
             OutboxEvent.id,
-        ),
-        deliveries=tuple(
-            (row.key, row.Delivery)
-            for row in db.session.execute(
-                select(Destination.key, Delivery)
-                .join(Destination, Destination.id == Delivery.destination_id)
-                .where(
-                    Delivery.site_id == site.id,
-                    or_(Delivery.contact_id == contact.id, Delivery.contact_id.in_(merged_ids)),
-                )
-                .order_by(Delivery.created_at, Delivery.id)
-            )
-        ),
+        )
+        if sent
+        else (),
+        deliveries=_deliveries(site, people) if sent else (),
     )
+
+
+def _deliveries(site: SiteSnapshot, people: list[int]) -> tuple[tuple[str, Delivery], ...]:
+    rows = db.session.execute(
+        select(Destination.key, Delivery)
+        .join(Destination, Destination.id == Delivery.destination_id)
+        .where(Delivery.site_id == site.id, Delivery.contact_id.in_(people))
+        .order_by(Delivery.created_at, Delivery.id)
+    )
+    return tuple((row.key, row.Delivery) for row in rows)
 
 
 def _rows(model: Any, where: Any, *order: Any) -> tuple[Any, ...]:

@@ -16,9 +16,7 @@ from sqlalchemy import select
 from app.domain.engagement import summarize_engagement
 from app.domain.specs import EventRecord, iso, iso_or_none
 from app.extensions import db
-from app.models import (
-    ContactErasure,
-)
+from app.models import ContactErasure
 from app.services.people import load_person_records, site_contact
 from app.services.privacy.erasure import REQUEST, erase_contacts
 from app.services.siteconfig import site_snapshot

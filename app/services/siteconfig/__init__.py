@@ -25,7 +25,7 @@ from app.services.siteconfig.editing import (
     remove_form,
     remove_tier,
 )
-from app.services.siteconfig.files import dump_config, parse_config_text, read_config_file
+from app.services.siteconfig.files import dump_config, read_config_file
 from app.services.siteconfig.history import (
     config_history,
     current_config_yaml,
@@ -47,9 +47,7 @@ from app.services.siteconfig.schema import (
     MAX_RETENTION_DAYS,
 )
 from app.services.siteconfig.signing import (
-    generate_signing_secret,
     rotate_generated_secret,
-    rotate_secret,
 )
 from app.services.siteconfig.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
 
@@ -77,11 +75,9 @@ __all__ = [
     "editable_config",
     "engagement_weights",
     "export_site_config",
-    "generate_signing_secret",
     "import_site_config",
     "import_uploaded_config",
     "move_field",
-    "parse_config_text",
     "problems_for_entry",
     "put_entry",
     "read_config_file",
@@ -92,6 +88,5 @@ __all__ = [
     "remove_tier",
     "revision_diff",
     "rotate_generated_secret",
-    "rotate_secret",
     "site_snapshot",
 ]
