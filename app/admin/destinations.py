@@ -78,10 +78,9 @@ def destination(site: str, key: str) -> str:
     )
 
 
-def _pressed(site: str, key: str) -> None:
-    """A button's POST names a destination (404 for an unknown one) and carries the CSRF token
-    (400 without it)."""
-    _find(site, key)
+def _pressed() -> None:
+    """A button's POST carries the CSRF token (400 without it; the app-wide CSRF check has
+    already refused such a POST, before any lookup)."""
     if not ActionForm().validate_on_submit():
         abort(400)
 
@@ -93,7 +92,7 @@ def _back(site: str, key: str, anchor: str = "", **query: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/resume")
 @access.role_required("admin")
 def destination_resume(site: str, key: str) -> Response:
-    _pressed(site, key)
+    _pressed()
     try:
         pending = resume_destination(site, key, current_time())
     except NotFound:
@@ -112,7 +111,7 @@ def destination_resume(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/rotate")
 @access.role_required("admin")
 def destination_rotate(site: str, key: str) -> Response:
-    _pressed(site, key)
+    _pressed()
     try:
         until = rotate_signing_secret(site, key, current_time())
     except NotFound:
@@ -130,7 +129,7 @@ def destination_rotate(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/test")
 @access.role_required("admin")
 def destination_test(site: str, key: str) -> Response:
-    _pressed(site, key)
+    _pressed()
     try:
         queued = queue_test_event(site, key, current_time())
     except NotFound:
@@ -142,7 +141,7 @@ def destination_test(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/backfill")
 @access.role_required("admin")
 def destination_backfill(site: str, key: str) -> Response:
-    _pressed(site, key)
+    _pressed()
     try:
         queued = backfill_destination(site, key, current_time())
     except NotFound:
@@ -163,7 +162,7 @@ def destination_backfill(site: str, key: str) -> Response:
 @admin_bp.post("/sites/<site>/destinations/<key>/replay")
 @access.role_required("admin")
 def destination_replay(site: str, key: str) -> Response:
-    _pressed(site, key)
+    _pressed()
     everything = request.form.get("scope") == "all"
     chosen = [
         int(value)
