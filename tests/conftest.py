@@ -74,14 +74,17 @@ def app(
 
 
 def _wipe_rows() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    """Every row deleted, children first, and the id counters back to 1: what TRUNCATE …
+    RESTART IDENTITY does, at a fraction of its cost on a test's few rows (TRUNCATE makes new
+    files for every table and index)."""
     with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'")
+            )
         else:
-            for table in tables:
-                conn.execute(table.delete())
             # AUTOINCREMENT tables (contacts) count on; restart them as PostgreSQL does.
             conn.execute(text("DELETE FROM sqlite_sequence"))
 
