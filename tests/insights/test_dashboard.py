@@ -19,7 +19,7 @@ from app.models import (
 )
 from app.services.errors import NotFound
 from app.services.insights import dashboard_chart, site_dashboard, window_days
-from app.services.insights.contact_pages import _known_keys
+from app.services.insights.contact_list import _known_keys
 from app.services.insights.dashboard import (
     WHITESPACE,
     question_rates,

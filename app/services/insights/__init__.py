@@ -9,7 +9,8 @@ from app.services.insights.charts import (
     QuestionChart,
     ScoreChart,
 )
-from app.services.insights.contact_pages import contact_detail, list_contacts
+from app.services.insights.contact_list import list_contacts
+from app.services.insights.contact_page import contact_detail
 from app.services.insights.dashboard import WINDOWS, dashboard_chart, site_dashboard, window_days
 from app.services.insights.overview import site_names, site_overviews
 from app.services.insights.question_stats import count_answers, count_shown

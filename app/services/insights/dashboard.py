@@ -44,7 +44,7 @@ from app.services.insights.charts import (
     ScoreRow,
     TierRow,
 )
-from app.services.insights.contact_pages import EVENT_RECORD_COLUMNS
+from app.services.insights.contact_list import EVENT_RECORD_COLUMNS
 from app.services.insights.question_stats import flush
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 

@@ -1,0 +1,217 @@
+"""What the console shows of one contact: everything held on them, from
+``people.load_person_records``, configured fields only, newest first.
+
+Read only: nothing here writes or commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.domain.engagement import distinct_events
+from app.domain.specs import EventRecord
+from app.services.insights.contact_list import ContactRow, contact_rows
+from app.services.people import PersonRecords, load_person_records
+from app.services.siteconfig import SiteSnapshot, site_snapshot
+
+
+@dataclass(frozen=True)
+class CurrentValue:
+    key: str
+    label: str
+    value: Any
+    form_key: str | None  # None for an account value (the account keeps no form)
+    updated_at: datetime
+    from_account: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    value: Any
+    previous_value: Any
+    form_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FieldHistory:
+    key: str
+    label: str
+    entries: tuple[HistoryEntry, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    kind: str
+    stage: str
+    url: str | None
+    content: str | None
+    occurred_at: datetime
+    counted: bool  # False for a repeat of an event id already counted
+
+
+@dataclass(frozen=True)
+class SkippedQuestion:
+    key: str
+    label: str
+    form_key: str
+    skipped_at: datetime
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    merged_contact_id: int
+    merged_at: datetime
+
+
+@dataclass(frozen=True)
+class StageMoveRecord:
+    from_stage: str | None
+    to_stage: str
+    rule: str  # the rule that fired, as the config states it
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    key: str
+    label: str
+    granted: bool
+    version: str | None
+    form_key: str | None
+    source: str  # form | visitor | api | admin
+    actor: str | None
+    recorded_at: datetime
+    current: bool  # the field's newest record: its state now
+
+
+@dataclass(frozen=True)
+class ContactDetail:
+    site_key: str
+    summary: ContactRow
+    account_domain: str | None
+    created_at: datetime
+    updated_at: datetime
+    values: tuple[CurrentValue, ...]
+    history: tuple[FieldHistory, ...]
+    timeline: tuple[TimelineEvent, ...]
+    skips: tuple[SkippedQuestion, ...]
+    visitors: int
+    merges: tuple[MergeRecord, ...]
+    stage_moves: tuple[StageMoveRecord, ...] = ()
+    consents: tuple[ConsentEntry, ...] = ()  # newest first
+
+
+def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactDetail:
+    """Everything held on one contact, as the console shows it (configured fields only, newest
+    first); NotFound for an unknown site or another site's contact."""
+    site = site_snapshot(site_key)
+    held = load_person_records(site, contact_id, sent=False)
+    contact = held.contact
+    (summary,) = contact_rows(site, [contact], now)
+    return ContactDetail(
+        site_key=site.key,
+        summary=summary,
+        account_domain=contact.account.domain if contact.account else None,
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+        values=_current_values(site, held),
+        history=_history(site, held),
+        timeline=_timeline(held),
+        skips=tuple(
+            SkippedQuestion(key, site.fields[key].label, s.form_key, s.skipped_at)
+            for s in reversed(held.skips)
+            if (key := site.keys_by_field_id.get(s.field_id))
+        ),
+        visitors=len(held.visitors),
+        merges=tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in reversed(held.merges)),
+        stage_moves=tuple(
+            StageMoveRecord(
+                m.from_stage,
+                m.to_stage,
+                json.dumps((m.rule or {}).get("when", {}), ensure_ascii=False, sort_keys=True),
+                m.changed_at,
+            )
+            for m in held.stage_changes
+        ),
+        consents=_consents(site, held),
+    )
+
+
+def _consents(site: SiteSnapshot, held: PersonRecords) -> tuple[ConsentEntry, ...]:
+    """Every consent given, refused or withdrawn (configured fields), newest first."""
+    entries, seen = [], set()
+    for row in reversed(held.consents):
+        key = site.keys_by_field_id.get(row.field_id)
+        if key is None:
+            continue
+        entries.append(
+            ConsentEntry(
+                key,
+                site.fields[key].label,
+                row.granted,
+                row.version,
+                row.form_key,
+                row.source,
+                row.actor,
+                row.recorded_at,
+                key not in seen,
+            )
+        )
+        seen.add(key)
+    return tuple(entries)
+
+
+def _current_values(site: SiteSnapshot, held: PersonRecords) -> tuple[CurrentValue, ...]:
+    """One row per active field that holds a value, in field order; own values over the account's."""
+    by_id = site.keys_by_field_id
+    own = {by_id[row.field_id]: row for row in held.profile if row.field_id in by_id}
+    shared = {
+        by_id[row.field_id]: row
+        for row in held.account_values
+        if row.field_id in by_id and row.account_id == held.contact.account_id
+    }
+    values = []
+    for key, view in site.fields.items():
+        if key in own:
+            row = own[key]
+            values.append(
+                CurrentValue(key, view.label, row.value, row.form_key, row.updated_at, False)
+            )
+        elif view.rule.scope == "account" and key in shared:
+            row = shared[key]
+            values.append(CurrentValue(key, view.label, row.value, None, row.updated_at, True))
+    return tuple(values)
+
+
+def _history(site: SiteSnapshot, held: PersonRecords) -> tuple[FieldHistory, ...]:
+    """The submissions behind each active field, newest first, fields in their site order."""
+    entries: dict[int, list[HistoryEntry]] = {}
+    for s in reversed(held.submissions):
+        entries.setdefault(s.field_id, []).append(
+            HistoryEntry(s.value, s.previous_value, s.form_key, s.created_at)
+        )
+    return tuple(
+        FieldHistory(key, view.label, tuple(entries[view.id]))
+        for key, view in site.fields.items()
+        if view.id in entries
+    )
+
+
+def _timeline(held: PersonRecords) -> tuple[TimelineEvent, ...]:
+    """The engagement events, newest first, each marked whether the score counts it."""
+    records = [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in held.events]
+    counted = _counted(records)  # oldest first: a tie keeps the earlier row
+    return tuple(
+        TimelineEvent(r.kind, r.stage, r.url, r.content, r.occurred_at, id(record) in counted)
+        for r, record in reversed(list(zip(held.events, records, strict=True)))
+    )
+
+
+def _counted(records: Iterable[EventRecord]) -> set[int]:
+    """Identities of the records the score counts (the domain keeps the very objects given)."""
+    return {id(record) for record in distinct_events(records)}
