@@ -12,13 +12,23 @@ from flask import Response, jsonify
 from app.api import api_bp
 from app.api.auth import require_token, token_api_limited
 from app.api.routes import load_body
-from app.api.schemas import ContactData, Erasure, TokenWithdrawIn, TokenWithdrawOut
+from app.api.schemas import (
+    ContactData,
+    Erasure,
+    LinksIn,
+    LinksOut,
+    TokenWithdrawIn,
+    TokenWithdrawOut,
+)
 from app.clock import current_time
+from app.domain.specs import iso
 from app.models import ApiToken
+from app.services.people import LINK_PARAMETER, mint_links
 from app.services.privacy import API, erase_contact, subject_access, withdraw_for_contact
 
 CONTACT_DATA, ERASURE = ContactData(), Erasure()
 TOKEN_WITHDRAW_IN, TOKEN_WITHDRAW_OUT = TokenWithdrawIn(), TokenWithdrawOut()
+LINKS_IN, LINKS_OUT = LinksIn(), LinksOut()
 
 
 def _actor(token: ApiToken) -> str:
@@ -55,3 +65,26 @@ def withdraw(site: str, contact_id: int) -> Response:
         site, contact_id, body["fields"], source=API, actor=_actor(token), now=now
     )
     return jsonify(TOKEN_WITHDRAW_OUT.dump({"contact_id": contact_id, "withdrawn": withdrawn}))
+
+
+@api_bp.post("/sites/<site>/links")
+@token_api_limited
+def links(site: str) -> Response:
+    """Signed links for many recipients in one call (admin token: a link verifies whoever
+    opens it as that person)."""
+    require_token(site, "admin")
+    body = load_body(LINKS_IN)
+    minted = mint_links(site, body["emails"], current_time(), body["days"])
+    response = jsonify(
+        LINKS_OUT.dump(
+            {
+                "parameter": LINK_PARAMETER,
+                "links": [
+                    {"email": m.email, "token": m.token, "expires_at": iso(m.expires_at)}
+                    for m in minted
+                ],
+            }
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

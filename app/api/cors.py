@@ -13,7 +13,14 @@ from app.services.errors import OriginNotAllowed
 from app.services.siteconfig import site_snapshot
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"api.ask", "api.submit", "api.events", "api.withdraw_consent", "api.preflight"}
+    {
+        "api.ask",
+        "api.submit",
+        "api.events",
+        "api.withdraw_consent",
+        "api.identify",
+        "api.preflight",
+    }
 )
 PREFLIGHT_MAX_AGE = "7200"  # Chromium's cap; longer values are clamped anyway
 

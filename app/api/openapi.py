@@ -32,6 +32,10 @@ COMPONENTS: tuple[type[Schema], ...] = (
     s.EventOut,
     s.WithdrawIn,
     s.WithdrawOut,
+    s.IdentifyIn,
+    s.IdentifyOut,
+    s.LinksIn,
+    s.LinksOut,
     s.PreviewAskOut,
     s.PreviewSubmitIn,
     s.PreviewSubmitOut,
@@ -197,6 +201,16 @@ def _widget_paths() -> dict[str, Any]:
             _PUBLIC,
             public,
         ),
+        "/sites/{site}/identify": _widget_call(
+            "Verify the browser: an email with its identity hash, or a signed link's token"
+            " (anything that does not verify: verified false, nothing changes)",
+            s.IdentifyIn,
+            200,
+            s.IdentifyOut,
+            [_SITE],
+            _PUBLIC,
+            public,
+        ),
         preview + "/sites/{site}/forms/{form}/ask": _widget_call(
             "Live preview: the questions a made-up visitor sees; stores nothing",
             s.AskIn,
@@ -341,6 +355,16 @@ def _contact_paths() -> dict[str, Any]:
                 "Erase one person and tell the destinations that received them (admin token)",
                 s.Erasure,
             ),
+        },
+        "/sites/{site}/links": {
+            "post": {
+                **_token_call(
+                    "Signed links for many recipients at once (admin token)",
+                    s.LinksOut,
+                    s.LinksIn,
+                ),
+                "parameters": [_SITE],
+            }
         },
         "/sites/{site}/contacts/{contact_id}/consents/withdraw": {
             "post": _token_call(

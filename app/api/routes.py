@@ -17,6 +17,8 @@ from app.api.schemas import (
     EventIn,
     EventOut,
     Health,
+    IdentifyIn,
+    IdentifyOut,
     SubmitIn,
     SubmitOut,
     WithdrawIn,
@@ -26,7 +28,7 @@ from app.clock import current_time
 from app.extensions import limiter, site_rate_key
 from app.services.asking import SubmitInput, ask_questions, submit_answers
 from app.services.errors import Invalid
-from app.services.people import EventInput, record_engagement
+from app.services.people import EventInput, identify_visitor, record_engagement
 from app.services.privacy import withdraw_for_visitor
 
 # Schemas hold no per-request state: build each once.
@@ -34,6 +36,7 @@ ASK_IN, ASK_OUT = AskIn(), AskOut()
 SUBMIT_IN, SUBMIT_OUT = SubmitIn(), SubmitOut()
 EVENT_IN, EVENT_OUT = EventIn(), EventOut()
 WITHDRAW_IN, WITHDRAW_OUT = WithdrawIn(), WithdrawOut()
+IDENTIFY_IN, IDENTIFY_OUT = IdentifyIn(), IdentifyOut()
 HEALTH = Health()
 
 
@@ -91,6 +94,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 @api_bp.route("/sites/<site>/forms/<form>/submit", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/events", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/consents/withdraw", methods=["OPTIONS"], endpoint="preflight")
+@api_bp.route("/sites/<site>/identify", methods=["OPTIONS"], endpoint="preflight")
 @rate_limited
 def preflight(site: str, form: str | None = None) -> Response:
     """CORS preflight; the origin check and headers are cors.py's."""
@@ -143,6 +147,23 @@ def withdraw_consent(site: str) -> Response:
     body = load_body(WITHDRAW_IN)
     withdraw_for_visitor(site, body["visitor"], body["fields"], current_time())
     return jsonify(WITHDRAW_OUT.dump({"visitor": body["visitor"]}))
+
+
+@api_bp.post("/sites/<site>/identify", provide_automatic_options=False)
+@rate_limited
+def identify(site: str) -> Response:
+    """Verify the browser by an identity hash or a signed link; anything that does not verify
+    is treated as absent (``verified`` false), whatever the email."""
+    body = load_body(IDENTIFY_IN)
+    result = identify_visitor(
+        site,
+        body.get("visitor"),
+        current_time(),
+        email=body.get("email"),
+        identity_hash=body.get("hash"),
+        link=body.get("link"),
+    )
+    return jsonify(IDENTIFY_OUT.dump(result))
 
 
 @api_bp.get("/health")

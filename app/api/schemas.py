@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_dump, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+    validates_schema,
+)
 
 from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
@@ -100,6 +108,56 @@ class WithdrawIn(TokenWithdrawIn):
     """The visitor withdraws their own consents (widget)."""
 
     visitor = Text(required=True, validate=_TOKEN)
+
+
+class IdentifyIn(Schema):
+    """Proof of who the browser is: an email with its identity hash, or a signed link token."""
+
+    class Meta:
+        unknown = RAISE
+
+    visitor = Text(validate=_TOKEN, allow_none=True)
+    email = Text(validate=validate.Length(min=3, max=320))
+    hash = Text(validate=validate.Length(min=1, max=128))
+    link = Text(validate=validate.Length(min=1, max=256))
+
+    @validates_schema
+    def _one_proof(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("email" in data) != ("hash" in data):
+            missing = "hash" if "email" in data else "email"
+            raise ValidationError(["Send email and hash together."], missing)
+        if ("email" in data) == ("link" in data):
+            raise ValidationError(["Send either email with hash, or link."], "_body")
+
+
+class IdentifyOut(Schema):
+    visitor = fields.String(required=True)
+    verified = fields.Boolean(required=True)
+
+
+class LinksIn(Schema):
+    """Whom to mint signed links for (token API)."""
+
+    class Meta:
+        unknown = RAISE
+
+    emails = fields.List(
+        Text(validate=validate.Length(min=3, max=320)),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=400))
+
+
+class SignedLinkOut(Schema):
+    email = fields.String(required=True)
+    token = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata=_MOMENT)
+
+
+class LinksOut(Schema):
+    parameter = fields.String(required=True)
+    links = fields.List(fields.Nested(SignedLinkOut), required=True)
 
 
 class PreviewSubmitIn(SubmitIn):

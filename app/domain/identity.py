@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -116,18 +119,85 @@ def _same_email(stored: str | None, email: str) -> bool:
 
 
 def merge_values(
-    survivor: Mapping[str, KnownValue], absorbed: Mapping[str, KnownValue]
+    survivor: Mapping[str, KnownValue],
+    absorbed: Mapping[str, KnownValue],
+    *,
+    verified: bool = True,
 ) -> dict[str, KnownValue]:
     """The values the survivor of a merge takes from the absorbed contact, by key.
 
-    A key is taken when the absorbed value is non-blank and the survivor's is missing, blank
-    or strictly older; on equal times the survivor keeps its own.
+    A key is taken when the absorbed value is non-blank and the survivor's is missing or
+    blank; when the merging browser is ``verified``, also when the survivor's is strictly
+    older (on equal times the survivor keeps its own). A browser that merely claimed the email
+    fills blanks only.
     """
     taken: dict[str, KnownValue] = {}
     for key, offered in absorbed.items():
         if is_blank(offered.value):
             continue
         own = survivor.get(key)
-        if own is None or is_blank(own.value) or own.updated_at < offered.updated_at:
+        if own is None or is_blank(own.value) or (verified and own.updated_at < offered.updated_at):
             taken[key] = offered
     return taken
+
+
+# Signed links and identity hashes (docs/widget.md, "Identifying visitors").
+LINK_DIGEST_LENGTH = 22  # base64url characters: 132 bits of HMAC-SHA256
+LINK_MAX_DAYS = 400
+
+
+def _mac(key: str, message: str) -> bytes:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def identity_hash(secret: str, email: str) -> str:
+    """What a site's backend passes with a logged-in visitor's email: the hex HMAC-SHA256 of
+    the normalized email under the site's identity secret."""
+    return hmac.new(secret.encode(), normalize_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def hash_matches(secrets: Iterable[str], email: str, given: str) -> bool:
+    """``given`` is the identity hash of ``email`` under one of ``secrets`` (constant time)."""
+    given = given.strip().lower()
+    return any(hmac.compare_digest(identity_hash(s, email), given) for s in secrets)
+
+
+def email_digest(link_key: str, email: str) -> str:
+    """The pseudonym a signed link carries for ``email``: keyed, so the URL reveals nothing."""
+    return _b64(_mac(link_key, normalize_email(email)))[:LINK_DIGEST_LENGTH]
+
+
+def link_signature(secret: str, digest: str, expires: int) -> str:
+    return _b64(_mac(secret, f"{digest}.{expires}"))
+
+
+def mint_link_token(link_key: str, secret: str, email: str, expires: int) -> str:
+    """``digest.expires.signature``: names ``email``'s contact until ``expires`` (Unix time)."""
+    digest = email_digest(link_key, email)
+    return f"{digest}.{expires}.{link_signature(secret, digest, expires)}"
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    digest: str
+    expires: int
+
+
+def read_link_token(
+    token: str, secrets: Iterable[str], now: int, max_days: int = LINK_MAX_DAYS
+) -> LinkClaim | None:
+    """The digest a valid, unexpired link token names; None for anything else (malformed,
+    forged, signed by no current secret, expired, or expiring implausibly far ahead)."""
+    parts = token.split(".") if isinstance(token, str) and token.isascii() else []
+    if len(parts) != 3 or len(parts[0]) != LINK_DIGEST_LENGTH or not parts[1].isdigit():
+        return None
+    digest, expires, signature = parts[0], int(parts[1]), parts[2]
+    if not now < expires <= now + max_days * 86400:
+        return None
+    if not any(hmac.compare_digest(link_signature(s, digest, expires), signature) for s in secrets):
+        return None
+    return LinkClaim(digest, expires)

@@ -21,6 +21,8 @@ FIELD_KINDS: tuple[str, ...] = (
     "consent",
 )
 SCOPES: tuple[str, ...] = ("contact", "account")
+# Per field: who may replace a non-blank value someone else gave (docs/config.md, "overwrite").
+OVERWRITE: tuple[str, ...] = ("verified", "claimed")
 
 
 def stage_rank(stage: str | None) -> int:
@@ -86,6 +88,8 @@ class FieldRule:
     scope: str = "contact"
     identity: bool = False
     refresh_after_days: int | None = None
+    # Who may replace a value another browser or source gave: "verified" or also "claimed".
+    overwrite: str = "verified"
     ask_if: Dependency | None = None
     options: tuple[str, ...] = ()  # allowed values for select / multiselect
     max_length: int | None = None

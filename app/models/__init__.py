@@ -9,6 +9,9 @@ from app.models.activity import (
 )
 from app.models.analytics import QuestionStat, StageChange
 from app.models.contact import (
+    BROWSER,
+    CLAIMED,
+    VERIFIED,
     Account,
     AccountValue,
     Contact,
@@ -25,6 +28,7 @@ from app.models.site import (
     Form,
     FormField,
     FormTier,
+    IdentitySecret,
     LifecycleStage,
     Site,
     Tier,
@@ -33,7 +37,10 @@ from app.models.token import ApiToken
 from app.models.user import ROLES, User
 
 __all__ = [
+    "BROWSER",
+    "CLAIMED",
     "ROLES",
+    "VERIFIED",
     "Account",
     "AccountValue",
     "ApiToken",
@@ -51,6 +58,7 @@ __all__ = [
     "FormField",
     "FormTier",
     "IdempotentResponse",
+    "IdentitySecret",
     "LifecycleStage",
     "OutboxEvent",
     "ProfileValue",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.config import utc_now
@@ -29,19 +29,30 @@ class Submission(db.Model):
     value: Mapped[Any] = mapped_column(JSON)
     previous_value: Mapped[Any | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # False: a claim that did not become the current value (a claimed browser answering a field
+    # someone else had filled). Kept, shown in the console, re-applied if the browser verifies.
+    applied: Mapped[bool] = mapped_column(default=True, server_default=true())
+    verified: Mapped[bool] = mapped_column(default=False, server_default=false())
+    source: Mapped[str] = mapped_column(
+        String(16), default="browser", server_default=text("'browser'")
+    )
 
 
 class Skip(db.Model):
-    """A question the contact chose to skip; it waits for ``skip_cooldown`` more events."""
+    """A question a browser of the contact chose to skip; it waits for ``skip_cooldown`` more
+    events. Kept per browser: a claimed browser's questions depend only on its own skips."""
 
     __tablename__ = "skips"
-    __table_args__ = (UniqueConstraint("contact_id", "field_id"),)
+    __table_args__ = (UniqueConstraint("contact_id", "field_id", "visitor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="CASCADE"), index=True)
     form_key: Mapped[str] = mapped_column(String(64))
     skipped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    visitor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visitors.id", ondelete="SET NULL"), index=True
+    )
 
 
 class EngagementEvent(db.Model):

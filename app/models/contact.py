@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import utc_now
@@ -29,7 +29,11 @@ class Contact(db.Model):
     __tablename__ = "contacts"
     # AUTOINCREMENT on SQLite: an erased contact's id is never handed to someone else (webhook
     # receivers and erasure records know people by it). PostgreSQL sequences never reuse ids.
-    __table_args__ = (UniqueConstraint("site_id", "email"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("site_id", "email"),
+        Index("ix_contacts_email_digest", "site_id", "email_digest"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -39,14 +43,28 @@ class Contact(db.Model):
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     lifecycle_stage: Mapped[str | None] = mapped_column(String(64))
+    # The keyed digest of the email a signed link names (the link never carries the address):
+    # base64url(HMAC-SHA256(site link key, email))[:22]. None while anonymous.
+    email_digest: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
     account: Mapped[Account | None] = relationship()
 
 
+# How far a browser's link to its contact is trusted (docs/architecture.md, "Trust").
+CLAIMED, VERIFIED = "claimed", "verified"
+# What a value came from: a browser's answer, a file import, a token-API write.
+BROWSER = "browser"
+
+
 class Visitor(db.Model):
-    """One browser. Its public id travels inside a signed visitor token."""
+    """One browser. Its public id travels inside a signed visitor token.
+
+    ``trust`` is ``claimed`` while the browser has only typed the contact's email (it sees and
+    overwrites only what it gave itself) and ``verified`` once it proved it (an identity hash,
+    a signed link; ``verified_by`` says which).
+    """
 
     __tablename__ = "visitors"
 
@@ -58,6 +76,11 @@ class Visitor(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    trust: Mapped[str] = mapped_column(
+        String(16), default=CLAIMED, server_default=text("'claimed'")
+    )
+    verified_by: Mapped[str | None] = mapped_column(String(16))  # identity_hash | link | upgrade
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship()
 
@@ -75,6 +98,11 @@ class ProfileValue(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     form_key: Mapped[str | None] = mapped_column(String(64))
     visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(
+        String(16), default=BROWSER, server_default=text("'browser'")
+    )
+    # Given by a verified browser, an import or the token API (not merely claimed).
+    verified: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class AccountValue(db.Model):
@@ -93,6 +121,9 @@ class AccountValue(db.Model):
     )
     # The form the value came through (None for values stored before this was kept).
     form_key: Mapped[str | None] = mapped_column(String(64))
+    # Spares the account's other contacts the question: given by a verified browser, an import
+    # or the token API, or the same answer from two distinct contacts. Otherwise a candidate.
+    trusted: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class ContactMerge(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.config import utc_now
@@ -38,6 +38,8 @@ class ConsentRecord(db.Model):
     source: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str | None] = mapped_column(String(320))  # the console user or token name
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # False: recorded but not in force (a claimed browser refusing a consent someone else gave).
+    applied: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class ContactErasure(db.Model):

@@ -6,10 +6,11 @@ deleted, so stored answers and history keep pointing at a real row.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import utc_now
@@ -35,6 +36,9 @@ class Site(db.Model):
     # {kind: {"weight": n, "stage": "early"|"mid"|"late"|None}} for every configured event kind.
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     config_version: Mapped[int] = mapped_column(default=0)
+    # Keys the email digests signed links carry (a pseudonym, not a signing key): generated with
+    # the site, never exported, never rotated (a new one would orphan every link sent).
+    link_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -84,6 +88,11 @@ class Field(db.Model):
     options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     # {"field": key, "equals": value} | {"field": key, "in": [values]} | {"field": key, "known": bool}
     ask_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Who may replace a non-blank value someone else gave: verified browsers (and imports, the
+    # token API) only, or also browsers that merely claimed the email.
+    overwrite: Mapped[str] = mapped_column(
+        String(16), default="verified", server_default=text("'verified'")
+    )
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="fields")
@@ -206,3 +215,20 @@ class ConfigRevision(db.Model):
     author: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdentitySecret(db.Model):
+    """A site's identity secret: it signs identity hashes and signed links (HMAC-SHA256).
+
+    It must be readable to check a signature, so it is stored; it is shown once, when made, and
+    never exported. A rotation gives the replaced secret an ``expires_at``: until then both sign.
+    """
+
+    __tablename__ = "identity_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

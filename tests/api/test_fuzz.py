@@ -23,6 +23,7 @@ import schemathesis
 import schemathesis.engine
 from hypothesis import strategies as st
 from schemathesis.config import PositiveDataAcceptanceConfig
+from schemathesis.config._checks import NegativeDataRejectionConfig
 from schemathesis.engine import events
 from schemathesis.transport.wsgi import WSGITransport
 from sqlalchemy import select
@@ -122,6 +123,20 @@ def _accepting_422(method: str, path: str) -> dict[str, Any]:
     }
 
 
+def _refusing_with_413(method: str, path: str) -> dict[str, Any]:
+    """A body whose documented bounds exceed the 64 KB limit (a thousand addresses) may be
+    refused for its size (413, documented) before its shape is read."""
+    return {
+        "include-method": method,
+        "include-path": path,
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [*NegativeDataRejectionConfig().expected_statuses, "413"]
+            }
+        },
+    }
+
+
 def fuzz_config(world: dict[str, Any]) -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
@@ -151,6 +166,7 @@ def fuzz_config(world: dict[str, Any]) -> schemathesis.Config:
                 _accepting_422("POST", PREVIEW + "/sites/{site}/forms/{form}/submit"),
                 _accepting_422("GET", "/sites/{site}/contacts/export"),
                 _accepting_422("GET", "/sites/{site}/submissions/export"),
+                _refusing_with_413("POST", "/sites/{site}/links"),
             ],
         }
     )

@@ -35,7 +35,7 @@ def ask_questions(
     def work() -> tuple[str, tuple[FieldView, ...]]:
         visitor = resolve_visitor(site, token, now)
         selection = select_questions(
-            form.rules, load_contact_state(site, visitor.contact, now), now
+            form.rules, load_contact_state(site, visitor.contact, now, visitor), now
         )
         return visitor.public_id, tuple(site.fields[q.key] for q in selection.questions)
 

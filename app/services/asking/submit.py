@@ -13,7 +13,7 @@ from app.domain.answers import ReviewedSubmission, review_submission
 from app.domain.identity import normalize_email
 from app.domain.selection import select_questions
 from app.extensions import db
-from app.models import Contact, IdempotentResponse, Skip, Visitor
+from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
 from app.services.errors import AskExpired, Invalid
 from app.services.insights import count_answers
 from app.services.outbox import record_outbox
@@ -104,9 +104,9 @@ def _store(
         return replay, False
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
-    changed = write_values(site, contact, visitor, form.key, values, now)
-    record_answers(site, contact, visitor, form.key, values, now)
-    _record_skips(site, contact, form.key, reviewed.skipped, now)
+    written = write_values(site, contact, visitor, form.key, values, now)
+    record_answers(site, contact, visitor, form.key, values, written.applied, now)
+    _record_skips(site, contact, visitor, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]
     add_event(
@@ -116,11 +116,14 @@ def _store(
         now,
     )
     _announce_update(
-        site, contact, [*merged_keys, *(k for k in changed if k not in merged_keys)], now
+        site, contact, [*merged_keys, *(k for k in written.changed if k not in merged_keys)], now
     )
     state = load_contact_state(site, contact, now)
     qualify(site, contact, now, state)
-    selection = select_questions(form.rules, state, now)
+    # What the browser is told depends only on what it is entitled to see (its own answers
+    # while its link is claimed): a known and an unknown email get the same answer.
+    seen = state if visitor.trust == VERIFIED else load_contact_state(site, contact, now, visitor)
+    selection = select_questions(form.rules, seen, now)
     body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
     if data.idempotency_key is not None:
         db.session.add(
@@ -167,18 +170,30 @@ def _announce_update(
 
 
 def _record_skips(
-    site: SiteSnapshot, contact: Contact, form_key: str, keys: tuple[str, ...], now: datetime
+    site: SiteSnapshot,
+    contact: Contact,
+    visitor: Visitor,
+    form_key: str,
+    keys: tuple[str, ...],
+    now: datetime,
 ) -> None:
+    """Each browser's skips are its own (a claimed browser's questions depend on them only)."""
     if not keys:
         return
     field_ids = {site.fields[key].id for key in keys}
     existing = {
         skip.field_id: skip
         for skip in db.session.scalars(
-            select(Skip).where(Skip.contact_id == contact.id, Skip.field_id.in_(field_ids))
+            select(Skip).where(
+                Skip.contact_id == contact.id,
+                Skip.visitor_id == visitor.id,
+                Skip.field_id.in_(field_ids),
+            )
         )
     }
     for field_id in field_ids:
-        skip = existing.get(field_id) or Skip(contact_id=contact.id, field_id=field_id)
+        skip = existing.get(field_id) or Skip(
+            contact_id=contact.id, field_id=field_id, visitor_id=visitor.id
+        )
         skip.form_key, skip.skipped_at = form_key, now
         db.session.add(skip)

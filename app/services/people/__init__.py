@@ -15,28 +15,49 @@ from app.services.people.contacts import (
     load_contact_state,
     resolve_visitor,
     site_contact,
-    write_values,
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
-from app.services.people.identity import settle_identity
+from app.services.people.identity import settle_identity, verify_link
 from app.services.people.qualification import qualify
 from app.services.people.records import PersonRecords, load_person_records
+from app.services.people.values import Written, may_replace, write_values
+from app.services.people.verification import (
+    LINK_PARAMETER,
+    Identified,
+    SecretInfo,
+    SignedLink,
+    identify_visitor,
+    mint_links,
+    new_identity_secret,
+    secret_status,
+)
 
 __all__ = [
+    "LINK_PARAMETER",
     "MAX_ROW_ID",
     "EventInput",
+    "Identified",
     "PersonRecords",
+    "SecretInfo",
+    "SignedLink",
+    "Written",
     "add_event",
     "contact_payload",
     "contact_values",
     "find_visitor",
+    "identify_visitor",
     "latest_consents",
     "load_contact_state",
     "load_person_records",
+    "may_replace",
+    "mint_links",
+    "new_identity_secret",
     "qualify",
     "record_engagement",
     "resolve_visitor",
+    "secret_status",
     "settle_identity",
     "site_contact",
+    "verify_link",
     "write_values",
 ]

@@ -13,6 +13,8 @@ from app.domain.engagement import summarize_engagement
 from app.domain.specs import ContactState, EventRecord, KnownValue, iso
 from app.extensions import db
 from app.models import (
+    BROWSER,
+    VERIFIED,
     AccountValue,
     ConsentRecord,
     Contact,
@@ -132,33 +134,79 @@ def known(rows: dict[str, Any]) -> dict[str, KnownValue]:
     return {key: KnownValue(row.value, row.updated_at) for key, row in rows.items()}
 
 
-def contact_events(contact_id: int) -> list[EventRecord]:
-    rows = db.session.execute(
-        select(
-            EngagementEvent.kind,
-            EngagementEvent.stage,
-            EngagementEvent.occurred_at,
-            EngagementEvent.external_id,
-        ).where(EngagementEvent.contact_id == contact_id)
+def contact_events(contact_id: int, visitor_id: int | None = None) -> list[EventRecord]:
+    """The contact's engagement events; only those of one browser when ``visitor_id`` is set."""
+    query = select(
+        EngagementEvent.kind,
+        EngagementEvent.stage,
+        EngagementEvent.occurred_at,
+        EngagementEvent.external_id,
+    ).where(EngagementEvent.contact_id == contact_id)
+    if visitor_id is not None:
+        query = query.where(EngagementEvent.visitor_id == visitor_id)
+    return [
+        EventRecord(r.kind, r.stage, r.occurred_at, r.external_id)
+        for r in db.session.execute(query)
+    ]
+
+
+def own_values(site: SiteSnapshot, contact_id: int, visitor_id: int) -> dict[str, KnownValue]:
+    """What one browser said for the contact: its newest answer per field (claims included),
+    or the current value where that browser set it later (a withdrawal)."""
+    by_id = site.keys_by_field_id
+    said: dict[str, KnownValue] = {}
+    answers = db.session.execute(
+        select(Submission.field_id, Submission.value, Submission.created_at)
+        .where(Submission.contact_id == contact_id, Submission.visitor_id == visitor_id)
+        .order_by(Submission.created_at, Submission.id)
     )
-    return [EventRecord(r.kind, r.stage, r.occurred_at, r.external_id) for r in rows]
+    for row in answers:
+        if row.field_id in by_id:
+            said[by_id[row.field_id]] = KnownValue(row.value, row.created_at)
+    for key, value in contact_values(site, contact_id).items():
+        mine = value.visitor_id == visitor_id and value.source == BROWSER
+        if mine and (key not in said or said[key].updated_at <= value.updated_at):
+            said[key] = KnownValue(value.value, value.updated_at)
+    return said
 
 
-def load_contact_state(site: SiteSnapshot, contact: Contact, now: datetime) -> ContactState:
-    """Everything the rules need to decide what to ask ``contact`` at ``now``."""
+def load_contact_state(
+    site: SiteSnapshot, contact: Contact, now: datetime, viewer: Visitor | None = None
+) -> ContactState:
+    """Everything the rules need to decide what to ask ``contact`` at ``now``.
+
+    ``viewer``: the browser asking. A browser that only claimed the contact's email sees what
+    it gave itself (its answers, events and skips) and the account's trusted values, nothing
+    another browser or source gave: its questions tell it nothing it did not say. A verified
+    browser, and the rules judging the contact (``viewer`` None), see the whole profile.
+    """
+    own = viewer is not None and viewer.trust != VERIFIED
     engagement = summarize_engagement(
-        contact_events(contact.id), site.weights, now, site.half_life_days
+        contact_events(contact.id, viewer.id if own else None),
+        site.weights,
+        now,
+        site.half_life_days,
     )
     by_id = site.keys_by_field_id
-    skips = db.session.execute(
-        select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
-    )
+    skips_query = select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
+    if own:
+        skips_query = skips_query.where(Skip.visitor_id == viewer.id)
+    skips: dict[str, datetime] = {}
+    for skip in db.session.execute(skips_query):
+        key = by_id.get(skip.field_id)
+        if key is not None and (key not in skips or skips[key] < skip.skipped_at):
+            skips[key] = skip.skipped_at
+    trusted = {
+        key: row for key, row in account_values(site, contact.account_id).items() if row.trusted
+    }
     return ContactState(
-        values=known(contact_values(site, contact.id)),
-        account_values=known(account_values(site, contact.account_id)),
+        values=own_values(site, contact.id, viewer.id)
+        if own
+        else known(contact_values(site, contact.id)),
+        account_values=known(trusted),
         score=engagement.score,
         reached_stage=engagement.reached_stage,
-        skips={by_id[s.field_id]: s.skipped_at for s in skips if s.field_id in by_id},
+        skips=skips,
         event_times=engagement.event_times,
     )
 
@@ -169,8 +217,14 @@ def contact_payload(
     """What a ``contact.updated`` event carries: the keys that changed (all known keys when
     ``changed`` is None, as in a backfill), the whole current profile, the account's values on
     their own, the lifecycle stage and the engagement as of ``now``."""
-    shared = {key: row.value for key, row in account_values(site, contact.account_id).items()}
-    profile = {**shared, **{k: r.value for k, r in contact_values(site, contact.id).items()}}
+    account_rows = account_values(site, contact.account_id)
+    own_rows = contact_values(site, contact.id)
+    shared = {key: row.value for key, row in account_rows.items()}
+    profile = {**shared, **{k: r.value for k, r in own_rows.items()}}
+    provenance = {
+        **{key: _from_account(row) for key, row in account_rows.items()},
+        **{key: _provenance(row) for key, row in own_rows.items()},
+    }
     engagement = summarize_engagement(
         contact_events(contact.id), site.weights, now, site.half_life_days
     )
@@ -179,6 +233,7 @@ def contact_payload(
         "email": contact.email,
         "changed": list(profile) if changed is None else changed,
         "profile": profile,
+        "values": provenance,
         "account": shared,
         "account_domain": contact.account.domain if contact.account is not None else None,
         "stage": contact.lifecycle_stage,
@@ -191,11 +246,31 @@ def contact_payload(
     }
 
 
+def _provenance(row: ProfileValue) -> dict[str, Any]:
+    """One value as a receiver decides whether to trust it: where it came from and whether the
+    one who gave it proved who they are (a browser that merely typed the email did not)."""
+    return {
+        "value": row.value,
+        "source": row.source,
+        "verified": row.verified,
+        "at": iso(row.updated_at),
+    }
+
+
+def _from_account(row: AccountValue) -> dict[str, Any]:
+    return {
+        "value": row.value,
+        "source": "account",
+        "verified": row.trusted,
+        "at": iso(row.updated_at),
+    }
+
+
 def latest_consents(site: SiteSnapshot, contact_id: int) -> dict[str, ConsentRecord]:
     """Each consent field's newest record for the contact (its current state)."""
     rows = db.session.scalars(
         select(ConsentRecord)
-        .where(ConsentRecord.contact_id == contact_id)
+        .where(ConsentRecord.contact_id == contact_id, ConsentRecord.applied.is_(True))
         .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
     )
     by_id = site.keys_by_field_id
@@ -214,77 +289,3 @@ def consent_summary(site: SiteSnapshot, contact_id: int) -> dict[str, dict[str, 
         }
         for key, row in latest_consents(site, contact_id).items()
     }
-
-
-def write_values(
-    site: SiteSnapshot,
-    contact: Contact,
-    visitor: Visitor,
-    form_key: str,
-    values: dict[str, Any],
-    now: datetime,
-) -> list[str]:
-    """Store accepted answers with their provenance; return the keys whose value changed.
-
-    Each answer becomes the current value and a history row carrying the previous value. An
-    account-scope answer also becomes the account's value when the contact has an account.
-    """
-    current = contact_values(site, contact.id)
-    shared = account_values(site, contact.account_id)
-    changed: list[str] = []
-    for key, value in values.items():
-        field = site.fields[key]
-        row = current.get(key)
-        previous = row.value if row is not None else None
-        if row is None:
-            row = ProfileValue(contact_id=contact.id, field_id=field.id)
-            db.session.add(row)
-        row.value, row.updated_at, row.form_key, row.visitor_id = value, now, form_key, visitor.id
-        db.session.add(
-            Submission(
-                site_id=site.id,
-                contact_id=contact.id,
-                field_id=field.id,
-                form_key=form_key,
-                visitor_id=visitor.id,
-                value=value,
-                previous_value=previous,
-                created_at=now,
-            )
-        )
-        if field.rule.scope == "account" and contact.account_id is not None:
-            _set_account_value(shared, contact, field.id, key, value, now, form_key)
-        if previous != value:
-            changed.append(key)
-    if values:
-        contact.updated_at = now
-    return changed
-
-
-def _set_account_value(
-    shared: dict[str, AccountValue],
-    contact: Contact,
-    field_id: int,
-    key: str,
-    value: Any,
-    now: datetime,
-    form_key: str | None,
-) -> None:
-    row = shared.get(key)
-    if row is None:
-        row = shared[key] = AccountValue(account_id=contact.account_id, field_id=field_id)
-        db.session.add(row)
-    row.value, row.updated_at, row.contact_id = value, now, contact.id
-    row.form_key = form_key
-
-
-def share_account_values(site: SiteSnapshot, contact: Contact) -> None:
-    """After a contact joins an account, give the account the values it does not hold yet."""
-    if contact.account_id is None:
-        return
-    shared = account_values(site, contact.account_id)
-    for key, row in contact_values(site, contact.id).items():
-        if site.fields[key].rule.scope == "account" and key not in shared:
-            _set_account_value(
-                shared, contact, row.field_id, key, row.value, row.updated_at, row.form_key
-            )

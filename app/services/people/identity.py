@@ -6,17 +6,21 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import aliased
 
 from app.domain.identity import (
     IdentityAction,
     account_domain,
     decide_identity,
+    email_digest,
     merge_values,
     normalize_email,
 )
 from app.domain.specs import ContactRef
 from app.extensions import db
 from app.models import (
+    CLAIMED,
+    VERIFIED,
     Account,
     AccountValue,
     ConsentRecord,
@@ -29,18 +33,37 @@ from app.models import (
     Visitor,
 )
 from app.services.outbox import follow_merge, record_outbox
-from app.services.people.contacts import contact_values, known, share_account_values
+from app.services.people.contacts import contact_values, known
+from app.services.people.values import reapply_claims, share_account_values
 from app.services.siteconfig import SiteSnapshot
 
 
 def settle_identity(
-    site: SiteSnapshot, visitor: Visitor, email: str, now: datetime
+    site: SiteSnapshot,
+    visitor: Visitor,
+    email: str,
+    now: datetime,
+    *,
+    verified_by: str | None = None,
 ) -> tuple[Contact, list[str]]:
     """Apply DESIGN §3 identity to ``visitor`` giving ``email``.
 
-    Returns the contact the visitor is now, and the keys that contact took from a merge.
+    A typed email makes a ``claimed`` link (a browser already on that contact keeps its
+    trust); ``verified_by`` (identity_hash, link) makes it ``verified`` and re-applies the
+    browser's claims. Returns the contact the visitor is now, and the keys that contact took.
     """
-    email = normalize_email(email)
+    contact, taken = _settle(site, visitor, normalize_email(email), now, verified_by is not None)
+    if verified_by is None:
+        return contact, taken
+    return contact, [
+        *taken,
+        *(k for k in verify_link(site, visitor, contact, verified_by, now) if k not in taken),
+    ]
+
+
+def _settle(
+    site: SiteSnapshot, visitor: Visitor, email: str, now: datetime, verified: bool
+) -> tuple[Contact, list[str]]:
     contact = visitor.contact
     # Locked: an erasure of the owner running now either finishes first (then there is no
     # owner) or waits, so nothing is merged into a contact that is being erased.
@@ -53,19 +76,27 @@ def settle_identity(
         ContactRef(owner.id, owner.email) if owner is not None else None,
     )
     if decision.action is IdentityAction.IDENTIFY:
-        contact.email = email
+        contact.email, contact.email_digest = email, email_digest(site.link_key, email)
+        _set_trust(visitor, CLAIMED)
         join_account(site, contact, now)
     elif decision.action is IdentityAction.MERGE:
         assert owner is not None
+        _set_trust(visitor, CLAIMED)
         return owner, merge_contact(
-            site, absorbed=contact, survivor=owner, visitor=visitor, now=now
+            site, absorbed=contact, survivor=owner, visitor=visitor, now=now, verified=verified
         )
     elif decision.action is IdentityAction.REPOINT:
         assert owner is not None
         _repoint(visitor, owner)
         return owner, []
     elif decision.action is IdentityAction.REPOINT_NEW:
-        fresh = Contact(site_id=site.id, email=email, created_at=now, updated_at=now)
+        fresh = Contact(
+            site_id=site.id,
+            email=email,
+            email_digest=email_digest(site.link_key, email),
+            created_at=now,
+            updated_at=now,
+        )
         db.session.add(fresh)
         db.session.flush()
         join_account(site, fresh, now)
@@ -74,9 +105,29 @@ def settle_identity(
     return contact, []
 
 
+def _set_trust(
+    visitor: Visitor, trust: str, by: str | None = None, at: datetime | None = None
+) -> None:
+    visitor.trust, visitor.verified_by, visitor.verified_at = trust, by, at
+
+
 def _repoint(visitor: Visitor, contact: Contact) -> None:
+    """The browser is someone else now: a new link, claimed until proven."""
     visitor.contact = contact
+    _set_trust(visitor, CLAIMED)
     db.session.flush()
+
+
+def verify_link(
+    site: SiteSnapshot, visitor: Visitor, contact: Contact, by: str, now: datetime
+) -> list[str]:
+    """``visitor`` proved it is ``contact``: its link becomes verified, and what it claimed
+    is re-applied with the verified rules (newest wins). Returns the keys whose value changed."""
+    if visitor.trust == VERIFIED:
+        return []
+    _set_trust(visitor, VERIFIED, by, now)
+    db.session.flush()
+    return reapply_claims(site, contact, visitor)
 
 
 def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
@@ -98,14 +149,21 @@ def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
 
 
 def merge_contact(
-    site: SiteSnapshot, absorbed: Contact, survivor: Contact, visitor: Visitor, now: datetime
+    site: SiteSnapshot,
+    absorbed: Contact,
+    survivor: Contact,
+    visitor: Visitor,
+    now: datetime,
+    *,
+    verified: bool = False,
 ) -> list[str]:
-    """Fold ``absorbed`` (anonymous) into ``survivor``: newer non-blank values win, history,
-    events, skips and browsers move over, the merge is recorded and forwarded.
+    """Fold ``absorbed`` (anonymous) into ``survivor``: its non-blank values fill the
+    survivor's blanks (and, for a ``verified`` browser, replace older ones); history, events,
+    skips and browsers move over, the merge is recorded and forwarded.
 
     Returns the keys whose value the survivor took from ``absorbed``.
     """
-    taken = _take_values(site, absorbed, survivor)
+    taken = _take_values(site, absorbed, survivor, verified)
     _move_rows(absorbed.id, survivor.id)
     db.session.add(
         ContactMerge(
@@ -155,15 +213,27 @@ def _move_rows(absorbed_id: int, survivor_id: int) -> None:
     )
 
 
-def _take_values(site: SiteSnapshot, absorbed: Contact, survivor: Contact) -> list[str]:
+def _take_values(
+    site: SiteSnapshot, absorbed: Contact, survivor: Contact, verified: bool
+) -> list[str]:
     mine, theirs = contact_values(site, survivor.id), contact_values(site, absorbed.id)
-    taken = list(merge_values(known(mine), known(theirs)))
+    taken = list(merge_values(known(mine), known(theirs), verified=verified))
     for key in taken:
         source = theirs[key]
         row = mine.get(key) or ProfileValue(contact_id=survivor.id, field_id=source.field_id)
         row.value, row.updated_at = source.value, source.updated_at
         row.form_key, row.visitor_id = source.form_key, source.visitor_id
+        row.source, row.verified = source.source, source.verified or verified
         db.session.add(row)
+    # What the survivor did not take stays in the history as claims, not as current values.
+    kept_out = [row.field_id for key, row in theirs.items() if key not in taken]
+    if kept_out:
+        db.session.execute(
+            update(Submission)
+            .where(Submission.contact_id == absorbed.id, Submission.field_id.in_(kept_out))
+            .values(applied=False),
+            execution_options={"synchronize_session": False},
+        )
     return taken
 
 
@@ -178,8 +248,15 @@ def _drop_duplicates(absorbed_id: int, survivor_id: int) -> None:
             EngagementEvent.external_id.in_(survivor_event_ids),
         )
     )
-    survivor_skips = select(Skip.field_id).where(Skip.contact_id == survivor_id)
-    db.session.execute(
-        delete(Skip).where(Skip.contact_id == absorbed_id, Skip.field_id.in_(survivor_skips))
+    theirs = aliased(Skip)
+    same_skip = (
+        select(theirs.id)
+        .where(
+            theirs.contact_id == survivor_id,
+            theirs.field_id == Skip.field_id,
+            theirs.visitor_id == Skip.visitor_id,
+        )
+        .exists()
     )
+    db.session.execute(delete(Skip).where(Skip.contact_id == absorbed_id, same_skip))
     db.session.execute(delete(ProfileValue).where(ProfileValue.contact_id == absorbed_id))

@@ -8,12 +8,12 @@ which form, from which browser, and who withdrew it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from typing import Any
 
 from app.extensions import db
-from app.models import ConsentRecord, Contact, Visitor
+from app.models import BROWSER, VERIFIED, ConsentRecord, Contact, Visitor
 from app.services.errors import AskExpired, Invalid
 from app.services.outbox import record_outbox
 from app.services.people import (
@@ -21,6 +21,7 @@ from app.services.people import (
     contact_values,
     find_visitor,
     latest_consents,
+    may_replace,
     qualify,
     site_contact,
 )
@@ -64,9 +65,13 @@ def record_answers(
     visitor: Visitor,
     form_key: str,
     values: Mapping[str, Any],
+    applied: Set[str],
     now: datetime,
 ) -> None:
-    """Keep each consent answered in a submit (given or refused) with the text shown."""
+    """Keep each consent answered in a submit (given or refused) with the text shown.
+
+    Every answer is recorded; one that did not become the value (a claimed browser refusing a
+    consent someone else gave: ``applied``, see people.write_values) is kept out of force."""
     for key, value in values.items():
         if not is_consent(site, key):
             continue
@@ -83,6 +88,7 @@ def record_answers(
                 visitor_id=visitor.id,
                 source=FORM,
                 recorded_at=now,
+                applied=key in applied,
             )
         )
 
@@ -115,7 +121,8 @@ def withdraw_consents(
     transaction. Returns the keys that were given and are now withdrawn (others: no change).
 
     The value becomes false, a record keeps who withdrew what version when, and the change is
-    forwarded as ``contact.updated`` like any other.
+    forwarded as ``contact.updated`` like any other. A ``visitor`` whose link is only claimed
+    withdraws only what it gave itself (people.may_replace); the rest is left as it was.
     """
     current = contact_values(site, contact.id)
     given = latest_consents(site, contact.id)
@@ -124,8 +131,12 @@ def withdraw_consents(
         row = current.get(key)
         if row is None or row.value is not True:
             continue
+        if visitor is not None and not may_replace(site, key, row, visitor):
+            continue
         row.value, row.updated_at = False, now
         row.form_key, row.visitor_id = None, visitor.id if visitor is not None else None
+        row.source = BROWSER if visitor is not None else source
+        row.verified = visitor is None or visitor.trust == VERIFIED
         last = given.get(key)
         db.session.add(
             ConsentRecord(

@@ -106,6 +106,7 @@ def _field(field: Field) -> dict[str, Any]:
         "scope": field.scope,
         "identity": field.identity,
         "refresh_after_days": field.refresh_after_days,
+        "overwrite": field.overwrite,
         "max_length": field.max_length,
         "help": field.help,
         "placeholder": field.placeholder,

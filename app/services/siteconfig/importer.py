@@ -246,6 +246,7 @@ _FIELD_COLUMNS = (
     "scope",
     "identity",
     "refresh_after_days",
+    "overwrite",
     "max_length",
     "help",
     "placeholder",

@@ -15,7 +15,7 @@ from urllib.parse import SplitResult, urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 from marshmallow.utils import missing
 
-from app.domain.specs import FIELD_KINDS, SCOPES, STAGES
+from app.domain.specs import FIELD_KINDS, OVERWRITE, SCOPES, STAGES
 from app.services.siteconfig.fields import (
     MESSAGES,
     Flag,
@@ -204,6 +204,7 @@ class FieldIn(ConfigSchema):
     scope = Text(load_default="contact", validate=one_of(SCOPES))
     identity = Flag(load_default=False)
     refresh_after_days = Integer(load_default=None, validate=at_least(1))
+    overwrite = Text(load_default="verified", validate=one_of(OVERWRITE))
     max_length = Integer(load_default=None, validate=between(1, 5000))
     help = Text(load_default=None, validate=length(1, 2000))
     placeholder = Text(load_default=None, validate=length(1, 200))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
 
@@ -72,6 +73,8 @@ class SiteSnapshot:
     stages: tuple[StageRule, ...] = ()  # lifecycle stages, in order
     handoff_stage: str | None = None  # the stage sales follow up within followup_hours
     followup_hours: int = 48
+    # Keys the email digests of signed links (never shown in a repr or a log line).
+    link_key: str = dataclass_field(default="", repr=False)
 
     def form(self, key: str) -> FormView:
         try:
@@ -139,6 +142,7 @@ def _build(site_id: int) -> SiteSnapshot:
         handoff_stage=next((s.key for s in stages if s.handoff), None)
         or next((s.key for s in stages if s.key == "mql"), None),
         followup_hours=site.followup_hours,
+        link_key=site.link_key,
     )
 
 
@@ -155,6 +159,7 @@ def _field_view(field: Field) -> FieldView:
             scope=field.scope,
             identity=field.identity,
             refresh_after_days=field.refresh_after_days,
+            overwrite=field.overwrite,
             ask_if=_dependency(field.ask_if),
             options=tuple(value for value, _label in options),
             max_length=field.max_length,
