@@ -176,6 +176,13 @@ class Widget:
         body.update(extra)
         return self.post(f"/forms/{self.form}/submit", body)
 
+    def identify(self, **proof: Any) -> bool:
+        """Prove who this browser is (``email`` and ``hash``, or ``link``); whether it verified."""
+        response = self.post("/identify", {"visitor": self.visitor, **proof})
+        assert response.status_code == 200, response.get_json()
+        self.visitor = response.get_json()["visitor"]
+        return response.get_json()["verified"]
+
     def event(self, kind: str = "page_view", stage: str | None = "early", **extra: Any):
         body: dict[str, Any] = {"kind": kind, **extra}
         if stage:

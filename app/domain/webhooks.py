@@ -187,7 +187,7 @@ def payload(
     """
     timestamp = iso(occurred_at)
     body = dict(data)
-    for name in ("profile", "account"):
+    for name in ("profile", "values", "account"):
         if isinstance(body.get(name), Mapping):
             body[name] = mapped(body[name], mapping)
     if isinstance(body.get("changed"), list):

@@ -3,6 +3,10 @@ qualification only after late-stage engagement, and never a question they answer
 
 from __future__ import annotations
 
+import pytest
+
+from app.domain.identity import identity_hash
+from app.services.people import new_identity_secret
 from tests.factories import Widget, make_site
 
 SECRET_VALUES = ["Annika", "Zorblax", "10115", "Head of Zorbing", "Bobbert", "annika@zorblax"]
@@ -68,19 +72,36 @@ def test_the_journey_from_basics_to_qualification(client, site, clock):
     a.submit({"budget": "> 100k"})
     assert a.ask() == []
 
-    # A second browser of the same person, typing the email in another case.
+    # A second browser that merely types the email (in another case) is asked as a stranger:
+    # what the first browser answered is not its to see.
     b = Widget(client)
     answer_basics_b = b.ask()
     assert answer_basics_b == ["email", "first_name", "company"]
     assert b.submit({"email": "  annika@ZORBLAX.example ", "first_name": ""}).status_code == 200
-    assert b.ask() == []  # merged: nothing the first browser answered is asked again
+    assert b.ask() == ["first_name", "company", "zip"]
 
-    # A colleague at the same company is not asked the account-level fields.
+    # The same person on a second device, proven by the site's identity hash, is not re-asked.
+    secret = new_identity_secret("acme", "admin@acme.example", clock())
+    e = Widget(client)
+    assert e.identify(
+        email="annika@zorblax.example", hash=identity_hash(secret, "ANNIKA@zorblax.example")
+    )
+    assert e.ask() == []
+
+    # A colleague: the first contact's company answers are only a candidate until a second
+    # contact of the company gives the same, so the colleague is asked them...
     c = Widget(client)
     answer_basics(c, "bobbert@zorblax.example", first_name="Bobbert")
     for _ in range(6):
         c.event("page_view", "early")
-    assert c.ask() == ["zip", "job_title", "employees"]
+    assert c.ask() == ["zip", "company_size", "industry"]
+    c.submit({"zip": "10115", "company_size": "200+", "industry": "Software"})
+    # ...and, now confirmed, they spare the next colleague.
+    f = Widget(client)
+    answer_basics(f, "fenja@zorblax.example", first_name="Fenja")
+    for _ in range(6):
+        f.event("page_view", "early")
+    assert f.ask() == ["zip", "job_title", "employees"]
 
     # A free-mail user forms no account, so they are.
     d = Widget(client)
@@ -89,7 +110,7 @@ def test_the_journey_from_basics_to_qualification(client, site, clock):
         d.event("page_view", "early")
     assert d.ask() == ["zip", "company_size", "industry"]
 
-    for widget in (a, b, c, d):
+    for widget in (a, b, c, d, e, f):
         for body in widget.bodies:
             for value in SECRET_VALUES:
                 assert value.lower() not in body.lower()
@@ -125,11 +146,13 @@ def test_job_title_returns_after_365_days(client, site, clock):
     assert w.ask() == ["job_title"]
 
 
-def test_a_merge_keeps_the_identified_contact_and_the_newer_values(app, client, site, clock):
+def test_a_merge_keeps_the_identified_contact_and_its_values_against_a_claim(
+    app, client, site, clock
+):
     from sqlalchemy import func, select
 
     from app.extensions import db
-    from app.models import Contact, ContactMerge, OutboxEvent, ProfileValue
+    from app.models import Contact, ContactMerge, OutboxEvent, ProfileValue, Submission
 
     first = Widget(client)
     answer_basics(first, "annika@zorblax.example")
@@ -146,12 +169,47 @@ def test_a_merge_keeps_the_identified_contact_and_the_newer_values(app, client, 
             select(ProfileValue).where(ProfileValue.contact_id == owner_id)
         )
     }
-    # The identity value is stored normalised, as it is compared.
-    assert sorted(values.values()) == ["Anni", "Zorblax", "annika@zorblax.example"]
+    # The identity value is stored normalised, as it is compared. The second browser only
+    # claimed the email: its newer first name is kept as a claim, not as the value.
+    assert sorted(values.values()) == ["Annika", "Zorblax", "annika@zorblax.example"]
+    history = db.session.execute(select(Submission.value, Submission.applied)).all()
+    assert [tuple(row) for row in history if row.value == "Anni"] == [("Anni", False)]
     merge = db.session.scalars(select(ContactMerge)).one()
     assert merge.survivor_id == owner_id
     merged = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "contact.merged"))
     assert [e.payload["contact_id"] for e in merged] == [owner_id]
+
+
+@pytest.mark.parametrize(("verified", "first_name"), [(True, "Anni"), (False, "Annika")])
+def test_only_a_verified_second_browser_replaces_what_the_first_said(
+    app, client, clock, verified, first_name
+):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import ProfileValue
+    from tests.factories import acme_config
+
+    form = {"key": "blog", "title": "Hello", "always_ask": ["first_name"], "max_questions": 3}
+    make_site(acme_config(forms=[form]))
+    first = Widget(client)
+    assert first.ask() == ["email", "first_name", "company"]
+    first.submit({"email": "annika@zorblax.example", "first_name": "Annika"})
+    clock.advance(minutes=5)
+    secret = new_identity_secret("acme", None, clock())
+    second = Widget(client)
+    email = "annika@zorblax.example"
+    proof = identity_hash(secret, email) if verified else "0" * 64
+    assert second.identify(email=email, hash=proof) is verified
+    offered = second.ask()
+    assert offered == (
+        ["first_name", "company", "zip"] if verified else ["email", "first_name", "company"]
+    )
+    answers = {"email": email, "first_name": "Anni"}
+    assert second.submit({k: answers[k] for k in offered if k in answers}).status_code == 200
+
+    values = db.session.scalars(select(ProfileValue.value)).all()
+    assert sorted(values) == sorted([first_name, email])
 
 
 def test_a_shared_computer_repoints_and_leaves_the_first_person_untouched(app, client, site):

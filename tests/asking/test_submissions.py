@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Contact, EngagementEvent, OutboxEvent, Submission
 from app.services.transactions import commit_unit
+from app.domain.identity import identity_hash
+from app.services.people import new_identity_secret
 from tests.factories import Widget, acme_config, make_site
 
 
@@ -22,6 +24,9 @@ def site(app):
     )
     config["forms"][0]["always_ask"] = ["email"]
     return make_site(config)
+
+
+AT = "2026-03-02T09:00:00Z"
 
 
 def outbox(event_type: str) -> list[dict]:
@@ -43,6 +48,16 @@ def test_a_submit_writes_history_and_a_contact_updated_event(client, site, clock
             "email": "ann@zorblax.example",
             "changed": ["email", "first_name", "company"],
             "profile": {"email": "ann@zorblax.example", "first_name": "Ann", "company": "Zorblax"},
+            # Per value, where it came from and whether its giver proved who they are (a
+            # browser that typed the email did not).
+            "values": {
+                key: {"value": value, "source": "browser", "verified": False, "at": AT}
+                for key, value in (
+                    ("email", "ann@zorblax.example"),
+                    ("first_name", "Ann"),
+                    ("company", "Zorblax"),
+                )
+            },
             "account": {},
             "account_domain": "zorblax.example",
             "stage": None,
@@ -70,7 +85,9 @@ def test_confirming_a_value_records_history_but_no_change_event(client, site):
     assert (latest.value, latest.previous_value) == ("ann@zorblax.example", "ann@zorblax.example")
 
 
-def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, clock):
+def merge_into_ann(client, clock, prove: bool) -> Widget:
+    """Ann answers on her browser; a day later another browser answers a newer company
+    anonymously, then gives her email (typed) or proves it (an identity hash)."""
     owner = Widget(client)
     owner.ask()
     owner.submit({"email": "ann@zorblax.example", "first_name": "Ann", "company": "OldCo"})
@@ -82,9 +99,19 @@ def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, c
     anonymous.submit({"company": "NewCo"}, skipped=["first_name"])
     anonymous.event("content_download", "mid", id="dl-1")  # the same download, seen twice
     anonymous.event("webinar", "late", id="wb-1")
-    anonymous.form = "blog"
-    anonymous.ask()
-    anonymous.submit({"email": "ANN@zorblax.example"})
+    if prove:
+        secret = new_identity_secret("acme", None, clock())
+        email = "ANN@zorblax.example"
+        assert anonymous.identify(email=email, hash=identity_hash(secret, email))
+    else:
+        anonymous.form = "blog"
+        anonymous.ask()
+        anonymous.submit({"email": "ANN@zorblax.example"})
+    return anonymous
+
+
+def test_a_verified_merge_takes_newer_values_and_moves_events_and_history(client, site, clock):
+    merge_into_ann(client, clock, prove=True)
 
     survivor = db.session.scalars(select(Contact)).one()
     events = db.session.scalars(
@@ -93,27 +120,67 @@ def test_a_merge_takes_newer_values_and_moves_events_and_history(client, site, c
         .order_by(EngagementEvent.id)
     ).all()
     assert sorted(e for e in events if not e.startswith("submit:")) == ["dl-1", "wb-1"]
-    assert len(events) == 5  # 3 form_submits (one per ask) + dl-1 once + wb-1
+    assert len(events) == 4  # 2 form_submits (one per ask) + dl-1 once + wb-1
     update = outbox("contact.updated")[-1]
     # The email is the owner's (compared normalised): only the value taken by the merge changed.
+    at = "2026-03-03T09:00:00Z"
     assert update == {
         "contact_id": survivor.id,
         "email": "ann@zorblax.example",
         "changed": ["company"],
         "profile": {"email": "ann@zorblax.example", "first_name": "Ann", "company": "NewCo"},
+        "values": {
+            "email": {
+                "value": "ann@zorblax.example",
+                "source": "browser",
+                "verified": False,
+                "at": "2026-03-02T09:00:00Z",
+            },
+            "first_name": {
+                "value": "Ann",
+                "source": "browser",
+                "verified": False,
+                "at": "2026-03-02T09:00:00Z",
+            },
+            "company": {"value": "NewCo", "source": "browser", "verified": True, "at": at},
+        },
         "account": {},
         "account_domain": "zorblax.example",
         "stage": None,
         "consents": {},
-        # 3 form_submits (2 each), the download (3) and the webinar (5); the webinar was late-stage.
-        "engagement": {"score": 14.0, "events": 5, "reached_stage": "late"},
+        # 2 form_submits (2 each), the download (3) and the webinar (5); the webinar was late-stage.
+        "engagement": {"score": 12.0, "events": 4, "reached_stage": "late"},
     }
     assert (
         db.session.scalar(
             select(func.count()).select_from(Submission).where(Submission.contact_id == survivor.id)
         )
-        == 5
+        == 4
     )
+    assert outbox("contact.merged")[0]["contact_id"] == survivor.id
+
+
+def test_a_claimed_merge_moves_history_but_keeps_the_owners_values(client, site, clock):
+    merge_into_ann(client, clock, prove=False)
+
+    survivor = db.session.scalars(select(Contact)).one()
+    # Ann's values are untouched, so nothing about her is forwarded but her own first submit.
+    updates = [u for u in outbox("contact.updated") if u["contact_id"] == survivor.id]
+    assert [u["profile"] for u in updates] == [
+        {"email": "ann@zorblax.example", "first_name": "Ann", "company": "OldCo"}
+    ]
+    history = db.session.execute(
+        select(Submission.value, Submission.applied)
+        .where(Submission.contact_id == survivor.id)
+        .order_by(Submission.id)
+    ).all()
+    assert [tuple(row) for row in history] == [
+        ("ann@zorblax.example", True),
+        ("Ann", True),
+        ("OldCo", True),
+        ("NewCo", False),  # kept as the other browser's claim
+        ("ann@zorblax.example", True),
+    ]
     assert outbox("contact.merged")[0]["contact_id"] == survivor.id
 
 

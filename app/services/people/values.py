@@ -62,7 +62,10 @@ def write_values(
         row = current.get(key)
         previous = row.value if row is not None else None
         applied = may_replace(site, key, row, visitor)
-        if applied:
+        if not applied and previous == value:
+            applied = True  # it says what is held: a confirmation, the provenance stays
+            written.applied.add(key)
+        elif applied:
             if row is None:
                 row = current[key] = ProfileValue(contact_id=contact.id, field_id=view.id)
                 db.session.add(row)

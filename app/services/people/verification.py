@@ -22,12 +22,13 @@ from app.domain.identity import (
     read_link_token,
 )
 from app.extensions import db
-from app.models import Contact, IdentitySecret
+from app.models import Contact, IdentitySecret, Visitor
 from app.services.errors import Invalid
 from app.services.outbox import record_outbox
-from app.services.people.contacts import contact_payload, resolve_visitor
+from app.services.people.contacts import contact_payload, contact_values, resolve_visitor
 from app.services.people.identity import settle_identity
 from app.services.people.qualification import qualify
+from app.services.people.values import write_values
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.tokens import visitor_token
 from app.services.transactions import commit_unit
@@ -167,6 +168,7 @@ def identify_visitor(
             return visitor.public_id, False
         address, method = proven
         contact, changed = settle_identity(site, visitor, address, now, verified_by=method)
+        changed += _know_the_email(site, contact, visitor, address, now)
         if changed:
             record_outbox(
                 site.id,
@@ -180,6 +182,19 @@ def identify_visitor(
 
     public_id, verified = commit_unit(work)
     return Identified(visitor_token(site.key, public_id), verified)
+
+
+IDENTIFIED = "identify"  # the form key the identity value is recorded under when proven
+
+
+def _know_the_email(
+    site: SiteSnapshot, contact: Contact, visitor: Visitor, email: str, now: datetime
+) -> list[str]:
+    """A proven email is the identity field's value (nobody need be asked it again)."""
+    key = next((k for k, view in site.fields.items() if view.rule.identity), None)
+    if key is None or key in contact_values(site, contact.id):
+        return []
+    return write_values(site, contact, visitor, IDENTIFIED, {key: email}, now).changed
 
 
 def _proven_email(
