@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.identity import identity_hash
 from app.extensions import db
 from app.models import Contact, EngagementEvent, OutboxEvent, Submission
-from app.services.transactions import commit_unit
-from app.domain.identity import identity_hash
 from app.services.people import new_identity_secret
+from app.services.transactions import commit_unit
 from tests.factories import Widget, acme_config, make_site
 
 
