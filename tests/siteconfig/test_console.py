@@ -620,6 +620,7 @@ def field_page_round_trip(client, key: str) -> dict:
         {"ask_if": {"field": "employees", "equals": 50}},
         {"kind": "select", "options": ["A|B", {"value": "c", "label": "See | C"}, "plain"]},
         {"help": "Line one\nline two", "refresh_after_days": 90, "required": True},
+        {"overwrite": "claimed"},
     ],
 )
 def test_saving_a_field_unchanged_keeps_every_setting(client, marketer, changes):

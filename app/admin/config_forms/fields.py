@@ -44,6 +44,15 @@ class FieldForm(FlaskForm):
         default="contact",
         description="Account fields are shared by everyone from the same company domain.",
     )
+    overwrite = SelectField(
+        "Who may replace an answer someone else gave",
+        choices=[
+            SelectChoice("verified", "verified visitors only (identity hash, signed link)"),
+            SelectChoice("claimed", "anyone who types the email"),
+        ],
+        default="verified",
+        description="A visitor who only typed an email fills blanks; this lets them overwrite too.",
+    )
     refresh_after_days = IntegerField(
         "Ask again after (days)",
         description="Leave empty to never ask again once answered.",
@@ -97,6 +106,7 @@ class FieldForm(FlaskForm):
         self.required.data = field.get("required", False)
         self.identity.data = field.get("identity", False)
         self.scope.data = field.get("scope", "contact")
+        self.overwrite.data = field.get("overwrite", "verified")
         self.refresh_after_days.data = field.get("refresh_after_days")
         self.max_length.data = field.get("max_length")
         self.options.data = "\n".join(_option_line(o) for o in field.get("options") or [])
@@ -140,6 +150,8 @@ class FieldForm(FlaskForm):
                 field[name] = True
         if self.scope.data != "contact":
             field["scope"] = self.scope.data
+        if self.overwrite.data != "verified":
+            field["overwrite"] = self.overwrite.data
         for name in ("refresh_after_days", "max_length", "help", "placeholder"):
             if getattr(self, name).data is not None:
                 field[name] = getattr(self, name).data
