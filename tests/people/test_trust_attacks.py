@@ -171,3 +171,23 @@ def test_a_guessed_address_at_a_company_does_not_answer_for_its_employees(client
         assert employee.submit({key: values[key] for key in keys}).status_code == 200
 
     assert {"company_size", "industry"} <= set(offered)
+
+
+def test_a_known_and_an_unknown_email_take_the_same_time(client, acme, app, monkeypatch):
+    """Merging into a known contact takes longer than naming a new one: every submit that gives
+    an email is held until the same floor after it arrived (bench/email_oracle.py measures it)."""
+    from app.services.asking import submit
+
+    held: list[float] = []
+    monkeypatch.setattr(submit.time, "sleep", held.append)
+    app.config["IDENTITY_SUBMIT_FLOOR_SECONDS"] = 30.0
+    victim(client)
+    held.clear()
+    for email in (VICTIM, "nobody@elsewhere.example"):
+        widget = Widget(client)
+        widget.ask()
+        assert widget.submit({"email": email}).status_code == 200
+    widget.ask()
+    assert widget.submit({"first_name": "No email"}).status_code == 200  # not held
+
+    assert len(held) == 2 and all(29 < seconds <= 30 for seconds in held)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.domain.answers import ReviewedSubmission, review_submission
@@ -50,6 +52,7 @@ def submit_answers(
 
     A filled honeypot gets the ordinary thank-you and stores nothing.
     """
+    arrived = time.monotonic()
     site = site_snapshot(site_key)
     form = site.form(form_key)
     if data.honeypot:
@@ -62,7 +65,17 @@ def submit_answers(
         answered = [site.fields[key].id for key in reviewed.values]
         skipped = [site.fields[key].id for key in reviewed.skipped]
         count_answers(site, form.key, answered, skipped, now, data.ask_token)
+    if any(site.fields[key].rule.identity for key in reviewed.values):
+        hold_until(arrived + current_app.config["IDENTITY_SUBMIT_FLOOR_SECONDS"])
     return body
+
+
+def hold_until(moment: float) -> None:
+    """Answer no sooner than ``moment`` (``time.monotonic``): merging into a known contact takes
+    longer than naming a new one, and the response must not tell which happened."""
+    left = moment - time.monotonic()
+    if left > 0:
+        time.sleep(left)
 
 
 def review_answers(
