@@ -1,9 +1,19 @@
-"""Site settings (marketer): a new site, and a site's settings and engagement weights."""
+"""Site settings (marketer): a new site, and a site's settings and engagement weights; the
+site's identity secret (admin).
+
+A new identity secret is shown once, in the body of the page that answers the form: never
+flashed (the session cookie is only signed, not encrypted), never in a URL; console pages are
+answered with ``Cache-Control: no-store``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
 
 from app.admin import access, admin_bp
 from app.admin.config_editor import (
@@ -18,8 +28,63 @@ from app.admin.config_editor import (
 )
 from app.admin.config_forms.engagement import EngagementForm
 from app.admin.config_forms.site import NewSiteForm, SiteForm
+from app.admin.forms import attach_errors, number_parsed
+from app.clock import current_time
 from app.services.errors import Conflict, Invalid
-from app.services.siteconfig import DEFAULT_ENGAGEMENT, Config, create_site, engagement_weights
+from app.services.people import (
+    DEFAULT_OVERLAP_HOURS,
+    SecretInfo,
+    new_identity_secret,
+    secret_status,
+)
+from app.services.siteconfig import (
+    DEFAULT_ENGAGEMENT,
+    Config,
+    EditableConfig,
+    create_site,
+    engagement_weights,
+    site_snapshot,
+)
+
+
+class IdentitySecretForm(FlaskForm):
+    """Parses the overlap only; ``new_identity_secret`` checks its range, as for the CLI."""
+
+    overlap_hours = IntegerField(
+        "Keep the current secret working for (hours)",
+        default=DEFAULT_OVERLAP_HOURS,
+        description="0 to 720. Until then identity hashes and links signed with either secret "
+        "verify, so your backend and email tool can switch; 0 stops the current one now.",
+        validators=[number_parsed],
+    )
+
+
+@dataclass(frozen=True)
+class IdentityCard:
+    """What an admin sees of the site's identity verification."""
+
+    current: SecretInfo | None
+    replaced: list[SecretInfo]  # still signing until their expires_at
+    link_key: str
+    form: IdentitySecretForm
+    new_secret: str | None = None  # just generated: shown on this page only
+
+
+def identity_card(
+    site: str, form: IdentitySecretForm | None = None, new_secret: str | None = None
+) -> IdentityCard | None:
+    """The identity verification card; None for anyone but an admin."""
+    if not current_user.can("admin"):
+        return None
+    secrets = secret_status(site, current_time())
+    current = next((info for info in secrets if info.expires_at is None), None)
+    return IdentityCard(
+        current,
+        [info for info in secrets if info is not current],
+        site_snapshot(site).link_key,
+        form or IdentitySecretForm(formdata=None),
+        new_secret,
+    )
 
 
 @admin_bp.route("/sites/new", methods=["GET", "POST"])
@@ -53,18 +118,9 @@ def site_new() -> Page:
 def site_settings(site: str) -> Page:
     refuse_unless_marketer()
     config = editable_or_404(site)
-    form, engagement = SiteForm(), EngagementForm(prefix="engagement")
-    weights = engagement_weights(config.config.get("engagement", {}))
     if request.method == "GET":
-        form.load(config.config["site"])
-        engagement.load(weights)
-        return editor_page(
-            "admin/settings.html",
-            form=form,
-            engagement=engagement,
-            version=config.version,
-            site_key=site,
-        )
+        return _settings_page(site, config)
+    form, engagement = SiteForm(), EngagementForm(prefix="engagement")
     refusal = None
     valid = form.validate_on_submit() & engagement.validate()
     twice = engagement.kinds_twice()
@@ -87,4 +143,43 @@ def site_settings(site: str) -> Page:
         engagement=engagement,
         version=submitted_version(config),
         site_key=site,
+        identity=identity_card(site),
     )
+
+
+@admin_bp.post("/sites/<site>/settings/identity-secret")
+@access.role_required("admin")
+def identity_secret(site: str) -> tuple[str, int]:
+    """Generate (or rotate) the site's identity secret and show it, this once."""
+    config = editable_or_404(site)
+    form = IdentitySecretForm()
+    if form.validate():  # CSRF is checked (400) before the view runs
+        try:
+            secret = new_identity_secret(
+                site, current_user.email, current_time(), form.overlap_hours.data
+            )
+        except Invalid as exc:
+            attach_errors(form, exc)
+        else:
+            return _settings_page(site, config, identity=identity_card(site, new_secret=secret))
+    page, _status = _settings_page(site, config, identity=identity_card(site, form))
+    return page, 422
+
+
+def _settings_page(
+    site: str, config: EditableConfig, identity: IdentityCard | None = None
+) -> tuple[str, int]:
+    """The settings page as opened: the saved settings (and the identity card for admins)."""
+    form = SiteForm(formdata=None)
+    engagement = EngagementForm(formdata=None, prefix="engagement")
+    form.load(config.config["site"])
+    engagement.load(engagement_weights(config.config.get("engagement", {})))
+    page, _status = editor_page(
+        "admin/settings.html",
+        form=form,
+        engagement=engagement,
+        version=config.version,
+        site_key=site,
+        identity=identity or identity_card(site),
+    )
+    return page, 200

@@ -291,16 +291,25 @@ class ContactRecordOut(Schema):
     updated_at = fields.String(required=True, metadata=_MOMENT)
 
 
+_SOURCE = {"description": "Where the value came from: browser, import, crm or api"}
+_VERIFIED = {"description": "Given by a verified browser, an import or the token API"}
+
+
 class ProfileValueOut(Schema):
     value = fields.Raw(required=True)
     updated_at = fields.String(required=True, metadata=_MOMENT)
     form = fields.String(required=True, allow_none=True)
     visitor = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, metadata=_SOURCE)
+    verified = fields.Boolean(required=True, metadata=_VERIFIED)
 
 
 class AccountValueGivenOut(Schema):
     value = fields.Raw(required=True)
     updated_at = fields.String(required=True, metadata=_MOMENT)
+    trusted = fields.Boolean(
+        required=True, metadata={"description": "Spares the account's other contacts the question"}
+    )
 
 
 class HistoryEntryOut(Schema):
@@ -309,6 +318,11 @@ class HistoryEntryOut(Schema):
     previous_value = fields.Raw(required=True)
     form = fields.String(required=True)
     visitor = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, metadata=_SOURCE)
+    verified = fields.Boolean(required=True, metadata=_VERIFIED)
+    applied = fields.Boolean(
+        required=True, metadata={"description": "False: a claim that replaced nobody's value"}
+    )
     at = fields.String(required=True, metadata=_MOMENT)
 
 
@@ -357,6 +371,13 @@ class VisitorOut(Schema):
     id = fields.String(required=True)
     first_seen = fields.String(required=True, metadata=_MOMENT)
     last_seen = fields.String(required=True, metadata=_MOMENT)
+    trust = fields.String(required=True, metadata={"enum": ["claimed", "verified"]})
+    verified_by = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"enum": ["identity_hash", "link", "upgrade", None]},
+    )
+    verified_at = fields.String(required=True, allow_none=True, metadata=_MOMENT)
 
 
 class MergedContactOut(Schema):

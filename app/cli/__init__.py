@@ -2,7 +2,8 @@
 
 One module per command group: ``config`` (import-config, export-config), ``demo``, ``users``,
 ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
-``contacts``; ``errors`` is how every one of them reports a refusal.
+``contacts``, ``identity`` (identity, links); ``errors`` is how every one of them reports a
+refusal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from app.cli.contacts import contacts_group
 from app.cli.deliveries import deliveries_group, worker_command
 from app.cli.demo import DEMO_CONFIG, demo_command
 from app.cli.exports import export_command
+from app.cli.identity import identity_group, links_command
 from app.cli.retention import retention_group
 from app.cli.tokens import tokens_group
 from app.cli.users import users_group
@@ -34,6 +36,8 @@ def register_commands(app: Flask) -> None:
         deliveries_group,
         retention_group,
         contacts_group,
+        identity_group,
+        links_command,
     ):
         app.cli.add_command(command)
 

@@ -8,10 +8,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.domain.identity import identity_hash
 from app.extensions import db
-from app.models import Contact
+from app.models import Contact, Visitor
 from app.services.accounts import create_user
-from tests.console import sign_in
+from app.services.people import new_identity_secret
+from tests.console import sign_in, table_rows
 from tests.factories import PASSWORD, Widget, acme_config, make_site
 
 PAGE = "/admin/sites/acme/explain"
@@ -207,3 +209,49 @@ def test_labels_with_markup_are_shown_as_text(app, client):
     assert "<b>ZIP</b>" not in page
     assert "&lt;b&gt;ZIP&lt;/b&gt; (zip)" in page  # the known-fields checkbox
     assert "<td>&lt;b&gt;ZIP&lt;/b&gt;</td><td><code>zip</code></td>" in page
+
+
+def between(page: str, start: str, end: str) -> str:
+    return page[page.index(start) : page.index(end, page.index(start))]
+
+
+def test_a_real_contact_shows_each_values_trust_and_its_browsers(analyst, client, clock):
+    email = "pat@acme-corp.example"
+    secret = new_identity_secret("acme", "admin@acme.example", clock())
+    phone = Widget(client)
+    phone.ask()
+    assert phone.submit({"email": email, "first_name": "Pat"}).status_code == 200
+    clock.advance(hours=2)
+    body = {"visitor": phone.visitor, "email": email, "hash": identity_hash(secret, email)}
+    assert phone.post("/identify", body).get_json()["verified"] is True
+    stranger = Widget(client)
+    stranger.ask()
+    assert stranger.submit({"email": email, "company": "Evil Corp"}).status_code == 200
+    contact_id = db.session.scalars(select(Contact.id).where(Contact.email == email)).one()
+
+    page = explain(client, mode="contact", contact_id=contact_id).get_data(as_text=True)
+
+    assert (
+        "A claimed browser is asked as if the profile held only its own answers (and the"
+        " company's confirmed values); what follows is what a verified browser of this contact"
+        " is asked."
+    ) in " ".join(page.split())
+    held = between(page, "<h3>Values held, by trust</h3>", "<h3>Browsers</h3>")
+    assert table_rows(held) == [
+        ["Work email", "email", "verified", "Browser 1"],
+        ["First name", "first_name", "verified", "Browser 1"],
+        ["Company", "company", "claimed", "Browser 2"],
+    ]
+    phone_id, stranger_id = db.session.scalars(select(Visitor.public_id).order_by(Visitor.id))
+    assert table_rows(between(page, "<h3>Browsers</h3>", "<h3>Asked")) == [
+        [f"Browser 1 {phone_id[:8]}…", "verified", "identity hash", "2026-03-02 11:00 UTC", "2026-03-02 09:00 UTC", "2026-03-02 11:00 UTC"],
+        [f"Browser 2 {stranger_id[:8]}…", "claimed", "—", "—", "2026-03-02 11:00 UTC", "2026-03-02 11:00 UTC"],
+    ]  # fmt: skip
+    assert asked(page) == ["zip"]
+
+
+def test_a_hypothetical_contact_has_no_values_or_browsers_to_show(analyst):
+    page = explain(analyst, mode="hypothetical", known=["email"]).get_data(as_text=True)
+    assert 'class="card explanation"' in page
+    assert "<h3>Values held, by trust</h3>" not in page
+    assert "A claimed browser is asked" not in page

@@ -139,18 +139,19 @@ def test_a_contact_page_shows_values_with_where_they_came_from(client, site, ana
     assert "<dt>Completeness</dt><dd>45%</dd>" in html
     assert "<dt>Visitors</dt><dd>2</dd>" in html
     assert "<dt>Last seen</dt><dd>2026-03-04 09:00 UTC</dd>" in html
+    # The laptop only typed Ada's email: its answers are claims, kept but not applied.
     assert table_rows(section(html, "Current values")) == [
-        ["Work email email", "ada@acme.example", "blog", "2026-03-04 09:00 UTC"],
-        ["First name first_name", "Ada L.", "blog", "2026-03-04 09:00 UTC"],
-        ["Company company", "Acme", "blog", "2026-03-02 09:00 UTC"],
-        ["ZIP code zip", "10115", "blog", "2026-03-03 09:00 UTC"],
-        ["Company size company_size", "11-50", "blog", "2026-03-03 09:00 UTC"],
-    ]
+        ["Work email email", "ada@acme.example", "claimed", "blog", "Browser 1", "2026-03-02 09:00 UTC"],
+        ["First name first_name", "Ada", "claimed", "blog", "Browser 1", "2026-03-02 09:00 UTC"],
+        ["Company company", "Acme", "claimed", "blog", "Browser 1", "2026-03-02 09:00 UTC"],
+        ["ZIP code zip", "10115", "claimed", "blog", "Browser 1", "2026-03-03 09:00 UTC"],
+        ["Company size company_size", "11-50", "claimed", "blog", "Browser 1", "2026-03-03 09:00 UTC"],
+    ]  # fmt: skip
     history = section(html, "Where each value came from")
     first_name = history[history.index("<h3>First name") : history.index("<h3>Company")]
     assert table_rows(first_name) == [
-        ["Ada L.", "Ada", "blog", "2026-03-04 09:00 UTC"],
-        ["Ada", "—", "blog", "2026-03-02 09:00 UTC"],
+        ["Ada L.", "Ada", "blog", "Browser 2", "claim, not applied", "2026-03-04 09:00 UTC"],
+        ["Ada", "—", "blog", "Browser 1", "claimed", "2026-03-02 09:00 UTC"],
     ]
     assert table_rows(section(html, "Engagement timeline")) == [
         ["2026-03-04 09:00 UTC", "form_submit", "early", "", "Yes"],
@@ -173,7 +174,15 @@ def test_an_account_value_is_marked_as_the_accounts(client, site, analyst, clock
     bob.submit({"company_size": "11-50"})
     identify(client, "cy@globex.example", "Cy", "Globex")
     rows = table_rows(section(page(client, "/admin/sites/acme/contacts/2"), "Current values"))
-    assert rows[-1] == ["Company size company_size", "11-50", "account", "2026-03-02 09:00 UTC"]
+    # Only Bob, from a claimed browser, said so: a candidate that does not spare Cy the question.
+    assert rows[-1] == [
+        "Company size company_size",
+        "11-50",
+        "candidate",
+        "account",
+        "—",
+        "2026-03-02 09:00 UTC",
+    ]
 
 
 def test_lists_are_joined_and_booleans_are_yes_or_no(client, analyst, app):

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from app.domain.identity import identity_hash
+from app.domain.specs import iso
 from app.extensions import db
 from app.models import (
     ConsentRecord,
@@ -19,6 +23,7 @@ from app.models import (
     Visitor,
 )
 from app.services.accounts import create_token
+from app.services.people import new_identity_secret
 from tests.factories import CONSENT_TEXT as TEXT
 from tests.factories import CONSENT_VERSION as VERSION
 from tests.factories import NEWSLETTER, Widget, acme_config, consent_config, make_site
@@ -78,13 +83,13 @@ def test_get_returns_everything_held_on_the_person(client, clock, tokens):
             "updated_at": at,
         },
         "profile": {
-            "email": {"value": "ada@acme-corp.example", "updated_at": at, "form": "blog", "visitor": public_id},
-            "newsletter": {"value": True, "updated_at": at, "form": "blog", "visitor": public_id},
+            "email": {"value": "ada@acme-corp.example", "updated_at": at, "form": "blog", "visitor": public_id, "source": "browser", "verified": False},
+            "newsletter": {"value": True, "updated_at": at, "form": "blog", "visitor": public_id, "source": "browser", "verified": False},
         },
         "account_values_given": {},
         "history": [
-            {"field": "email", "value": "ada@acme-corp.example", "previous_value": None, "form": "blog", "visitor": public_id, "at": at},
-            {"field": "newsletter", "value": True, "previous_value": None, "form": "blog", "visitor": public_id, "at": at},
+            {"field": "email", "value": "ada@acme-corp.example", "previous_value": None, "form": "blog", "visitor": public_id, "source": "browser", "verified": False, "applied": True, "at": at},
+            {"field": "newsletter", "value": True, "previous_value": None, "form": "blog", "visitor": public_id, "source": "browser", "verified": False, "applied": True, "at": at},
         ],
         "events": [
             {"kind": "content_download", "stage": "early", "id": "dl-1", "url": None, "content": "guide.pdf", "visitor": public_id, "at": at},
@@ -98,7 +103,7 @@ def test_get_returns_everything_held_on_the_person(client, clock, tokens):
             {"from": None, "to": "lead", "rule": {"stage": "lead", "when": {"fields_known": ["email"]}}, "at": at},
         ],
         "skips": [],
-        "visitors": [{"id": public_id, "first_seen": at, "last_seen": at}],
+        "visitors": [{"id": public_id, "first_seen": at, "last_seen": at, "trust": "claimed", "verified_by": None, "verified_at": None}],
         "merged_contacts": [],
         "generated_at": at,
     }  # fmt: skip
@@ -194,3 +199,45 @@ def test_get_lists_values_of_fields_that_left_the_config(client, clock, tokens):
     make_site(config)
     body = call(client, "GET", tokens["analyst"], contact_id).get_json()
     assert list(body["profile"]) == ["email", "newsletter"]
+
+
+def test_get_tells_the_trust_of_values_browsers_and_answers(client, clock, tokens):
+    phone, contact_id = person(client, clock)
+    secret = new_identity_secret("acme", "dpo@acme.example", clock())
+    clock.advance(hours=2)
+    proof = {
+        "email": "ada@acme-corp.example",
+        "hash": identity_hash(secret, "ada@acme-corp.example"),
+    }
+    assert phone.post("/identify", {"visitor": phone.visitor, **proof}).get_json()["verified"]
+    assert phone.ask() == ["first_name", "company", "zip"]
+    assert phone.submit({"first_name": "Ada"}).status_code == 200
+    stranger = Widget(client)
+    stranger.ask()
+    claim = {"email": "ada@acme-corp.example", "first_name": "Mallory"}
+    assert stranger.submit(claim, skipped=["newsletter"]).status_code == 200
+    first, later = iso(clock() - timedelta(hours=2)), iso(clock())
+    phone_id, stranger_id = db.session.scalars(select(Visitor.public_id).order_by(Visitor.id))
+
+    body = call(client, "GET", tokens["analyst"], contact_id).get_json()
+
+    assert body["visitors"] == [
+        {"id": phone_id, "first_seen": first, "last_seen": later, "trust": "verified", "verified_by": "identity_hash", "verified_at": later},
+        {"id": stranger_id, "first_seen": later, "last_seen": later, "trust": "claimed", "verified_by": None, "verified_at": None},
+    ]  # fmt: skip
+    assert {
+        key: (v["source"], v["verified"], v["visitor"]) for key, v in body["profile"].items()
+    } == {
+        "email": ("browser", True, phone_id),
+        "first_name": ("browser", True, phone_id),
+        "newsletter": ("browser", True, phone_id),
+    }
+    assert [
+        (h["field"], h["value"], h["visitor"], h["verified"], h["applied"]) for h in body["history"]
+    ] == [
+        ("email", "ada@acme-corp.example", phone_id, False, True),
+        ("newsletter", True, phone_id, False, True),
+        ("first_name", "Ada", phone_id, True, True),
+        ("email", "ada@acme-corp.example", stranger_id, False, False),
+        ("first_name", "Mallory", stranger_id, False, False),
+    ]

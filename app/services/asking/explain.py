@@ -7,13 +7,14 @@ runs, and turns every left-out field's domain reason into a sentence a marketer 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.domain.selection import Reason, select_questions
 from app.domain.specs import STAGES, ContactState, Dependency, FormRules, KnownValue
 from app.services.errors import Invalid
-from app.services.people import load_contact_state, site_contact
+from app.services.insights import BrowserEntry, CurrentValue, browser_entries, current_values
+from app.services.people import load_contact_state, load_person_records
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 # What a hypothetical "known" field holds: any non-blank value makes it known.
@@ -45,6 +46,9 @@ class Explanation:
     reached_stage: str | None
     asked: tuple[AskedQuestion, ...]
     not_asked: tuple[NotAsked, ...]  # the site's field order
+    # A stored contact's values with their trust, and its browsers (none for a made-up one).
+    values: tuple[CurrentValue, ...] = ()
+    browsers: tuple[BrowserEntry, ...] = ()
 
     @property
     def score_text(self) -> str:
@@ -52,12 +56,14 @@ class Explanation:
 
 
 def explain_contact(site_key: str, form_key: str, contact_id: int, now: datetime) -> Explanation:
-    """Explain for a stored contact; NotFound for an unknown site, form or contact, or a contact
-    of another site."""
+    """Explain for a stored contact, as the rules judge the whole profile (what a verified
+    browser is asked), with each value's trust and the contact's browsers; NotFound for an
+    unknown site, form or contact, or a contact of another site."""
     site = site_snapshot(site_key)
     form = site.form(form_key)
-    contact = site_contact(site, contact_id)
-    return _explain(site, form.key, load_contact_state(site, contact, now), now)
+    held = load_person_records(site, contact_id, sent=False)
+    explained = _explain(site, form.key, load_contact_state(site, held.contact, now), now)
+    return replace(explained, values=current_values(site, held), browsers=browser_entries(held))
 
 
 def explain_hypothetical(

@@ -15,18 +15,16 @@ from typing import Any
 from app.domain.engagement import distinct_events
 from app.domain.specs import EventRecord
 from app.services.insights.contact_list import ContactRow, contact_rows
+from app.services.insights.trust import (
+    BrowserEntry,
+    CurrentValue,
+    browser_entries,
+    browser_label,
+    current_values,
+    value_trust,
+)
 from app.services.people import PersonRecords, load_person_records
 from app.services.siteconfig import SiteSnapshot, site_snapshot
-
-
-@dataclass(frozen=True)
-class CurrentValue:
-    key: str
-    label: str
-    value: Any
-    form_key: str | None  # None for an account value (the account keeps no form)
-    updated_at: datetime
-    from_account: bool
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,9 @@ class HistoryEntry:
     previous_value: Any
     form_key: str
     created_at: datetime
+    browser: str | None  # "Browser 2"; None when no browser of the person's gave it
+    trust: str  # value_trust's word for the answer when it was given
+    applied: bool  # False: a claim that did not replace another's value
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class ContactDetail:
     history: tuple[FieldHistory, ...]
     timeline: tuple[TimelineEvent, ...]
     skips: tuple[SkippedQuestion, ...]
-    visitors: int
+    browsers: tuple[BrowserEntry, ...]  # oldest first
     merges: tuple[MergeRecord, ...]
     stage_moves: tuple[StageMoveRecord, ...] = ()
     consents: tuple[ConsentEntry, ...] = ()  # newest first
@@ -119,7 +120,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
         account_domain=contact.account.domain if contact.account else None,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
-        values=_current_values(site, held),
+        values=current_values(site, held),
         history=_history(site, held),
         timeline=_timeline(held),
         skips=tuple(
@@ -127,7 +128,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
             for s in reversed(held.skips)
             if (key := site.keys_by_field_id.get(s.field_id))
         ),
-        visitors=len(held.visitors),
+        browsers=browser_entries(held),
         merges=tuple(MergeRecord(m.merged_contact_id, m.merged_at) for m in reversed(held.merges)),
         stage_moves=tuple(
             StageMoveRecord(
@@ -166,34 +167,21 @@ def _consents(site: SiteSnapshot, held: PersonRecords) -> tuple[ConsentEntry, ..
     return tuple(entries)
 
 
-def _current_values(site: SiteSnapshot, held: PersonRecords) -> tuple[CurrentValue, ...]:
-    """One row per active field that holds a value, in field order; own values over the account's."""
-    by_id = site.keys_by_field_id
-    own = {by_id[row.field_id]: row for row in held.profile if row.field_id in by_id}
-    shared = {
-        by_id[row.field_id]: row
-        for row in held.account_values
-        if row.field_id in by_id and row.account_id == held.contact.account_id
-    }
-    values = []
-    for key, view in site.fields.items():
-        if key in own:
-            row = own[key]
-            values.append(
-                CurrentValue(key, view.label, row.value, row.form_key, row.updated_at, False)
-            )
-        elif view.rule.scope == "account" and key in shared:
-            row = shared[key]
-            values.append(CurrentValue(key, view.label, row.value, None, row.updated_at, True))
-    return tuple(values)
-
-
 def _history(site: SiteSnapshot, held: PersonRecords) -> tuple[FieldHistory, ...]:
-    """The submissions behind each active field, newest first, fields in their site order."""
+    """The submissions behind each active field, newest first, fields in their site order;
+    each with the browser that gave it and its trust, claims that replaced nothing marked."""
     entries: dict[int, list[HistoryEntry]] = {}
     for s in reversed(held.submissions):
         entries.setdefault(s.field_id, []).append(
-            HistoryEntry(s.value, s.previous_value, s.form_key, s.created_at)
+            HistoryEntry(
+                s.value,
+                s.previous_value,
+                s.form_key,
+                s.created_at,
+                browser_label(held, s.visitor_id),
+                value_trust(s.source, s.verified),
+                s.applied,
+            )
         )
     return tuple(
         FieldHistory(key, view.label, tuple(entries[view.id]))

@@ -22,6 +22,7 @@ from app.services.people.qualification import qualify
 from app.services.people.records import PersonRecords, load_person_records
 from app.services.people.values import Written, may_replace, write_values
 from app.services.people.verification import (
+    DEFAULT_OVERLAP_HOURS,
     LINK_PARAMETER,
     Identified,
     SecretInfo,
@@ -33,6 +34,7 @@ from app.services.people.verification import (
 )
 
 __all__ = [
+    "DEFAULT_OVERLAP_HOURS",
     "LINK_PARAMETER",
     "MAX_ROW_ID",
     "EventInput",

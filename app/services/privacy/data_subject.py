@@ -51,12 +51,18 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
                 "updated_at": iso(row.updated_at),
                 "form": row.form_key,
                 "visitor": browser(row.visitor_id),
+                "source": row.source,
+                "verified": row.verified,
             }
             for row in held.profile
         },
         # Company values this person was the last to give (they stay with the account).
         "account_values_given": {
-            key(row.field_id): {"value": row.value, "updated_at": iso(row.updated_at)}
+            key(row.field_id): {
+                "value": row.value,
+                "updated_at": iso(row.updated_at),
+                "trusted": row.trusted,
+            }
             for row in held.account_values
             if row.contact_id == contact.id
         },
@@ -67,6 +73,9 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
                 "previous_value": row.previous_value,
                 "form": row.form_key,
                 "visitor": browser(row.visitor_id),
+                "source": row.source,
+                "verified": row.verified,
+                "applied": row.applied,
                 "at": iso(row.created_at),
             }
             for row in held.submissions
@@ -111,7 +120,14 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
             for row in held.skips
         ],
         "visitors": [
-            {"id": v.public_id, "first_seen": iso(v.created_at), "last_seen": iso(v.last_seen_at)}
+            {
+                "id": v.public_id,
+                "first_seen": iso(v.created_at),
+                "last_seen": iso(v.last_seen_at),
+                "trust": v.trust,
+                "verified_by": v.verified_by,
+                "verified_at": iso_or_none(v.verified_at),
+            }
             for v in held.visitors
         ],
         "merged_contacts": [
