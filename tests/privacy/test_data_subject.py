@@ -238,6 +238,6 @@ def test_get_tells_the_trust_of_values_browsers_and_answers(client, clock, token
         ("email", "ada@acme-corp.example", phone_id, False, True),
         ("newsletter", True, phone_id, False, True),
         ("first_name", "Ada", phone_id, True, True),
-        ("email", "ada@acme-corp.example", stranger_id, False, False),
+        ("email", "ada@acme-corp.example", stranger_id, False, True),  # says what is held
         ("first_name", "Mallory", stranger_id, False, False),
     ]
