@@ -79,18 +79,16 @@ def test_a_visitors_journey_across_visits(browser, trickle, host, acme):
         "When do you plan to buy?",
     ]
 
-    other = browser.new_context().new_page()  # another browser, the same person
+    other = browser.new_context().new_page()  # another browser that only types her email
     load(other, host.origin + "/blog")
     assert labels(other) == ["Work email *", "First name", "Company"]
     other.get_by_role("textbox", name="Work email", exact=True).fill("ANN@zorblax.example")
     other.get_by_role("button", name="Subscribe").click()
     expect(other.get_by_role("status")).to_have_text("Thanks!")
     load(other, host.origin + "/pricing")
-    assert labels(other) == [
-        "Employees",
-        "Do you sign off on purchases?",
-        "When do you plan to buy?",
-    ]
+    # Claimed, not verified: asked as if the profile held only its own answers (a verified
+    # second device is in test_identify.py).
+    assert labels(other) == ["First name", "Company", "ZIP code"]
     other.context.close()
     page.close()
 
