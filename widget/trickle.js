@@ -24,8 +24,8 @@
   };
   const TYPES = {email: 'email', phone: 'tel', url: 'url'};
 
-  // Only !important shadow rules beat the page's rules (even `* {all: unset !important}`) on
-  // the host element; the page's selectors never reach inside the shadow root.
+  // Only !important shadow rules beat the page's rules on the host (even `* {all: unset
+  // !important}`); its selectors never reach inside the shadow root.
   const CSS = `:host{all:initial!important;display:block!important}
 *{box-sizing:border-box}[hidden]{display:none!important}
 .c{--a:var(--trickle-accent,#3b5bdb);--e:var(--trickle-error,#c92a2a);--r:var(--trickle-radius,10px);
@@ -57,8 +57,8 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 @keyframes tk{from{opacity:0;transform:translateY(4px)}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}`;
 
-  const configs = [], viewed = {}, gates = {}, memory = {};
-  let queue = [], booted = false, uid = 0;
+  const configs = [], widgets = [], viewed = {}, gates = {}, memory = {};
+  let queue = [], booted = false, uid = 0, link;
 
   const noop = () => {};
   const safe = (fn) => (e) => catching(() => fn(e));
@@ -70,6 +70,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const data = (n) => s.getAttribute('data-' + n) || '';
     if (!data('site') || configs.some((c) => c.script == s)) return;
     configs.push({script: s, site: data('site'), form: data('form'), stage: data('stage'),
+      email: data('email'), hash: data('identity-hash'),
       api: (data('api') || new URL(s.src, location.href).origin).replace(/\/+$/, '')});
   }
 
@@ -86,6 +87,10 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // Mounts every form not mounted yet, sends each site's page_view once, then runs the calls
   // queued before load. Runs again for each further copy of the script.
   function boot() {
+    const fresh = configs.filter((c) => !viewed[c.site] && (viewed[c.site] = 1));
+    booted = true;
+    fresh.forEach(prove);
+    queue = queue.filter((args) => args[0] != 'identify' || Trickle(...args)); // first: the asks wait for it
     for (const c of configs) {
       if (!c.form || mounts().some((el) => formOf(el) == c.form)) continue;
       const div = d.createElement('div'), s = c.script;
@@ -97,38 +102,32 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       const form = formOf(el), c = configs.find((c) => c.form == form) || configs[0];
       if (c && form && !el.querySelector('trickle-form')) mount(el, c, form);
     }
-    for (const c of configs) {
-      if (!viewed[c.site]) track('page_view', {site: c.site, stage: c.stage});
-      viewed[c.site] = 1;
-    }
-    booted = true;
+    for (const c of fresh) track('page_view', {site: c.site, stage: c.stage});
     queue.splice(0).forEach((args) => Trickle(...args));
   }
 
-  // ---- visitor token and requests ----
-
-  function visitor(site) {
-    const k = 'trickle:visitor:' + site;
+  function stored(k) {
     try { return memory[k] || localStorage.getItem(k); } catch (e) { return memory[k]; }
   }
 
-  function remember(site, token) {
-    const k = 'trickle:visitor:' + site;
-    memory[k] = token; // storage may throw (blocked, sandboxed): memory still has it
-    catching(() => localStorage.setItem(k, token));
+  function store(k, value) {
+    memory[k] = value; // storage may throw (blocked, sandboxed): memory still has it
+    catching(() => localStorage.setItem(k, value));
   }
+
+  const visitor = (site) => stored('trickle:visitor:' + site);
 
   async function post(c, path, body, keepalive) {
     const r = await fetch(c.api + '/api/v1/sites/' + encodeURIComponent(c.site) + path, {
       method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await r.json().catch(noop)) || {};
-    if (json.visitor) remember(c.site, json.visitor);
+    if (json.visitor) store('trickle:visitor:' + c.site, json.visitor);
     return {status: r.status, body: json};
   }
 
-  // Without a visitor token yet, a site's requests wait for the first one, so the ask, the
-  // page_view and early track() calls all land on the one visitor it creates.
+  // Without a visitor token yet, a site's requests wait for the first one, so that all of them
+  // land on the one visitor it creates.
   function request(c, path, body, keepalive) {
     const run = () => {
       const v = visitor(c.site);
@@ -140,25 +139,48 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     return gates[c.site] ? gates[c.site].then(run) : run();
   }
 
+  function target(o) {
+    const c = configs.find((c) => !o.site || c.site == o.site) || configs[0];
+    return c && {site: o.site || c.site, api: c.api};
+  }
+
+  // The site's next requests wait for it, so the asks see the proven profile; failures only warn.
+  function identify(c, body, done = noop) {
+    if (!c) return done({verified: false});
+    gates[c.site] = request(c, '/identify', body).then((r) => {
+      if (r.status != 200) throw r;
+      if (body.hash) store('trickle:identified:' + c.site, body.hash);
+      if (r.body.verified) for (const W of widgets) W.c.site == c.site && W.formEl && !W.busy && ask(W).then((res) => show(W, res)).catch(noop);
+      done({verified: !!r.body.verified});
+    }).catch((e) => {
+      console.warn('Trickle: identify failed', e.status || e);
+      done({verified: false});
+    });
+  }
+
+  // On load: a signed link, and the tag's identity hash unless already answered.
+  function prove(c) {
+    if (link) identify(c, {link});
+    if (c.hash && c.hash != stored('trickle:identified:' + c.site)) identify(c, {email: c.email, hash: c.hash});
+  }
+
   function track(kind, o) {
     o = o || {};
-    const c = configs.find((c) => !o.site || c.site == o.site) || configs[0];
+    const c = target(o);
     if (!c || !/^[a-z][a-z\d_]{0,63}$/.test(kind || '')) return; // the server's rule for kinds
     const body = {kind, url: String(o.url || location.href).slice(0, 2000)};
     if (STAGES.includes(o.stage)) body.stage = o.stage;
     if (o.content != null) body.content = String(o.content).slice(0, 500);
     if (o.id != null) body.id = String(o.id);
-    request({site: o.site || c.site, api: c.api}, '/events', body, true).catch(noop);
+    request(c, '/events', body, true).catch(noop);
   }
 
-  // Withdraw consents this browser gave (e.g. from the site's privacy page); resolves true
-  // once the server has them withdrawn, false when it could not be reached or refused.
+  // Consents this browser gave: true once the server withdrew them, false if unsent or refused.
   function withdraw(fields, o) {
     o = o || {};
-    const c = configs.find((c) => !o.site || c.site == o.site) || configs[0];
-    const done = o.done || noop;
+    const c = target(o), done = o.done || noop;
     if (!c || !Array.isArray(fields) || !fields.length) return done(false);
-    request({site: o.site || c.site, api: c.api}, '/consents/withdraw', {fields: fields.map(String)})
+    request(c, '/consents/withdraw', {fields: fields.map(String)})
       .then((r) => done(r.status == 200), () => done(false));
   }
 
@@ -181,14 +203,13 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     W.el.dispatchEvent(new CustomEvent('trickle:' + name, {bubbles: true, composed: true, detail}));
   }
 
-  // ---- one widget per mount element ----
-
   function mount(el, c, form) {
     const host = d.createElement('trickle-form'), root = host.attachShadow({mode: 'open'});
     const W = {el, c, form, id: 'tk' + ++uid + '-', fields: [],
       stage: el.getAttribute('data-stage') || c.stage,
       card: h('div', {hidden: true}),
       status: h('p', {role: 'status', 'aria-live': 'polite'})};
+    widgets.push(W);
     root.append(h('style', {text: CSS}), W.card);
     W.card.append(W.status);
     el.replaceChildren(host);
@@ -236,7 +257,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     questions.forEach((q, i) => form.append(field(W, q, id + i)));
     // The form's consent line: checked here, not sent (the API has no answer key for it).
     if (f.consent) form.append(field(W, {kind: 'consent', label: f.consent.text, required: f.consent.required}, id + 'c'));
-    // Honeypot: hidden from people and assistive technology; a filled one stores nothing.
+    // Honeypot: hidden from people and screen readers; a filled one stores nothing.
     W.hp = h('input', {name: 'hp', id: id + 'hp', tabindex: -1, autocomplete: 'off'});
     form.append(h('div', {class: 'hp', 'aria-hidden': 'true'}, [h('label', {for: id + 'hp', text: 'Leave empty'}), W.hp]));
     form.append(W.btn = h('button', {class: 's', text: f.submit_label || 'Submit'}));
@@ -288,8 +309,6 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     return f.wrap;
   }
 
-  // ---- values and client-side checks, with the server's messages ----
-
   function valueOf(f) {
     const kind = f.q.kind, input = f.inputs[0];
     const on = f.inputs.filter((i) => i.checked).map((i) => i.value);
@@ -335,15 +354,13 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     (next ? next.inputs[0] : W.btn).focus();
   }
 
-  // ---- submit ----
-
   function submit(W) {
     const answers = {}, keys = [], skipped = [];
     let bad;
     if (W.busy) return;
     for (const f of W.fields) {
       const key = f.q.key, v = valueOf(f), message = !f.skipped && check(f.q, v);
-      if (f.skipped) skipped.push(key); // skipped: not validated, not sent
+      if (f.skipped) skipped.push(key);
       else if (message) bad = bad || f;
       else if (key && !blank(v)) keys.push(key), answers[key] = v;
       setError(f, message || '');
@@ -364,8 +381,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (W.formEl) W.btn.disabled = on, attr(W.formEl, 'aria-busy', on && 'true');
   }
 
-  // Network errors, 5xx and 429 are retried with the same idempotency key: the server stores
-  // the answers at most once, however many tries arrive.
+  // Network errors, 5xx and 429 are retried with the same idempotency key: stored at most once.
   function send(W, body, detail) {
     let tries = 0;
     const retry = () => {
@@ -414,8 +430,8 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const keysOf = (questions) => questions.map((q) => q.key).filter(Boolean).join();
 
-  // 409 ask_expired (an old tab, or the form changed): ask once more. The same questions:
-  // send the same answers again with the new token; else show the new ones, keeping input.
+  // 409 ask_expired (an old tab, a changed form): ask once more; the same questions are sent
+  // again with the new token, new ones shown keeping what was typed.
   async function askAgain(W, body, detail) {
     const before = keysOf(W.fields.map((f) => f.q)), old = {};
     for (const f of W.fields) old[f.q.key + f.q.kind] = f.inputs;
@@ -443,21 +459,27 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     }
   }
 
-  // ---- the one global ----
-
-  function Trickle(command, a, b) {
+  function Trickle(command, a, b, c) {
     catching(() => {
       if (command == 'load') load(a);
-      else if (!booted) queue.push([command, a, b]);
+      else if (!booted) queue.push([command, a, b, c]);
       else if (command == 'track') track(a, b);
       else if (command == 'withdrawConsent') withdraw(a, b);
+      else if (command == 'identify') identify(target(c = c || {}), {email: a, hash: b}, c.done);
     });
   }
   Trickle.track = (kind, options) => Trickle('track', kind, options);
   Trickle.withdrawConsent = (fields, options) => new Promise((done) =>
     Trickle('withdrawConsent', fields, Object.assign({}, options, {done})));
+  Trickle.identify = (email, hash, options) => new Promise((done) =>
+    Trickle('identify', email, hash, Object.assign({}, options, {done})));
   Trickle.version = '1.0.0';
 
+  // A signed link's token leaves the address bar at once: not bookmarked, not shared.
+  catching(() => {
+    const match = /([?&])trickle=([^&]*)&?/.exec(location.search);
+    if (match) link = match[2], history.replaceState(history.state, '', location.pathname + location.search.replace(match[0], match[1]).replace(/[?&]$/, '') + location.hash);
+  });
   catching(() => {
     queue = [...(prev && prev.q || [])];
     w.Trickle = Trickle;
