@@ -163,6 +163,8 @@ def identity_hash(secret: str, email: str) -> str:
 def hash_matches(secrets: Iterable[str], email: str, given: str) -> bool:
     """``given`` is the identity hash of ``email`` under one of ``secrets`` (constant time)."""
     given = given.strip().lower()
+    if not given.isascii():  # no hex digest is anything else (compare_digest refuses it)
+        return False
     return any(hmac.compare_digest(identity_hash(s, email), given) for s in secrets)
 
 
@@ -194,6 +196,8 @@ def read_link_token(
     forged, signed by no current secret, expired, or expiring implausibly far ahead)."""
     parts = token.split(".") if isinstance(token, str) and token.isascii() else []
     if len(parts) != 3 or len(parts[0]) != LINK_DIGEST_LENGTH or not parts[1].isdigit():
+        return None
+    if parts[1] != str(int(parts[1])):  # one spelling per token: no leading zeros
         return None
     digest, expires, signature = parts[0], int(parts[1]), parts[2]
     if not now < expires <= now + max_days * 86400:

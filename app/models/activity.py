@@ -58,7 +58,7 @@ class Skip(db.Model):
 class EngagementEvent(db.Model):
     __tablename__ = "engagement_events"
     __table_args__ = (
-        UniqueConstraint("contact_id", "external_id"),
+        UniqueConstraint("contact_id", "visitor_id", "external_id"),
         Index("ix_engagement_events_contact_occurred", "contact_id", "occurred_at"),
     )
 
@@ -68,11 +68,14 @@ class EngagementEvent(db.Model):
     visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16))
-    # The client's event id: the same id sent twice counts once.
+    # The client's event id: the same id sent twice counts once (per browser; see counted).
     external_id: Mapped[str | None] = mapped_column(String(128))
     url: Mapped[str | None] = mapped_column(String(2000))
     content: Mapped[str | None] = mapped_column(String(500))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # False for an id another browser of the contact had already sent: it counts for the
+    # sending browser's own view only (the contact's score counts an id once).
+    counted: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class IdempotentResponse(db.Model):

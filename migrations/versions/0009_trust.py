@@ -103,7 +103,17 @@ def upgrade():
         batch_op.create_index("ix_contacts_email_digest", ["site_id", "email_digest"], unique=False)
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.add_column(sa.Column("link_key", sa.String(length=64), nullable=True))
-    # Skips per browser: nothing refers to skips, so SQLite may rebuild the table.
+    # Event ids per browser (an id another browser sent is kept, not counted). Nothing refers
+    # to engagement events or skips, so SQLite may rebuild these tables.
+    with op.batch_alter_table("engagement_events", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+        batch_op.drop_constraint("uq_engagement_events_contact_id_external_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_engagement_events_contact_id_visitor_id_external_id",
+            ["contact_id", "visitor_id", "external_id"],
+        )
     with op.batch_alter_table("skips", schema=None) as batch_op:
         batch_op.add_column(sa.Column("visitor_id", sa.Integer(), nullable=True))
         batch_op.drop_constraint("uq_skips_contact_id_field_id", type_="unique")
@@ -155,6 +165,15 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("DELETE FROM engagement_events WHERE counted = false")
+    with op.batch_alter_table("engagement_events", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            "uq_engagement_events_contact_id_visitor_id_external_id", type_="unique"
+        )
+        batch_op.create_unique_constraint(
+            "uq_engagement_events_contact_id_external_id", ["contact_id", "external_id"]
+        )
+        batch_op.drop_column("counted")
     with op.batch_alter_table("skips", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_skips_visitor_id_visitors"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_skips_visitor_id"))
@@ -162,8 +181,11 @@ def downgrade():
     # Per-browser skips of one field collapse to the newest before the old constraint returns.
     op.execute(
         "DELETE FROM skips WHERE EXISTS (SELECT 1 FROM skips s2 WHERE s2.contact_id ="
-        " skips.contact_id AND s2.field_id = skips.field_id AND s2.id > skips.id)"
+        " skips.contact_id AND s2.field_id = skips.field_id AND (s2.skipped_at > skips.skipped_at"
+        " OR (s2.skipped_at = skips.skipped_at AND s2.id > skips.id)))"
     )
+    # Records kept out of force were never the consent state; before 0009 every record was.
+    op.execute("DELETE FROM consent_records WHERE applied = false")
     with op.batch_alter_table("skips", schema=None) as batch_op:
         batch_op.create_unique_constraint(
             "uq_skips_contact_id_field_id", ["contact_id", "field_id"]

@@ -18,7 +18,7 @@ from app.services.exports.params import contact_export_request
 from app.services.exports.streams import export_contacts
 from tests.clock import FakeClock
 from tests.exports.support import BASE, fill
-from tests.factories import make_site
+from tests.factories import make_site, verified
 
 HARD_TEXT = 'Acme, "Inc"\nsecond line, 東京 — Zoë'
 HARD_NOTES = 'a, "b"\nc\n\nΩ ≠ ß; 😀'
@@ -186,7 +186,7 @@ def test_provenance_adds_when_and_which_form(client, analyst_token, lab, clock):
 
 
 def test_account_values_are_exported_for_every_contact_of_the_account(client, analyst_token, lab):
-    first = fill(client, {"email": "dee@shared.example"})
+    first = verified(fill(client, {"email": "dee@shared.example"}), "dee@shared.example")
     first.form = "more"
     first.ask()
     assert first.submit({"size": "1-10"}).status_code == 200
@@ -196,6 +196,24 @@ def test_account_values_are_exported_for_every_contact_of_the_account(client, an
         {"email": "dee@shared.example", "size": "1-10", "completeness": 25},
         {"email": "eve@shared.example", "size": "1-10", "completeness": 25},
     ]
+
+
+def test_a_company_candidate_is_exported_only_for_the_contact_who_gave_it(
+    client, analyst_token, lab
+):
+    first = fill(client, {"email": "dee@shared.example"})  # only typed her email
+    first.form = "more"
+    first.ask()
+    assert first.submit({"size": "1-10"}).status_code == 200
+    fill(client, {"email": "eve@shared.example"})
+    frame = pd.read_json(io.BytesIO(download(client, analyst_token, "?format=jsonl")), lines=True)
+    records = frame[["email", "size", "completeness"]].to_dict("records")
+    assert records[0] == {"email": "dee@shared.example", "size": "1-10", "completeness": 25}
+    assert (records[1]["email"], pd.isna(records[1]["size"]), records[1]["completeness"]) == (
+        "eve@shared.example",
+        True,
+        12,
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from app.services.exports import writers as export_writers
 from app.services.exports.params import contact_export_request, history_export_request
 from app.services.exports.streams import export_contacts, export_history
 from tests.exports.support import LAB_FIELDS, fill, lab_config
-from tests.factories import Widget, make_site
+from tests.factories import Widget, make_site, verified
 
 
 def get(client, token, path, query=""):
@@ -196,7 +196,7 @@ def test_no_column_shadows_another(client, colliding, clock):
 def test_updated_since_includes_contacts_whose_company_value_changed(
     client, analyst_token, lab, clock
 ):
-    first = fill(client, {"email": "dee@shared.example"})
+    first = verified(fill(client, {"email": "dee@shared.example"}), "dee@shared.example")
     fill(client, {"email": "eve@shared.example"})
     clock.advance(days=1)
     first.form = "more"

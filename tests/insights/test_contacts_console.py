@@ -6,7 +6,7 @@ import pytest
 
 from app.services.accounts import create_user
 from tests.console import sign_in, table_rows
-from tests.factories import PASSWORD, Widget, acme_config, make_site
+from tests.factories import PASSWORD, Widget, acme_config, make_site, verified
 
 BLOG_FIRST_ASK = ["email", "first_name", "company"]
 
@@ -44,7 +44,7 @@ def test_the_list_shows_each_contact_newest_first(client, site, analyst, clock):
 
 
 def test_account_values_count_towards_completeness(client, site, analyst, clock):
-    bob = identify(client, "bob@globex.example", "Bob", "Globex")
+    bob = verified(identify(client, "bob@globex.example", "Bob", "Globex"), "bob@globex.example")
     for _ in range(2):
         bob.event("content_download")
     assert bob.ask() == ["zip", "company_size", "industry"]

@@ -29,7 +29,7 @@ from app.services.insights.dashboard import (
     tier_completeness,
 )
 from app.services.siteconfig import site_snapshot
-from tests.factories import Widget, acme_config, make_site
+from tests.factories import Widget, acme_config, make_site, verified
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the test clock's start
 
@@ -103,7 +103,7 @@ def test_only_the_offered_windows_are_accepted(raw, days):
 
 def test_completeness_counts_own_and_account_values_per_tier(client, site):
     identify(client, "ada@acme.example")
-    bob = identify(client, "bob@globex.example", "Bob", "Globex")
+    bob = verified(identify(client, "bob@globex.example", "Bob", "Globex"), "bob@globex.example")
     bob.event("content_download")
     bob.event("content_download")
     assert bob.ask() == ["zip", "company_size", "industry"]

@@ -152,8 +152,14 @@ def test_a_link_for_nobody_known_or_signed_too_far_ahead_does_not_verify(
     now = int(clock().timestamp())
     stranger = mint_link_token(link_key, two_sites["acme"], "nobody@acme-corp.example", now + 3600)
     far = mint_link_token(link_key, two_sites["acme"], ADA, now + 401 * 86400)
+    digest, expires, signature = mint_link_token(
+        link_key, two_sites["acme"], ADA, now + 3600
+    ).split(".")
+    padded = f"{digest}.0{expires}.{signature}"  # the same link spelled another way
     assert Widget(client).identify(link=stranger) is False
     assert Widget(client).identify(link=far) is False
+    assert Widget(client).identify(link=padded) is False
+    assert Widget(client).identify(link=f"{digest}.{expires}.{signature}")
 
 
 @pytest.mark.parametrize(

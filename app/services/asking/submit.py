@@ -118,7 +118,8 @@ def _store(
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
     written = write_values(site, contact, visitor, form.key, values, now)
-    record_answers(site, contact, visitor, form.key, values, written.applied, now)
+    in_force = written.applied - written.confirmed
+    record_answers(site, contact, visitor, form.key, values, in_force, now)
     _record_skips(site, contact, visitor, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]

@@ -316,9 +316,13 @@ def _chunk_query(
     shared: Any = null()
     if account_ids:
         shared = values_document(
-            AccountValue, AccountValue.account_id == Contact.account_id, account_ids, provenance
+            AccountValue,
+            # Only a trusted company value speaks for the contact; a candidate is its giver's own.
+            (AccountValue.account_id == Contact.account_id) & AccountValue.trusted.is_(True),
+            account_ids,
+            provenance,
         )
-    events = EngagementEvent.contact_id == Contact.id
+    events = (EngagementEvent.contact_id == Contact.id) & EngagementEvent.counted.is_(True)
     seen = select(func.max(Visitor.last_seen_at)).where(Visitor.contact_id == Contact.id)
     chunk = (
         base.add_columns(

@@ -196,7 +196,8 @@ def _known_keys(site: SiteSnapshot, contacts: Sequence[Contact]) -> dict[int, se
     )
     shared = db.session.execute(
         select(AccountValue.account_id, AccountValue.field_id, AccountValue.value).where(
-            AccountValue.account_id.in_({c.account_id for c in contacts} - {None})
+            AccountValue.account_id.in_({c.account_id for c in contacts} - {None}),
+            AccountValue.trusted.is_(True),  # a candidate is known only to whoever gave it
         )
     )
     account_keys: dict[int, set[str]] = {}

@@ -118,6 +118,7 @@ def _known_per_tier(site: SiteSnapshot) -> dict[int, dict[int, int]]:
         .where(
             Contact.site_id == site.id,
             AccountValue.field_id.in_(account_ids),
+            AccountValue.trusted.is_(True),
             _is_answer(AccountValue.value),
         )
     )

@@ -167,6 +167,16 @@ def own_values(site: SiteSnapshot, contact_id: int, visitor_id: int) -> dict[str
         mine = value.visitor_id == visitor_id and value.source == BROWSER
         if mine and (key not in said or said[key].updated_at <= value.updated_at):
             said[key] = KnownValue(value.value, value.updated_at)
+    # Its consents as it last gave or withdrew them, in force or not.
+    consents = db.session.execute(
+        select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
+        .where(ConsentRecord.contact_id == contact_id, ConsentRecord.visitor_id == visitor_id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    for row in consents:
+        key = by_id.get(row.field_id)
+        if key is not None and (key not in said or said[key].updated_at <= row.recorded_at):
+            said[key] = KnownValue(row.granted, row.recorded_at)
     return said
 
 

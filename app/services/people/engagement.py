@@ -46,16 +46,23 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
 
 
 def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: datetime) -> bool:
-    """Add one event to the visitor's contact, unless its id was already counted (False)."""
+    """Add one event to the visitor's contact, unless this browser already sent its id (False).
+
+    An id another browser of the contact sent is stored too, for this browser's own view (a
+    browser that only claimed the email must not learn, from which of its events count, what
+    another did), but not ``counted``: the contact's score counts an id once.
+    """
+    counted = True
     if event.external_id is not None:
-        seen = db.session.scalar(
-            select(EngagementEvent.id).where(
+        senders = db.session.scalars(
+            select(EngagementEvent.visitor_id).where(
                 EngagementEvent.contact_id == visitor.contact_id,
                 EngagementEvent.external_id == event.external_id,
             )
-        )
-        if seen is not None:
+        ).all()
+        if visitor.id in senders:
             return False
+        counted = not senders
     db.session.add(
         EngagementEvent(
             site_id=site.id,
@@ -68,6 +75,7 @@ def add_event(site: SiteSnapshot, visitor: Visitor, event: EventInput, now: date
             url=event.url,
             content=event.content,
             occurred_at=now,
+            counted=counted,
         )
     )
-    return True
+    return counted

@@ -225,12 +225,17 @@ def _take_values(
         row.form_key, row.visitor_id = source.form_key, source.visitor_id
         row.source, row.verified = source.source, source.verified or verified
         db.session.add(row)
-    # What the survivor did not take stays in the history as claims, not as current values.
-    kept_out = [row.field_id for key, row in theirs.items() if key not in taken]
-    if kept_out:
+    # What the survivor did not take (and does not already hold) stays in the history as claims,
+    # and its consent records out of force: neither is what the survivor holds.
+    kept_out = [
+        row.field_id
+        for key, row in theirs.items()
+        if key not in taken and (key not in mine or mine[key].value != row.value)
+    ]
+    for model in (Submission, ConsentRecord):
         db.session.execute(
-            update(Submission)
-            .where(Submission.contact_id == absorbed.id, Submission.field_id.in_(kept_out))
+            update(model)
+            .where(model.contact_id == absorbed.id, model.field_id.in_(kept_out))
             .values(applied=False),
             execution_options={"synchronize_session": False},
         )
@@ -238,15 +243,19 @@ def _take_values(
 
 
 def _drop_duplicates(absorbed_id: int, survivor_id: int) -> None:
-    """Rows the survivor already has a counterpart of: the same event id, the same skipped field."""
+    """Rows the survivor already has a counterpart of: an event id it counts (the absorbed
+    browser's copy stays, for its own view, but no longer counts), the same skip."""
     survivor_event_ids = select(EngagementEvent.external_id).where(
         EngagementEvent.contact_id == survivor_id, EngagementEvent.external_id.is_not(None)
     )
     db.session.execute(
-        delete(EngagementEvent).where(
+        update(EngagementEvent)
+        .where(
             EngagementEvent.contact_id == absorbed_id,
             EngagementEvent.external_id.in_(survivor_event_ids),
         )
+        .values(counted=False),
+        execution_options={"synchronize_session": False},
     )
     theirs = aliased(Skip)
     same_skip = (

@@ -17,7 +17,16 @@ from sqlalchemy import select
 
 from app.domain.specs import is_blank
 from app.extensions import db
-from app.models import BROWSER, VERIFIED, AccountValue, Contact, ProfileValue, Submission, Visitor
+from app.models import (
+    BROWSER,
+    VERIFIED,
+    AccountValue,
+    ConsentRecord,
+    Contact,
+    ProfileValue,
+    Submission,
+    Visitor,
+)
 from app.services.people.contacts import account_values, contact_values
 from app.services.siteconfig import SiteSnapshot
 
@@ -29,6 +38,9 @@ class Written:
 
     changed: list[str] = field(default_factory=list)
     applied: set[str] = field(default_factory=set)
+    # Applied because they said what was held: the holder's provenance (and consent record)
+    # stays the one in force.
+    confirmed: set[str] = field(default_factory=set)
 
 
 def may_replace(site: SiteSnapshot, key: str, row: ProfileValue | None, visitor: Visitor) -> bool:
@@ -65,6 +77,7 @@ def write_values(
         if not applied and previous == value:
             applied = True  # it says what is held: a confirmation, the provenance stays
             written.applied.add(key)
+            written.confirmed.add(key)
         elif applied:
             if row is None:
                 row = current[key] = ProfileValue(contact_id=contact.id, field_id=view.id)
@@ -182,9 +195,27 @@ def reapply_claims(site: SiteSnapshot, contact: Contact, visitor: Visitor) -> li
         row.value, row.updated_at, row.form_key = answer.value, answer.created_at, answer.form_key
         row.visitor_id, row.source = visitor.id, BROWSER
         answer.applied = True
+        if site.fields[key].rule.kind == "consent":
+            _consent_in_force(contact.id, visitor.id, answer.field_id)
     for key, row in current.items():
         if row.visitor_id == visitor.id and row.source == BROWSER:
             row.verified = True
             if site.fields[key].rule.scope == "account" and contact.account_id is not None:
                 offer_account_value(site, shared, contact, key, row, row.updated_at)
     return changed
+
+
+def _consent_in_force(contact_id: int, visitor_id: int, field_id: int) -> None:
+    """The browser's newest consent record for the field becomes the one in force."""
+    newest = db.session.scalars(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.contact_id == contact_id,
+            ConsentRecord.visitor_id == visitor_id,
+            ConsentRecord.field_id == field_id,
+        )
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    ).first()
+    if newest is not None:
+        newest.applied = True

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import BROWSER, VERIFIED, ConsentRecord, Contact, Visitor
 from app.services.errors import AskExpired, Invalid
@@ -129,9 +131,11 @@ def withdraw_consents(
     withdrawn = []
     for key in keys:
         row = current.get(key)
-        if row is None or row.value is not True:
+        in_force = row is not None and row.value is True
+        if visitor is not None and not (in_force and may_replace(site, key, row, visitor)):
+            _keep_out_of_force(site, contact, visitor, key, source, now)
             continue
-        if visitor is not None and not may_replace(site, key, row, visitor):
+        if not in_force:
             continue
         row.value, row.updated_at = False, now
         row.form_key, row.visitor_id = None, visitor.id if visitor is not None else None
@@ -165,6 +169,41 @@ def withdraw_consents(
         )
         qualify(site, contact, now)
     return withdrawn
+
+
+def _keep_out_of_force(
+    site: SiteSnapshot, contact: Contact, visitor: Visitor, key: str, source: str, now: datetime
+) -> None:
+    """A browser withdrawing a consent it may not (another gave it) or that is not in force: if
+    it had given the consent itself, its withdrawal is recorded out of force, so what it sees
+    next follows its own word, whatever anyone else said."""
+    field_id = site.fields[key].id
+    mine = db.session.scalars(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.contact_id == contact.id,
+            ConsentRecord.visitor_id == visitor.id,
+            ConsentRecord.field_id == field_id,
+        )
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    ).first()
+    if mine is None or not mine.granted:
+        return
+    db.session.add(
+        ConsentRecord(
+            site_id=site.id,
+            contact_id=contact.id,
+            field_id=field_id,
+            granted=False,
+            text=mine.text,
+            version=mine.version,
+            visitor_id=visitor.id,
+            source=source,
+            recorded_at=now,
+            applied=False,
+        )
+    )
 
 
 def withdraw_for_contact(
