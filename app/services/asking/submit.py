@@ -18,11 +18,10 @@ from app.extensions import db
 from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
 from app.services.errors import AskExpired, Invalid
 from app.services.insights import count_answers
-from app.services.outbox import record_outbox
 from app.services.people import (
     EventInput,
     add_event,
-    contact_payload,
+    announce_update,
     find_visitor,
     load_contact_state,
     qualify,
@@ -129,7 +128,7 @@ def _store(
         EventInput("form_submit", stage=grant.page_stage or form.stage, external_id=submit_id),
         now,
     )
-    _announce_update(
+    announce_update(
         site, contact, [*merged_keys, *(k for k in written.changed if k not in merged_keys)], now
     )
     state = load_contact_state(site, contact, now)
@@ -171,16 +170,6 @@ def _identify(
         return visitor.contact, []
     values[email_key] = normalize_email(values[email_key])
     return settle_identity(site, visitor, values[email_key], now)
-
-
-def _announce_update(
-    site: SiteSnapshot, contact: Contact, changed: list[str], now: datetime
-) -> None:
-    if not changed:
-        return
-    record_outbox(
-        site.id, "contact.updated", contact.id, contact_payload(site, contact, changed, now), now
-    )
 
 
 def _record_skips(

@@ -8,11 +8,13 @@ Inside: ``contacts`` (reading and writing a contact's values, the webhook payloa
 
 from app.services.people.contacts import (
     MAX_ROW_ID,
+    announce_update,
     contact_payload,
     contact_values,
     find_visitor,
     latest_consents,
     load_contact_state,
+    newest_consent_record,
     resolve_visitor,
     site_contact,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "SignedLink",
     "Written",
     "add_event",
+    "announce_update",
     "contact_payload",
     "contact_values",
     "find_visitor",
@@ -54,6 +57,7 @@ __all__ = [
     "may_replace",
     "mint_links",
     "new_identity_secret",
+    "newest_consent_record",
     "qualify",
     "record_engagement",
     "resolve_visitor",

@@ -25,6 +25,7 @@ from app.models import (
     Visitor,
 )
 from app.services.errors import NotFound
+from app.services.outbox import record_outbox
 from app.services.siteconfig import SiteSnapshot
 from app.services.tokens import new_visitor_id, read_visitor_token
 
@@ -299,3 +300,31 @@ def consent_summary(site: SiteSnapshot, contact_id: int) -> dict[str, dict[str, 
         }
         for key, row in latest_consents(site, contact_id).items()
     }
+
+
+def announce_update(
+    site: SiteSnapshot, contact: Contact, changed: list[str], now: datetime
+) -> None:
+    """Forward a change of ``changed`` keys as ``contact.updated`` (nothing when none changed)."""
+    if changed:
+        record_outbox(
+            site.id,
+            "contact.updated",
+            contact.id,
+            contact_payload(site, contact, changed, now),
+            now,
+        )
+
+
+def newest_consent_record(contact_id: int, visitor_id: int, field_id: int) -> ConsentRecord | None:
+    """The newest consent record one browser left for one field of the contact (in force or not)."""
+    return db.session.scalars(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.contact_id == contact_id,
+            ConsentRecord.visitor_id == visitor_id,
+            ConsentRecord.field_id == field_id,
+        )
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    ).first()

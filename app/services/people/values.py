@@ -21,13 +21,12 @@ from app.models import (
     BROWSER,
     VERIFIED,
     AccountValue,
-    ConsentRecord,
     Contact,
     ProfileValue,
     Submission,
     Visitor,
 )
-from app.services.people.contacts import account_values, contact_values
+from app.services.people.contacts import account_values, contact_values, newest_consent_record
 from app.services.siteconfig import SiteSnapshot
 
 
@@ -207,15 +206,6 @@ def reapply_claims(site: SiteSnapshot, contact: Contact, visitor: Visitor) -> li
 
 def _consent_in_force(contact_id: int, visitor_id: int, field_id: int) -> None:
     """The browser's newest consent record for the field becomes the one in force."""
-    newest = db.session.scalars(
-        select(ConsentRecord)
-        .where(
-            ConsentRecord.contact_id == contact_id,
-            ConsentRecord.visitor_id == visitor_id,
-            ConsentRecord.field_id == field_id,
-        )
-        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
-        .limit(1)
-    ).first()
+    newest = newest_consent_record(contact_id, visitor_id, field_id)
     if newest is not None:
         newest.applied = True

@@ -24,8 +24,7 @@ from app.domain.identity import (
 from app.extensions import db
 from app.models import Contact, IdentitySecret, Visitor
 from app.services.errors import Invalid
-from app.services.outbox import record_outbox
-from app.services.people.contacts import contact_payload, contact_values, resolve_visitor
+from app.services.people.contacts import announce_update, contact_values, resolve_visitor
 from app.services.people.identity import settle_identity
 from app.services.people.qualification import qualify
 from app.services.people.values import write_values
@@ -169,14 +168,7 @@ def identify_visitor(
         address, method = proven
         contact, changed = settle_identity(site, visitor, address, now, verified_by=method)
         changed += _know_the_email(site, contact, visitor, address, now)
-        if changed:
-            record_outbox(
-                site.id,
-                "contact.updated",
-                contact.id,
-                contact_payload(site, contact, changed, now),
-                now,
-            )
+        announce_update(site, contact, changed, now)
         qualify(site, contact, now)
         return visitor.public_id, True
 

@@ -12,18 +12,16 @@ from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from app.extensions import db
 from app.models import BROWSER, VERIFIED, ConsentRecord, Contact, Visitor
 from app.services.errors import AskExpired, Invalid
-from app.services.outbox import record_outbox
 from app.services.people import (
-    contact_payload,
+    announce_update,
     contact_values,
     find_visitor,
     latest_consents,
     may_replace,
+    newest_consent_record,
     qualify,
     site_contact,
 )
@@ -160,13 +158,7 @@ def withdraw_consents(
     if withdrawn:
         contact.updated_at = now
         db.session.flush()
-        record_outbox(
-            site.id,
-            "contact.updated",
-            contact.id,
-            contact_payload(site, contact, withdrawn, now),
-            now,
-        )
+        announce_update(site, contact, withdrawn, now)
         qualify(site, contact, now)
     return withdrawn
 
@@ -178,16 +170,7 @@ def _keep_out_of_force(
     it had given the consent itself, its withdrawal is recorded out of force, so what it sees
     next follows its own word, whatever anyone else said."""
     field_id = site.fields[key].id
-    mine = db.session.scalars(
-        select(ConsentRecord)
-        .where(
-            ConsentRecord.contact_id == contact.id,
-            ConsentRecord.visitor_id == visitor.id,
-            ConsentRecord.field_id == field_id,
-        )
-        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
-        .limit(1)
-    ).first()
+    mine = newest_consent_record(contact.id, visitor.id, field_id)
     if mine is None or not mine.granted:
         return
     db.session.add(
