@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -35,17 +35,28 @@ def login() -> str | Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: ?next= must never send someone elsewhere."""
-    parts = urlsplit(target or "")
-    if (
-        target
-        and not parts.scheme
-        and not parts.netloc
-        and target.startswith("/")
-        and "\\" not in target
-    ):
-        return target
-    return url_for("admin.home")
+    """Only a console page: ?next= must never send someone elsewhere (issue 18)."""
+    home = url_for("admin.home")
+    return target if target and is_console_path(target, home) else home
+
+
+def is_console_path(target: str, home: str) -> bool:
+    """``target`` is a plain path under ``home`` ("/admin/"), as a browser would read it too:
+    printable ASCII only (no tabs or newlines browsers drop, no look-alike dots), no scheme or
+    host, and, decoded, no backslash, no empty or ``..`` segment that could climb or turn into
+    a host."""
+    if not target.isascii() or any(ch <= " " or ch == "\x7f" for ch in target):
+        return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return False
+    path = unquote(parts.path)
+    segments = path.split("/")[1:-1] if path.endswith("/") else path.split("/")[1:]
+    return (
+        (path == home or path.startswith(home))
+        and "\\" not in path
+        and not any(segment in ("", ".", "..") for segment in segments)
+    )
 
 
 @admin_bp.post("/logout")

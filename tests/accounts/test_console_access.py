@@ -82,9 +82,47 @@ def test_the_console_needs_a_login_and_remembers_where_you_were_going(client):
     assert client.get("/").location == "/admin/"
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
-def test_next_never_leaves_the_site(client, ann, target):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "////evil.example/login",  # issue 18: was 302 to //evil.example/login
+        "///evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "\t//evil.example",
+        " //evil.example",
+        "/%2f/evil.example",
+        "/%2F%2Fevil.example",
+        "/%5c/evil.example",
+        "%2f%2fevil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//admin@evil.example",
+        "/admin@evil.example",
+        "//evil。example",  # an ideographic full stop, which browsers read as a dot
+        "//evil%E3%80%82example",
+        "/admin/../..//evil.example",
+        "/admin/%2e%2e/%2e%2e//evil.example",
+        "/admin\\..\\evil.example",
+        "/",
+        "/api/v1/openapi.json",  # a path of this server, but not the console's
+        "",
+    ],
+)
+def test_next_never_leaves_the_console(client, ann, target):
     assert sign_in(client, next=target).location == "/admin/"
+
+
+@pytest.mark.parametrize(
+    "target", ["/admin/", "/admin/sites/acme/contacts?q=ada&page=2", "/admin/users#new"]
+)
+def test_next_goes_back_to_a_console_page(client, ann, target):
+    assert sign_in(client, next=target).location == target
 
 
 def test_console_pages_refuse_framing(client):
