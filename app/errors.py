@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
+# How long a client is asked to wait when the database does not answer.
+RETRY_AFTER_SECONDS = 30
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -18,6 +21,7 @@ _HTTP_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -68,6 +72,28 @@ def register_error_handlers(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return _http_error(exc)
         return exc
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: DBAPIError) -> Response:
+        """The database does not answer (down, unreachable, out of connections): 503 with
+        Retry-After, so the widget keeps the visitor's answers and tries again, and load
+        balancers and scripts know to come back, instead of a 500 that says the request was bad."""
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, type(exc.orig)
+        )
+        if request.path.startswith("/api/"):
+            response = error_response(
+                503,
+                "unavailable",
+                "The service cannot reach its database right now; try again shortly.",
+            )
+        else:
+            response = ServiceUnavailable(
+                "Trickle cannot reach its database right now. Try again in a moment."
+            ).get_response()
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response | HTTPException:
