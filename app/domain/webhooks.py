@@ -139,16 +139,36 @@ def signed_request(
     return SignedRequest(headers, body)
 
 
+_NAT64 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),  # well-known prefix (RFC 6052)
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use prefix (RFC 8215)
+)
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # IPv4-compatible, deprecated (RFC 4291)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, which a packet to it may end up at: NAT64
+    ``64:ff9b::/96`` and ``64:ff9b:1::/48`` and IPv4-compatible ``::/96`` (the last 32 bits),
+    IPv4-mapped ``::ffff:0:0/96``, 6to4 ``2002::/16`` (bits 16-48) and Teredo ``2001::/32``
+    (server, then client). Empty for any other address."""
+    if address in _COMPATIBLE or any(address in prefix for prefix in _NAT64):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    return [inner for inner in carried if inner is not None]
+
+
 def private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """True for an address no public receiver can have: anything not globally routable (private,
     loopback, link-local with cloud metadata at 169.254.169.254, shared 100.64.0.0/10, reserved,
-    documentation) and multicast; an IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) is
-    judged as itself."""
+    documentation) and multicast. An IPv6 address that carries an IPv4 address
+    (:func:`embedded_ipv4`) is private when that IPv4 address is; NAT64, IPv4-compatible,
+    IPv4-mapped and 6to4 forms are judged by it alone, a Teredo address (``2001::/32``, not
+    global) is also judged as IPv6."""
     if isinstance(address, ipaddress.IPv6Address):
-        carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
-        if any(inner is not None and private_address(inner) for inner in carried):
+        carried = embedded_ipv4(address)
+        if any(private_address(inner) for inner in carried):
             return True
-        if address.ipv4_mapped is not None:
+        if carried and address.teredo is None:
             return False
         if address.is_site_local:  # fec0::/10, deprecated but still routed inside networks
             return True

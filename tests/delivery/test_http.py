@@ -21,7 +21,19 @@ def app_settings() -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://169.254.169.254/", "http://10.0.0.1/hooks", "http://[::1]/", "http://localhost/"],
+    [
+        "http://169.254.169.254/",
+        "http://10.0.0.1/hooks",
+        "http://[::1]/",
+        "http://localhost/",
+        # IPv4 inside IPv6 (issue 18): NAT64, NAT64 local-use, IPv4-compatible, 6to4, Teredo
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://[64:ff9b::a00:1]/",
+        "https://[64:ff9b:1::a9fe:a9fe]/",
+        "https://[::127.0.0.1]/",
+        "https://[2002:a00:1::]/",
+        "https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
+    ],
 )
 def test_a_private_target_is_refused_at_import(app, url):
     with pytest.raises(Invalid) as refused:
@@ -34,7 +46,9 @@ def test_a_private_target_is_refused_at_import(app, url):
     }
 
 
-@pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.1", "::1"])
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "10.0.0.1", "::1", "64:ff9b::a9fe:a9fe", "::127.0.0.1"]
+)
 def test_a_name_that_resolves_to_a_private_address_is_not_sent_to(app, address, monkeypatch):
     # A name that does not resolve at import is let through; it resolves privately later.
     site = import_site_config(destination_config("https://hooks.invalid/in"))

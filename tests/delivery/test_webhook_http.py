@@ -53,6 +53,13 @@ def resolving_to(*addresses: str):
         "192.168.1.20",
         "::ffff:10.1.2.3",
         "fd00::1",
+        # IPv4 inside IPv6 (issue 18): NAT64, NAT64 local-use, IPv4-compatible, 6to4, Teredo
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::a00:1",
+        "64:ff9b:1::a9fe:a9fe",
+        "::127.0.0.1",
+        "2002:a00:1::",
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",
     ],
 )
 def test_a_name_resolving_to_a_private_address_is_refused_without_connecting(address, connections):
@@ -88,7 +95,16 @@ def test_one_private_address_among_public_ones_is_enough_to_refuse(connections):
 
 
 @pytest.mark.parametrize(
-    "url", ["http://169.254.169.254/", "http://10.0.0.1/hooks", "http://[::1]/"]
+    "url",
+    [
+        "http://169.254.169.254/",
+        "http://10.0.0.1/hooks",
+        "http://[::1]/",
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://[64:ff9b::a00:1]/",
+        "https://[64:ff9b:1::a9fe:a9fe]/",
+        "https://[::127.0.0.1]/",
+    ],
 )
 def test_private_ip_literals_are_refused_without_connecting(url, connections):
     result = post(url, HEADERS, BODY, timeout=1, allow_private=False)

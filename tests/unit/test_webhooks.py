@@ -13,6 +13,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from app.domain.webhooks import (
     RETRY_DELAYS,
     Outcome,
+    embedded_ipv4,
     next_attempt_at,
     outcome,
     payload,
@@ -217,3 +218,67 @@ def test_events_without_a_profile_keep_the_envelope_in_segment_format():
 )
 def test_which_addresses_count_as_private(address, private):
     assert private_address(ipaddress.ip_address(address)) is private
+
+
+# SSRF through IPv6 forms (issue 18, item 4): an IPv4 address carried inside an IPv6 address is
+# judged as that IPv4 address, whichever form carries it.
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        # found by the probe: accepted and dialled before
+        ("64:ff9b::a9fe:a9fe", True),  # NAT64 well-known prefix around 169.254.169.254
+        ("64:ff9b::a00:1", True),  # NAT64 around 10.0.0.1
+        ("64:ff9b:1::a9fe:a9fe", True),  # NAT64 local-use prefix around 169.254.169.254
+        ("::127.0.0.1", True),  # IPv4-compatible around 127.0.0.1
+        # NAT64 64:ff9b::/96 (RFC 6052): the last 32 bits
+        ("64:ff9b::808:808", False),  # 8.8.8.8
+        ("64:ff9b::7f00:1", True),  # 127.0.0.1
+        ("64:ff9b::c0a8:101", True),  # 192.168.1.1
+        # NAT64 64:ff9b:1::/48 (RFC 8215): the last 32 bits
+        ("64:ff9b:1::808:808", False),
+        ("64:ff9b:1::a00:1", True),
+        ("64:ff9b:1:ffff::6440:1", True),  # 100.64.0.1, shared address space
+        # IPv4-compatible ::/96
+        ("::8.8.8.8", False),
+        ("::a00:1", True),  # 10.0.0.1
+        ("::169.254.169.254", True),
+        ("::", True),  # still the unspecified address (0.0.0.0 inside)
+        ("::1", True),  # still loopback (0.0.0.1 inside)
+        # IPv4-mapped ::ffff:0:0/96
+        ("::ffff:8.8.8.8", False),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:a9fe:a9fe", True),
+        # 6to4 2002::/16: bits 16-48
+        ("2002:808:808::", False),
+        ("2002:0a00:0001::", True),  # 10.0.0.1
+        ("2002:c0a8:101::1", True),  # 192.168.1.1
+        ("2002:6440:1::1", True),  # 100.64.0.1
+        # Teredo 2001::/32: server in bits 32-64, client = last 32 bits XOR 0xffffffff
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", True),  # client 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", True),  # client 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:5601:5601", True),  # client 169.254.169.254
+        ("2001:0:a9fe:a9fe:8000:63bf:f7f7:f7f7", True),  # server 169.254.169.254, client 8.8.8.8
+        # plain IPv6 is unchanged
+        ("2606:4700::1111", False),
+        ("fd00::1", True),
+    ],
+)
+def test_an_ipv4_address_inside_an_ipv6_form_is_judged_as_itself(address, private):
+    assert private_address(ipaddress.ip_address(address)) is private
+
+
+@pytest.mark.parametrize(
+    ("address", "carried"),
+    [
+        ("64:ff9b::a9fe:a9fe", ["169.254.169.254"]),
+        ("64:ff9b:1::a00:1", ["10.0.0.1"]),
+        ("::127.0.0.1", ["127.0.0.1"]),
+        ("::ffff:8.8.8.8", ["8.8.8.8"]),
+        ("2002:0a00:0001::", ["10.0.0.1"]),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", ["65.54.227.120", "10.0.0.1"]),
+        ("2606:4700::1111", []),
+        ("64:ff9b:2::a00:1", []),  # outside both NAT64 prefixes
+    ],
+)
+def test_the_ipv4_addresses_an_ipv6_address_carries(address, carried):
+    assert [str(a) for a in embedded_ipv4(ipaddress.IPv6Address(address))] == carried
