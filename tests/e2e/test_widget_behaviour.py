@@ -443,6 +443,32 @@ def test_a_failed_send_is_retried_with_the_same_key(page, trickle, host, app, re
     assert page.page_errors == []
 
 
+def test_a_503_while_the_database_is_down_is_retried_with_the_answers(page, trickle, host, app):
+    """Issue 18.5: the server answers 503 (database unreachable); the widget keeps the answers
+    and sends them again, as for a network error."""
+    configure(host)
+    host.pages["/"] = host_page(trickle, mount("blog"))
+    bodies: list[dict] = []
+
+    def down_once(route: Route) -> None:
+        bodies.append(route.request.post_data_json)
+        if len(bodies) > 1:
+            return route.continue_()
+        envelope = {"error": {"code": "unavailable", "message": "The database is down."}}
+        route.fulfill(status=503, headers={"Retry-After": "30"}, json=envelope)
+
+    page.route(submit_url(trickle), down_once)
+    load(page, host.origin + "/")
+    fill_blog(page)
+    with page.expect_response(lambda r: r.url == submit_url(trickle) and r.status == 200):
+        page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("status")).to_have_text("Thanks!")
+
+    assert len(bodies) == 2 and bodies[1] == bodies[0]
+    assert_blog_stored_once()
+    assert page.page_errors == []
+
+
 # ---- 7. every try fails ----
 
 
