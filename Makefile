@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Plain http on this machine: the console's session cookie may travel without HTTPS. The demo's
+# Plain http on this machine: the console's session cookie may travel without HTTPS. The demo is
+# switched on (TRICKLE_DEMO: /demo/ pages and /demo/inbox; off, they are 404). The demo's
 # webhooks go to the app's own /demo/inbox on $(HOST), a private address: allowed here, for the demo.
 # The delivery worker runs beside the web app; Ctrl-C (or a TERM to the shell) stops both.
 run: $(STAMP)
@@ -34,7 +35,7 @@ run: $(STAMP)
 	@echo ""
 	@echo "  Running the web app and the delivery worker (trickle worker); Ctrl-C stops both."
 	@echo ""
-	@export TRICKLE_SESSION_COOKIE_SECURE=false TRICKLE_ALLOW_PRIVATE_TARGETS=true; \
+	@export TRICKLE_SESSION_COOKIE_SECURE=false TRICKLE_ALLOW_PRIVATE_TARGETS=true TRICKLE_DEMO=1; \
 	$(BIN)/trickle worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM HUP; \

@@ -49,9 +49,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(embed_bp)
 
-    from app.demo import demo_bp
+    if app.config["DEMO"]:  # off: every /demo/ path is 404, like any unknown path
+        from app.demo import demo_bp
 
-    app.register_blueprint(demo_bp)
+        app.register_blueprint(demo_bp)
 
     from app.admin import admin_bp
 

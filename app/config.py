@@ -38,6 +38,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     ALLOW_PRIVATE_TARGETS = False
+    # The demo's pages (/demo/) and webhook inbox (/demo/inbox, full webhook bodies): served only
+    # when on. `make run` switches it on; a production deployment leaves it off.
+    DEMO = False
     # Webhook delivery (DESIGN §6): one attempt's budget, how long a worker owns what it claimed
     # (longer than an attempt), how many it claims and sends side by side, how often it looks.
     DELIVERY_TIMEOUT_SECONDS = 15.0

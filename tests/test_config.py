@@ -44,6 +44,13 @@ def test_environment_overrides_are_typed_and_beat_defaults(tmp_path, monkeypatch
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_the_demo_is_off_unless_switched_on(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRICKLE_DEMO", raising=False)
+    assert resolve_settings(str(tmp_path), None)["DEMO"] is False
+    monkeypatch.setenv("TRICKLE_DEMO", "1")
+    assert resolve_settings(str(tmp_path), None)["DEMO"] is True
+
+
 def test_explicit_config_beats_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TRICKLE_DATABASE_URL", "sqlite:///env.db")
     settings = resolve_settings(str(tmp_path), {"DATABASE_URL": "sqlite:///given.db"})

@@ -16,10 +16,13 @@ DEMO_ADMIN = "admin@demo.example"
 @click.option(
     "--inbox-url",
     help="Also deliver the demo's webhooks to this URL, the app's own /demo/inbox "
-    "(make run passes it; needs TRICKLE_ALLOW_PRIVATE_TARGETS=true on 127.0.0.1).",
+    "(make run passes it; needs TRICKLE_ALLOW_PRIVATE_TARGETS=true on 127.0.0.1). The app "
+    "serves /demo/ and /demo/inbox only with the demo switched on (TRICKLE_DEMO=1).",
 )
 def demo_command(inbox_url: str | None) -> None:
-    """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password."""
+    """Load (or refresh) the demo site ``demo`` and a demo admin with a fresh password.
+
+    The demo's pages are served only by an app with ``TRICKLE_DEMO=1`` (``make run``)."""
     from app.demo.inbox import with_inbox
     from app.services.accounts import create_or_reset_user
     from app.services.siteconfig import import_site_config, read_config_file

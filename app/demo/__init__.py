@@ -1,5 +1,9 @@
-"""The demo: its site config (``demo.yaml``, loaded by ``trickle demo``) and the webhook inbox
-(/demo/inbox) that shows the demo's deliveries arrive."""
+"""The demo: its site config (``demo.yaml``, loaded by ``trickle demo``), its host pages (/demo/...)
+and the webhook inbox (/demo/inbox) that shows the demo's deliveries arrive.
+
+``demo_bp`` is registered only when the demo is switched on (setting ``DEMO``,
+``TRICKLE_DEMO=1``; ``make run`` sets it): otherwise every /demo/ path is 404 like any unknown
+path. A production deployment leaves it off."""
 
 from flask import Blueprint
 

@@ -1,4 +1,5 @@
-"""/demo/inbox: POST receives the demo's webhooks, GET lists them."""
+"""The demo pages (/demo/, /demo/<page>) and /demo/inbox: POST receives the demo's webhooks, GET
+lists them. Registered only with the demo switched on (``DEMO``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ from app.extensions import csrf, limiter
 
 # The inbox page: no script, no frames, nothing loaded from elsewhere.
 INBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+
+DEMO_PAGES = {
+    "blog": {"form": "blog", "stage": "early", "title": "Blog"},
+    "case-study": {"form": "case_study", "stage": "mid", "title": "Case study"},
+    "pricing": {"form": "pricing", "stage": "late", "title": "Pricing"},
+}
+
+
+@demo_bp.get("/demo/")
+@demo_bp.get("/demo/<page>")
+def page(page: str = "blog") -> str:
+    if page not in DEMO_PAGES:
+        abort(404)
+    return render_template("demo/page.html", page=page, pages=DEMO_PAGES, **DEMO_PAGES[page])
 
 
 def _per_ip() -> str:

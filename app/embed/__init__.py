@@ -1,4 +1,4 @@
-"""The embeddable widget as served (/widget.js) and the demo host pages (/demo/...)."""
+"""The embeddable widget as served (/widget.js)."""
 
 from flask import Blueprint
 

@@ -1,8 +1,8 @@
-"""Serving the widget and the demo pages."""
+"""Serving the widget. (The demo pages, served only with the demo on, are in app/demo/routes.py.)"""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, request
 
 from app.embed import embed_bp
 from app.embed.assets import widget_asset
@@ -10,12 +10,6 @@ from app.extensions import limiter
 
 # The script's URL carries no version, so caches revalidate often; the ETag makes that cheap.
 WIDGET_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
-
-DEMO_PAGES = {
-    "blog": {"form": "blog", "stage": "early", "title": "Blog"},
-    "case-study": {"form": "case_study", "stage": "mid", "title": "Case study"},
-    "pricing": {"form": "pricing", "stage": "late", "title": "Pricing"},
-}
 
 
 @embed_bp.get("/widget.js")
@@ -31,11 +25,3 @@ def widget() -> Response:
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.vary.add("Accept-Encoding")
     return response.make_conditional(request)
-
-
-@embed_bp.get("/demo/")
-@embed_bp.get("/demo/<page>")
-def demo(page: str = "blog") -> str:
-    if page not in DEMO_PAGES:
-        abort(404)
-    return render_template("demo/page.html", page=page, pages=DEMO_PAGES, **DEMO_PAGES[page])

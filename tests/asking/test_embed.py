@@ -1,4 +1,5 @@
-"""Serving /widget.js (caching, compression, the size budget) and the demo pages."""
+"""Serving /widget.js (caching, compression, the size budget) and the demo pages (only with the
+demo switched on, ``TRICKLE_DEMO``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ BUDGET_GZIP_BYTES = 8192  # DESIGN/issue 3: /widget.js as served, gzip-compresse
 
 @pytest.fixture
 def client():
+    return create_app(settings_for("sqlite://", DEMO=True)).test_client()
+
+
+@pytest.fixture
+def default_client():
+    """An app with the default settings: the demo switched off."""
     return create_app(settings_for("sqlite://")).test_client()
 
 
@@ -63,3 +70,23 @@ def test_demo_pages_embed_their_form(client, path, form, stage):
 
 def test_an_unknown_demo_page_is_404(client):
     assert client.get("/demo/nope").status_code == 404
+
+
+DEMO_PATHS = ["/demo/", "/demo/blog", "/demo/case-study", "/demo/pricing", "/demo/inbox"]
+
+
+@pytest.mark.parametrize("path", DEMO_PATHS)
+def test_with_the_default_settings_the_demo_is_404_like_an_unknown_path(default_client, path):
+    unknown = default_client.get("/no-such-path")
+    for method in (default_client.get, default_client.post, default_client.head):
+        response = method(path)
+        assert response.status_code == 404, (method, path)
+        assert response.headers.get("Allow") is None
+    response = default_client.get(path)
+    assert (response.mimetype, response.data) == (unknown.mimetype, unknown.data)
+    assert default_client.get("/widget.js").status_code == 200  # the widget is always served
+
+
+@pytest.mark.parametrize("path", DEMO_PATHS[:-1])
+def test_with_the_demo_on_its_pages_are_served(client, path):
+    assert client.get(path).status_code == 200

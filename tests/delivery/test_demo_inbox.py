@@ -33,8 +33,9 @@ UPDATED = {
 
 @pytest.fixture
 def app_settings(request: pytest.FixtureRequest) -> dict[str, object]:
-    # The inbox is on 127.0.0.1; a test may add settings with indirect parametrization.
-    return {"ALLOW_PRIVATE_TARGETS": True, **getattr(request, "param", {})}
+    # The demo is on and its inbox is on 127.0.0.1; a test may change settings with indirect
+    # parametrization.
+    return {"DEMO": True, "ALLOW_PRIVATE_TARGETS": True, **getattr(request, "param", {})}
 
 
 @pytest.fixture
@@ -219,6 +220,13 @@ def test_the_inbox_exists_only_while_the_demo_has_its_destination(client, runner
 
     runner.invoke(args=["demo"])  # without the option the destination is archived
     assert client.get("/demo/inbox").status_code == 404
+
+
+@pytest.mark.parametrize("app_settings", [{"DEMO": False}], indirect=True)
+def test_with_the_demo_off_the_inbox_is_404_even_with_its_destination(client, inbox, clock):
+    assert client.get("/demo/inbox").status_code == 404
+    assert deliver(client, inbox.secret, clock).status_code == 404
+    assert inbox_of(client.application).entries() == []
 
 
 @pytest.mark.parametrize(

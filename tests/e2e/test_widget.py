@@ -25,6 +25,11 @@ def host_page(
 
 
 @pytest.fixture
+def app_settings() -> dict[str, object]:
+    return {"DEMO": True}  # the demo page's screenshot (README) needs /demo/
+
+
+@pytest.fixture
 def acme(app, host: HostSite):
     configure(host)
 
