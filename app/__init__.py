@@ -20,12 +20,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     from app import models  # noqa: F401 - every model registered before Alembic looks
     from app.extensions import ConsoleSessionInterface, csrf, db, limiter, login_manager, migrate
-    from app.services.accounts import load_user
+    from app.services.accounts import load_console_user
 
     app.session_interface = ConsoleSessionInterface()
     db.init_app(app)
     login_manager.init_app(app)
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(load_console_user)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -37,6 +37,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
+    # A console session ends this long after sign-in however busy it is, and after this long
+    # without a request; signing out ends it on the server (a saved cookie no longer works).
+    SESSION_MAX_AGE_HOURS = 12.0
+    SESSION_IDLE_MINUTES = 60.0
     ALLOW_PRIVATE_TARGETS = False
     # The demo's pages (/demo/) and webhook inbox (/demo/inbox, full webhook bodies): served only
     # when on. `make run` switches it on; a production deployment leaves it off.

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, request
-from flask_login import current_user, login_required
+from flask import Response, abort, flash, g, redirect, request
+from flask_login import current_user, login_required, login_url
 
 from app.admin import admin_bp
+from app.extensions import login_manager
+
+SESSION_ENDED_MESSAGE = "Your session has ended. Please sign in again."
 
 CONSOLE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -40,6 +43,15 @@ def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         return guarded
 
     return decorate
+
+
+@login_manager.unauthorized_handler
+def _send_to_login() -> Response:
+    """Flask-Login's answer to a page that needs a login, saying so when the session ended
+    (signed out elsewhere, past SESSION_MAX_AGE_HOURS, idle past SESSION_IDLE_MINUTES)."""
+    ended = g.get("console_session_ended", False)
+    flash(SESSION_ENDED_MESSAGE if ended else str(login_manager.login_message), "message")
+    return redirect(login_url(str(login_manager.login_view), next_url=request.url))
 
 
 @admin_bp.after_request

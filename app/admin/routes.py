@@ -13,7 +13,7 @@ from app.admin import access, admin_bp
 from app.admin.forms import LoginForm, LogoutForm
 from app.clock import current_time
 from app.extensions import limiter
-from app.services.accounts import authenticate_user
+from app.services.accounts import authenticate_user, end_console_session, start_console_session
 from app.services.insights import site_overviews
 
 
@@ -29,6 +29,7 @@ def login() -> str | Response:
         user = authenticate_user(form.email.data, form.password.data, current_time())
         if user is not None:
             login_user(user)
+            start_console_session(user, current_time())
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("Wrong email or password.")
     return render_template("admin/login.html", form=form)
@@ -63,6 +64,7 @@ def is_console_path(target: str, home: str) -> bool:
 @login_required
 def logout() -> Response:
     if LogoutForm().validate_on_submit():
+        end_console_session()  # this browser only: a saved copy of its cookie is refused
         logout_user()
         flash("You are signed out.")
     return redirect(url_for("admin.login"))

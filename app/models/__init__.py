@@ -34,7 +34,7 @@ from app.models.site import (
     Tier,
 )
 from app.models.token import ApiToken
-from app.models.user import ROLES, User
+from app.models.user import ROLES, ConsoleSession, User
 
 __all__ = [
     "BROWSER",
@@ -46,6 +46,7 @@ __all__ = [
     "ApiToken",
     "ConfigRevision",
     "ConsentRecord",
+    "ConsoleSession",
     "Contact",
     "ContactErasure",
     "ContactMerge",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.config import utc_now
@@ -39,3 +39,17 @@ class User(UserMixin, db.Model):
     def can(self, role: str) -> bool:
         """True when this user's role is ``role`` or above it."""
         return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class ConsoleSession(db.Model):
+    """One signed-in browser. Its cookie carries a random token, of which only the SHA-256 is
+    kept here: signing out deletes the row, so a copy of the cookie no longer signs anyone in.
+    The row's clocks give the absolute lifetime and the idle timeout (SESSION_* settings)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

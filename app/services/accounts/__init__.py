@@ -7,6 +7,11 @@ from app.services.accounts.api_tokens import (
     list_tokens,
     revoke_token,
 )
+from app.services.accounts.sessions import (
+    end_console_session,
+    load_console_user,
+    start_console_session,
+)
 from app.services.accounts.users import (
     authenticate_user,
     create_or_reset_user,
@@ -25,11 +30,14 @@ __all__ = [
     "create_or_reset_user",
     "create_token",
     "create_user",
+    "end_console_session",
     "find_user",
     "list_tokens",
     "list_users",
+    "load_console_user",
     "load_user",
     "revoke_token",
     "set_password",
+    "start_console_session",
     "update_user",
 ]
