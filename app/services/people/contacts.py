@@ -231,11 +231,12 @@ def contact_payload(
     account_rows = account_values(site, contact.account_id)
     own_rows = contact_values(site, contact.id)
     shared = {key: row.value for key, row in account_rows.items()}
-    profile = {**shared, **{k: r.value for k, r in own_rows.items()}}
+    # Each value with where it came from; the profile is the same values without it.
     provenance = {
         **{key: _from_account(row) for key, row in account_rows.items()},
         **{key: _provenance(row) for key, row in own_rows.items()},
     }
+    profile = {key: entry["value"] for key, entry in provenance.items()}
     engagement = summarize_engagement(
         contact_events(contact.id), site.weights, now, site.half_life_days
     )
