@@ -41,6 +41,17 @@ class Config:
     # without a request; signing out ends it on the server (a saved cookie no longer works).
     SESSION_MAX_AGE_HOURS = 12.0
     SESSION_IDLE_MINUTES = 60.0
+    # Failed console sign-ins per typed email, over every client address and process: after
+    # LOGIN_BACKOFF_AFTER failures each attempt waits LOGIN_BACKOFF_SECONDS after the last
+    # failure, doubling up to LOGIN_BACKOFF_MAX_SECONDS (seconds 0: no backoff); after
+    # LOGIN_FAILURES_BEFORE_LOCK failures within LOGIN_FAILURE_WINDOW_MINUTES the email is locked
+    # for LOGIN_LOCK_MINUTES (failures 0: never locked). Refused attempts check no password.
+    LOGIN_BACKOFF_AFTER = 3
+    LOGIN_BACKOFF_SECONDS = 1.0
+    LOGIN_BACKOFF_MAX_SECONDS = 60.0
+    LOGIN_FAILURES_BEFORE_LOCK = 10
+    LOGIN_FAILURE_WINDOW_MINUTES = 15.0
+    LOGIN_LOCK_MINUTES = 15.0
     ALLOW_PRIVATE_TARGETS = False
     # The demo's pages (/demo/) and webhook inbox (/demo/inbox, full webhook bodies): served only
     # when on. `make run` switches it on; a production deployment leaves it off.

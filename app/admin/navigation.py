@@ -1,5 +1,6 @@
 """Navigation by site: every site page shows the site's sections and a switcher to other sites;
-and the notice of suspended destinations on the home page and a site's pages."""
+the notice of suspended destinations on the home page and a site's pages; and, to admins, the
+notice of users locked out after too many failed sign-ins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
+from app.clock import current_time
+from app.services.accounts import sign_in_locks
 from app.services.delivery import suspended_destinations
 from app.services.insights import site_names
 
@@ -77,6 +80,17 @@ def _suspended_notice() -> dict[str, Any]:
     if request.endpoint == "admin.destination":
         found = [s for s in found if s.key != args.get("key")]
     return {"suspended_destinations": found}
+
+
+@admin_bp.app_context_processor
+def _sign_in_lock_notice() -> dict[str, Any]:
+    """Users locked out after too many failed sign-ins, on every console page of an admin
+    (who may unlock them), until the lock is lifted or ends."""
+    if request.blueprint != "admin" or not current_user.is_authenticated:
+        return {}
+    if not current_user.can("admin"):
+        return {}
+    return {"sign_in_locks": sign_in_locks(current_time())}
 
 
 @admin_bp.get("/switch")

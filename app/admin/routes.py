@@ -14,6 +14,7 @@ from app.admin.forms import LoginForm, LogoutForm
 from app.clock import current_time
 from app.extensions import limiter
 from app.services.accounts import authenticate_user, end_console_session, start_console_session
+from app.services.errors import TooManyAttempts
 from app.services.insights import site_overviews
 
 
@@ -23,10 +24,15 @@ def _login_limit() -> str:
 
 @admin_bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate_user(form.email.data, form.password.data, current_time())
+        try:
+            user = authenticate_user(form.email.data, form.password.data, current_time())
+        except TooManyAttempts as exc:
+            # The same answer whether the email names a user or not, locked or only waiting.
+            form.password.errors.append(exc.message)
+            return render_template("admin/login.html", form=form), 429
         if user is not None:
             login_user(user)
             start_console_session(user, current_time())

@@ -1,5 +1,6 @@
 """Console pages for people (admins only): list and add users, change a role, disable an
-account, reset a password. A generated password is shown once, in the response body only."""
+account, reset a password, lift a sign-in lock. A generated password is shown once, in the
+response body only."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ from wtforms.validators import Length, Optional
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.forms import attach_errors
+from app.clock import current_time
 from app.models import ROLES, User
-from app.services.accounts import create_user, find_user, list_users, set_password, update_user
-from app.services.errors import Invalid
+from app.services.accounts import (
+    create_user,
+    find_user,
+    list_users,
+    set_password,
+    sign_in_locks,
+    unlock_sign_in,
+    update_user,
+)
+from app.services.errors import Invalid, NotFound
 
 # The sign-in form accepts at most this many characters: a longer password could never be used.
 MAX_PASSWORD_LENGTH = 200
@@ -46,8 +56,13 @@ class ResetPasswordForm(FlaskForm):
     """Only the CSRF token: a new password is generated."""
 
 
+class UnlockForm(FlaskForm):
+    """Only the CSRF token: the user's sign-in lock is lifted."""
+
+
 def _users_page(form: NewUserForm, status: int = 200) -> tuple[str, int]:
-    return render_template("admin/users.html", users=list_users(), form=form), status
+    locks = {lock.user_id: lock for lock in sign_in_locks(current_time())}
+    return render_template("admin/users.html", users=list_users(), form=form, locks=locks), status
 
 
 def _user_page(
@@ -125,3 +140,18 @@ def user_password(user_id: int) -> tuple[str, int]:
         abort(400)
     generated = set_password(person)
     return _user_page(person, new_password=generated, notice=f"New password for {person.email}.")
+
+
+@admin_bp.post("/users/<int:user_id>/unlock")
+@role_required("admin")
+def user_unlock(user_id: int) -> Response:
+    person = _found(user_id)
+    if not UnlockForm().validate_on_submit():
+        abort(400)
+    try:
+        unlock_sign_in(person.email, current_time(), by=current_user.email)
+    except NotFound:
+        flash(f"{person.email} was not locked.")
+    else:
+        flash(f"{person.email} may sign in again.")
+    return redirect(url_for("admin.users"))

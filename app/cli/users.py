@@ -6,7 +6,7 @@ import click
 
 from app.cli.errors import exit_on_refusal
 
-users_group = click.Group("users", help="Console users: create and list them.")
+users_group = click.Group("users", help="Console users: create and list them, lift a sign-in lock.")
 
 
 @users_group.command("create")
@@ -35,3 +35,15 @@ def list_users_command() -> None:
     for user in list_users():
         seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
         click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t{seen}")
+
+
+@users_group.command("unlock")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the sign-in lock of EMAIL (after too many failed sign-ins) and forget its failures."""
+    from app.clock import current_time
+    from app.services.accounts import unlock_sign_in
+
+    with exit_on_refusal():
+        was_locked = unlock_sign_in(email, current_time(), by="the command line")
+    click.echo(f"{'Unlocked' if was_locked else 'Cleared the failed sign-ins of'} {email}.")

@@ -34,7 +34,7 @@ from app.models.site import (
     Tier,
 )
 from app.models.token import ApiToken
-from app.models.user import ROLES, ConsoleSession, User
+from app.models.user import ROLES, ConsoleSession, LoginThrottle, User
 
 __all__ = [
     "BROWSER",
@@ -61,6 +61,7 @@ __all__ = [
     "IdempotentResponse",
     "IdentitySecret",
     "LifecycleStage",
+    "LoginThrottle",
     "OutboxEvent",
     "ProfileValue",
     "QuestionStat",

@@ -53,3 +53,24 @@ class ConsoleSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(db.Model):
+    """Failed console sign-ins for one typed email, shared by every process: the count within
+    the current window, when the last one came (the backoff is counted from it) and, once there
+    were too many, how long the email is locked (LOGIN_* settings). Keyed by a keyed digest of
+    the normalized email, so an email that names no user is not kept readable; ``user_id`` is
+    the user the email named at the last failure, if any."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

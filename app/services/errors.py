@@ -54,3 +54,10 @@ class Forbidden(ServiceError):
 
     status = 403
     code = "forbidden"
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed sign-ins for this email lately: refused whatever the password."""
+
+    status = 429
+    code = "too_many_attempts"

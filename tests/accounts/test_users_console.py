@@ -93,9 +93,9 @@ def test_the_list_shows_every_user_with_role_state_and_times(admin_client, mia, 
     cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows[1:]]
     created = {u.email: console_time(u.created_at) for u in db.session.scalars(select(User))}
     assert [[" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in row] for row in cells] == [
-        [MIA, "marketer", "active", created[MIA], "—"],
-        ["old@acme.example", "analyst", "disabled", created["old@acme.example"], "—"],
-        [f"{ROOT} (you)", "admin", "active", created[ROOT], "2026-03-02 09:00 UTC"],
+        [MIA, "marketer", "active", created[MIA], "—", "—"],
+        ["old@acme.example", "analyst", "disabled", created["old@acme.example"], "—", "—"],
+        [f"{ROOT} (you)", "admin", "active", created[ROOT], "2026-03-02 09:00 UTC", "—"],
     ]
     assert f'href="/admin/users/{mia.id}"' in html
     assert '<form method="post" action="/admin/users" novalidate>' in html

@@ -12,6 +12,7 @@ from app.services.accounts.sessions import (
     load_console_user,
     start_console_session,
 )
+from app.services.accounts.throttle import SignInLock, sign_in_locks, unlock_sign_in
 from app.services.accounts.users import (
     authenticate_user,
     create_or_reset_user,
@@ -25,6 +26,7 @@ from app.services.accounts.users import (
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "SignInLock",
     "authenticate_token",
     "authenticate_user",
     "create_or_reset_user",
@@ -38,6 +40,8 @@ __all__ = [
     "load_user",
     "revoke_token",
     "set_password",
+    "sign_in_locks",
     "start_console_session",
+    "unlock_sign_in",
     "update_user",
 ]

@@ -3,6 +3,7 @@ hashes."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 
@@ -15,18 +16,35 @@ from app.domain.identity import normalize_email
 from app.domain.specs import FieldRule
 from app.extensions import db
 from app.models import ROLES, User
-from app.services.errors import Invalid, NotFound
+from app.services.accounts.throttle import (
+    attempt_refused,
+    clear_failures,
+    record_failure,
+    throttle_key,
+    throttle_rules,
+)
+from app.services.errors import Invalid, NotFound, TooManyAttempts
 from app.services.transactions import commit_unit
 
 MIN_PASSWORD_LENGTH = 12
 LAST_ADMIN = "At least one active admin must remain: make someone else an admin first."
 _EMAIL = FieldRule(key="email", tier="", kind="email")
-# Checked when no user has the email, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+TOO_MANY_ATTEMPTS = "Too many failed sign-ins for this email. Try again later."
+
+
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
 
 
 def _hashed(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=_hash_method())
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password, by the method real ones use: checked when no user has the
+    email, so a wrong email costs as long as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def create_user(email: str, role: str, password: str | None = None) -> tuple[User, str | None]:
@@ -134,14 +152,21 @@ def create_or_reset_user(email: str, role: str) -> tuple[User, str]:
 
 
 def authenticate_user(email: str, password: str, now: datetime) -> User | None:
-    """The active user with this email and password, its last login recorded; else None."""
+    """The active user with this email and password, its last login recorded; else None, the
+    failure counted against the email (``throttle``). TooManyAttempts, whatever the password,
+    while the email is locked or must wait; the same for an email that names no user."""
+    rules = throttle_rules()
+    key = throttle_key(email)
+    if attempt_refused(key, now, rules):
+        raise TooManyAttempts(TOO_MANY_ATTEMPTS)
     user = _user_with_email(email)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    # An email with no user costs a hash check too, so it answers as slowly as a wrong password.
+    stored = user.password_hash if user is not None else _dummy_hash(_hash_method())
+    if not check_password_hash(stored, password) or user is None or not user.active:
+        record_failure(key, user, now, rules)
         return None
     user.last_login_at = now
+    clear_failures(key)
     db.session.commit()
     return user
 
