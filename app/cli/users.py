@@ -42,8 +42,10 @@ def list_users_command() -> None:
 def unlock_user_command(email: str) -> None:
     """Lift the sign-in lock of EMAIL (after too many failed sign-ins) and forget its failures."""
     from app.clock import current_time
+    from app.domain.identity import normalize_email
     from app.services.accounts import unlock_sign_in
 
     with exit_on_refusal():
         was_locked = unlock_sign_in(email, current_time(), by="the command line")
-    click.echo(f"{'Unlocked' if was_locked else 'Cleared the failed sign-ins of'} {email}.")
+    done = "Unlocked" if was_locked else "Cleared the failed sign-ins of"
+    click.echo(f"{done} {normalize_email(email)}.")
