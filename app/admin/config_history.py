@@ -1,4 +1,7 @@
-"""Console pages for a site's config: history with diffs, download, upload."""
+"""Console pages for a site's config: history with diffs, download, upload.
+
+Only admins read destination URLs whole; everyone else gets them masked (``***`` for the
+user-info and query values), in the download and in the diffs alike."""
 
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ def upload_config(site: str) -> Response | tuple[str, int]:
 @role_required("analyst")
 def download_config(site: str) -> Response:
     try:
-        text = current_config_yaml(site)
+        text = current_config_yaml(site, masked=not current_user.can("admin"))
     except NotFound:
         abort(404)
     response = Response(text, mimetype="application/yaml")
@@ -79,7 +82,7 @@ def download_config(site: str) -> Response:
 @role_required("analyst")
 def config_revision(site: str, version: int) -> str:
     try:
-        diff = revision_diff(site, version)
+        diff = revision_diff(site, version, masked=not current_user.can("admin"))
     except NotFound:
         abort(404)
     return render_template("admin/revision.html", site_key=site, diff=diff)

@@ -48,7 +48,8 @@ deliveries_group = click.Group("deliveries", help="Webhook deliveries: status an
 @deliveries_group.command("status")
 @click.option("--site", "site_key", help="Only this site's destinations.")
 def deliveries_status_command(site_key: str | None) -> None:
-    """Deliveries pending, delivered and dead-lettered, per destination."""
+    """Deliveries pending, delivered and dead-lettered, per destination (URLs masked)."""
+    from app.domain.webhooks import masked_url
     from app.services.delivery import destination_overview
 
     rows = destination_overview(site_key)
@@ -57,7 +58,7 @@ def deliveries_status_command(site_key: str | None) -> None:
     for row in rows:
         click.echo(
             f"{row.site_key}/{row.destination.key}\t{row.state}\tpending {row.pending}"
-            f"\tdelivered {row.delivered}\tdead {row.dead}\t{row.destination.url}"
+            f"\tdelivered {row.delivered}\tdead {row.dead}\t{masked_url(row.destination.url)}"
         )
 
 

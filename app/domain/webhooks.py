@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.domain.specs import iso
 
@@ -35,6 +36,7 @@ FAILING_DAYS_BEFORE_DISABLE = 5
 RETRY_AFTER_MAX_SECONDS = 24 * 3600.0
 _DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII digits only: "²".isdigit() is true too
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix every signing secret has, not a secret
+MASK = "***"  # what stands in for each secret part of a destination URL
 
 
 class Outcome(Enum):
@@ -184,6 +186,33 @@ def private_host(host: str) -> bool:
         return private_address(ipaddress.ip_address(host.split("%", 1)[0]))
     except ValueError:
         return False
+
+
+def masked_url(url: str) -> str:
+    """``url`` as anyone but an admin may see it: scheme, host, port and path kept; the user and
+    password of its user-info, each query value (names kept; a query item without ``=`` whole)
+    and the fragment replaced by ``***``. ``https://bob:S3cret@crm.example/hook?api_key=XYZ``
+    becomes ``https://***:***@crm.example/hook?api_key=***``; a URL without any of those parts
+    comes back unchanged, and one that cannot be read is ``***`` as a whole."""
+    try:
+        netloc = urlsplit(url).netloc
+        urlsplit(url).port  # noqa: B018 - reading it refuses a bad port
+    except ValueError:  # a bad port or IPv6 literal
+        return MASK
+    rest, hash_mark, fragment = url.partition("#")
+    rest, question_mark, query = rest.partition("?")
+    if "@" in netloc:
+        scheme, slashes, after = rest.partition("//")
+        authority, slash, path = after.partition("/")
+        user_info, _, host = authority.rpartition("@")
+        user, colon, _password = user_info.partition(":")
+        masked_user = (MASK if user else "") + (colon and colon + MASK)
+        rest = f"{scheme}{slashes}{masked_user}@{host}{slash}{path}"
+    items = (
+        (item.partition("=")[0] + "=" + MASK if "=" in item else MASK) if item else item
+        for item in query.split("&")
+    )
+    return rest + question_mark + "&".join(items) + hash_mark + (MASK if fragment else "")
 
 
 def mapped(values: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:

@@ -171,3 +171,27 @@ def test_status_lists_each_destination_with_its_counts(runner, clock, site, rece
         "No destinations.\n"
     )
     assert db.session.scalar(select(Delivery.status).where(Delivery.id == stuck.id)) == "pending"
+
+
+def with_secrets(url: str) -> str:
+    return url.replace("http://", "http://bob:S3cret@") + "?api_key=XYZ"
+
+
+def test_status_and_the_worker_log_mask_a_destination_url(
+    runner, clock, site, destination, receiver, worker, caplog
+):
+    """Only the admin's destination page shows the URL whole: the command's output and the
+    worker's log lines are read by more people."""
+    destination.url = with_secrets(receiver.url)
+    db.session.commit()
+    masked = receiver.url.replace("http://", "http://***:***@") + "?api_key=***"
+    sent = queue(site, 1)
+
+    with caplog.at_level("INFO", logger="trickle.worker"):
+        drain(worker)
+
+    assert [r.path for r in receiver.received()] == ["/hooks?api_key=XYZ"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "trickle.worker"]
+    assert line.startswith(f"delivery {sent.message_id} {masked} -> delivered (200, ")
+    status = runner.invoke(args=["deliveries", "status"])
+    assert status.stdout == f"acme/crm\tactive\tpending 0\tdelivered 1\tdead 0\t{masked}\n"

@@ -273,6 +273,18 @@ def test_a_private_url_is_refused_next_to_the_url(client, site, admin, strict, u
     assert [d["key"] for d in export_site_config("acme")["destinations"]] == ["crm"]
 
 
+def test_a_masked_url_is_refused_next_to_the_url(client, site, admin):
+    url = "https://***:***@hooks.example.com/sales?key=***"
+    response = post_form(client, "/admin/sites/acme/destinations/new", {**NEW, "url": url})
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True)) == {
+        "url": "holds ***, which stands for a hidden secret, and is not the hidden form of this "
+        "destination&#39;s current URL: write the URL in full"
+    }
+    assert revisions() == 1
+    assert [d["key"] for d in export_site_config("acme")["destinations"]] == ["crm"]
+
+
 def test_the_editor_checks_events_and_mapping_lines(client, site, admin):
     data = {
         **NEW,

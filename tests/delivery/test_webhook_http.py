@@ -213,9 +213,15 @@ def test_a_dropped_connection_and_a_refused_one(receiver):
 @pytest.mark.parametrize(
     ("url", "error"),
     [
-        ("http://[::1", "not a valid URL: http://[::1"),
-        ("http://h.example:99999/", "not a valid URL: http://h.example:99999/"),
+        # The URL in the error is masked as everywhere outside the admin's pages; one that
+        # cannot be read at all is hidden whole.
+        ("http://[::1", "not a valid URL: ***"),
+        ("http://bob:S3cret@h.example:99999/", "not a valid URL: ***"),
         ("ftp://h.example/", "not an http(s) URL: ftp://h.example/"),
+        (
+            "ftp://bob:S3cret@h.example/?key=XYZ",
+            "not an http(s) URL: ftp://***:***@h.example/?key=***",
+        ),
         ("https:///path", "not an http(s) URL: https:///path"),
         ("http://bad\x00name/", "could not resolve bad\x00name"),
     ],

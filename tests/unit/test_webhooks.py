@@ -14,6 +14,7 @@ from app.domain.webhooks import (
     RETRY_DELAYS,
     Outcome,
     embedded_ipv4,
+    masked_url,
     next_attempt_at,
     outcome,
     payload,
@@ -282,3 +283,38 @@ def test_an_ipv4_address_inside_an_ipv6_form_is_judged_as_itself(address, privat
 )
 def test_the_ipv4_addresses_an_ipv6_address_carries(address, carried):
     assert [str(a) for a in embedded_ipv4(ipaddress.IPv6Address(address))] == carried
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "https://bob:S3cret@crm.example/hook?api_key=XYZ",
+            "https://***:***@crm.example/hook?api_key=***",
+        ),
+        ("https://bob:S3cret@crm.example/hook", "https://***:***@crm.example/hook"),
+        ("https://tok_123@crm.example/hook", "https://***@crm.example/hook"),  # user only
+        ("https://:S3cret@crm.example/hook", "https://:***@crm.example/hook"),  # password only
+        (
+            "https://crm.example/hook?api_key=XYZ&team=a%20b&flag&&empty=",
+            "https://crm.example/hook?api_key=***&team=***&***&&empty=***",
+        ),
+        ("https://crm.example/hook#token=XYZ", "https://crm.example/hook#***"),
+        (
+            "https://bob:S3cret@[2001:db8::1]:8443/hook?api_key=XYZ",
+            "https://***:***@[2001:db8::1]:8443/hook?api_key=***",
+        ),
+        ("https://bob:S3cret@crm.example:8443/", "https://***:***@crm.example:8443/"),
+        # An @ inside the user-info: the host is what follows the last one.
+        ("https://a@b:S3cret@crm.example/", "https://***:***@crm.example/"),
+        ("https://crm.example:8443/v1/hooks", "https://crm.example:8443/v1/hooks"),
+        ("https://crm.example/hook?", "https://crm.example/hook?"),
+        ("https://crm.example", "https://crm.example"),
+        ("http://[::1", "***"),  # unreadable: hidden whole
+        ("http://bob:S3cret@crm.example:99999/", "***"),
+        ("", ""),
+    ],
+)
+def test_a_destination_url_is_masked_to_scheme_host_port_and_path(url, masked):
+    assert masked_url(url) == masked
+    assert masked_url(masked) == masked  # masking a masked URL changes nothing

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.domain.webhooks import RESPONSE_KEPT_BYTES
+from app.domain.webhooks import RESPONSE_KEPT_BYTES, masked_url
 from app.services.addresses import Resolver, is_private, resolve
 
 
@@ -60,9 +60,9 @@ def post(
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:  # "http://[::1", "http://host:99999/"
-        return result(error=f"not a valid URL: {url}")
+        return result(error=f"not a valid URL: {masked_url(url)}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return result(error=f"not an http(s) URL: {url}")
+        return result(error=f"not an http(s) URL: {masked_url(url)}")
     host = parts.hostname
     deadline = _Deadline(timeout)
     try:

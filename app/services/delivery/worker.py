@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask
 
 from app.clock import time_by
+from app.domain.webhooks import masked_url
 from app.extensions import db
 from app.services.delivery import http as webhook_http
 from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
@@ -84,7 +85,7 @@ class DeliveryWorker:
                 log.info(
                     "delivery %s %s -> %s (%s, %d ms)",
                     item.message_id,
-                    item.url,
+                    masked_url(item.url),
                     status,
                     result.status if result.status is not None else result.error,
                     result.duration_ms,

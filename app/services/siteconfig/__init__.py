@@ -3,8 +3,9 @@ the revision history, destinations' signing secrets, and the snapshot every requ
 
 Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON text),
 ``schema``/``fields``/``rules`` (validation), ``canonical`` (the exported shape), ``editing``
-(the console's entry-by-entry edits), ``history`` (revisions), ``signing`` (secrets),
-``snapshots`` (the cached read model of a site).
+(the console's entry-by-entry edits), ``history`` (revisions), ``masking`` (destination URLs
+as non-admins read them, and back on import), ``signing`` (secrets), ``snapshots`` (the cached
+read model of a site).
 """
 
 from app.services.siteconfig.canonical import changed_engagement

@@ -16,6 +16,7 @@ from app.services.errors import Invalid, NotFound
 from app.services.siteconfig.canonical import without_defaults
 from app.services.siteconfig.files import dump_config, parse_config_text
 from app.services.siteconfig.importer import export_site_config, import_site_config
+from app.services.siteconfig.masking import masked_config, masked_revisions, restore_masked_urls
 from app.services.siteconfig.schema import DestinationIn
 
 
@@ -50,8 +51,11 @@ def config_history(site_key: str) -> list[Revision]:
     return [Revision(row.version, row.author, row.created_at) for row in rows]
 
 
-def revision_diff(site_key: str, version: int) -> RevisionDiff:
-    """What ``version`` changed against the revision before it (everything, for the first)."""
+def revision_diff(site_key: str, version: int, *, masked: bool = False) -> RevisionDiff:
+    """What ``version`` changed against the revision before it (everything, for the first).
+
+    ``masked`` (a reader below admin): destination URLs masked, and a URL whose secret alone
+    changed shown as changed, without either value."""
     rows = db.session.scalars(
         select(ConfigRevision)
         .where(ConfigRevision.site_id == _site_id(site_key), ConfigRevision.version <= version)
@@ -61,10 +65,13 @@ def revision_diff(site_key: str, version: int) -> RevisionDiff:
     if not rows or rows[0].version != version:
         raise NotFound(f"No revision {version} of site {site_key}.")
     after, before = rows[0], rows[1] if len(rows) > 1 else None
-    old = dump_config(before.config, "yaml") if before else ""
+    old_config, new_config = before.config if before else None, after.config
+    if masked:
+        old_config, new_config = masked_revisions(old_config, new_config)
+    old = dump_config(old_config, "yaml") if old_config is not None else ""
     lines = difflib.unified_diff(
         old.splitlines(),
-        dump_config(after.config, "yaml").splitlines(),
+        dump_config(new_config, "yaml").splitlines(),
         fromfile=f"version {before.version}" if before else "(nothing)",
         tofile=f"version {after.version}",
         lineterm="",
@@ -76,9 +83,11 @@ def revision_diff(site_key: str, version: int) -> RevisionDiff:
     )
 
 
-def current_config_yaml(site_key: str) -> str:
-    """The same YAML ``trickle export-config SITE`` prints."""
-    return dump_config(export_site_config(site_key), "yaml")
+def current_config_yaml(site_key: str, *, masked: bool = False) -> str:
+    """The same YAML ``trickle export-config SITE`` prints; ``masked`` (a reader below admin)
+    with destination URLs masked."""
+    config = export_site_config(site_key)
+    return dump_config(masked_config(config) if masked else config, "yaml")
 
 
 def import_uploaded_config(
@@ -87,7 +96,8 @@ def import_uploaded_config(
     """Import an uploaded YAML or JSON config for ``site_key``, validated like the CLI's.
 
     Without ``may_change_destinations`` (anyone below admin) the file's destinations must be
-    the ones the site has: where contact data is sent is the admins' decision.
+    the ones the site has: where contact data is sent is the admins' decision. Their URLs may be
+    masked as that reader downloaded them; the destinations keep their own.
     """
     _site_id(site_key)
     data = parse_config_text(text)
@@ -97,7 +107,17 @@ def import_uploaded_config(
             "The file describes another site.",
             {"site.key": [f'this page imports site "{site_key}"; the file names "{named}"']},
         )
-    if not may_change_destinations and _destinations_changed(site_key, data):
+    if not may_change_destinations:
+        _refuse_destination_changes(site_key, data)
+    return import_site_config(data, author=author)
+
+
+def _refuse_destination_changes(site_key: str, data: dict[str, Any]) -> None:
+    """Invalid unless ``data``'s destinations are the site's, URLs masked or not."""
+    data, problems = restore_masked_urls(data)
+    if problems:
+        raise Invalid("A destination URL is masked.", problems)
+    if _destinations_changed(site_key, data):
         raise Invalid(
             "Only an admin may change destinations.",
             {
@@ -107,7 +127,6 @@ def import_uploaded_config(
                 ]
             },
         )
-    return import_site_config(data, author=author)
 
 
 def _destinations_changed(site_key: str, data: dict[str, Any]) -> bool:

@@ -36,6 +36,7 @@ from app.models import (
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.siteconfig.canonical import site_config
 from app.services.siteconfig.fields import error_paths
+from app.services.siteconfig.masking import restore_masked_urls
 from app.services.siteconfig.rules import SECTIONS, Problems, cross_entry_problems
 from app.services.siteconfig.schema import ConfigIn
 from app.services.siteconfig.signing import (
@@ -104,8 +105,9 @@ def _record_revision(site: Site, author: str, now: datetime) -> None:
 
 
 def _validated(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The loaded config and the signing secrets found in the environment, by destination key."""
-    problems: Problems = {}
+    """The loaded config and the signing secrets found in the environment, by destination key.
+    A destination URL masked for a non-admin reader stays the URL the destination has."""
+    data, problems = restore_masked_urls(data)
     config: dict[str, Any] = {}
     try:
         config = ConfigIn().load(data)
