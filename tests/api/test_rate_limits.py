@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from app.config import redis_test_url
+from tests.api.support import row_counts
 from tests.factories import acme_config, make_site
 
 ASK = "/api/v1/sites/{}/forms/blog/ask"
@@ -160,10 +161,13 @@ def test_without_a_valid_token_a_request_is_anonymous(app, client, sites):
     the request, and once that is used the request is refused before its body is checked."""
     codes = [send(client, ASK, {}, f"198.51.100.{n}").status_code for n in range(1, 6)]
     assert codes == [200] * 5
+    before = row_counts()
     for visitor in ("not-a-token", "eyJzIjoiYWNtZSIsInYiOiJhIn0.forged", 42, None, ["x"]):
-        response = send(client, ASK, {"visitor": visitor}, "198.51.100.9")
-        assert response.status_code == 429, visitor
-        assert response.get_json()["error"]["code"] == "rate_limited"
+        for path, body in ((ASK, {}), (EVENTS, {"kind": "page_view"})):
+            response = send(client, path, {**body, "visitor": visitor}, "198.51.100.9")
+            assert response.status_code == 429, (path, visitor)
+            assert response.get_json()["error"]["code"] == "rate_limited"
+    assert row_counts() == before  # nothing stored
 
 
 def test_a_token_of_another_site_is_anonymous_here(app, client, sites):
