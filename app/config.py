@@ -24,9 +24,12 @@ class Config:
     SECRET_KEY: str | None = None  # None: generated once, kept in the instance folder
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    # Flask-Limiter strings; "per IP" applies to each client address, "per site" to a site key.
+    # Flask-Limiter strings (docs/api.md, Rate limits). "Per IP" applies to each client address
+    # (IPv6: each /64); "per visitor" to each valid visitor token, instead of "per site", the
+    # budget of a site's requests without one.
     RATELIMIT_PUBLIC_PER_IP = "120/minute;2000/hour"
     RATELIMIT_PUBLIC_PER_SITE = "6000/minute"
+    RATELIMIT_PUBLIC_PER_VISITOR = "60/minute;1000/hour"
     RATELIMIT_LOGIN = "10/minute;50/hour"  # console sign-in attempts per client address
     RATELIMIT_TOKEN_API = "60/minute;1000/hour"  # noqa: S105 - a rate, per client address
     RATELIMIT_KEY_PREFIX = ""  # Flask-Limiter's: set when several deployments share one Redis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 
 from flask import Flask, Response, request
@@ -37,12 +38,34 @@ login_manager.login_view = "admin.login"
 login_manager.login_message = "Please sign in to see that page."
 
 
+def client_network(address: str) -> str:
+    """The rate-limit identity of a client address: an IPv4 address as it is, an IPv6 one by its
+    /64 network (one subscriber line or host gets a whole /64, so counting single IPv6 addresses
+    would hand one client 2**64 budgets), an IPv4-mapped IPv6 address as its IPv4 address.
+    Anything that is not an address (a proxy's ``unknown``) is its own key."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(parsed) >> 64 << 64, 64)))
+
+
+def client_rate_key() -> str:
+    """Rate-limit key for every per-client budget (public API, demo inbox, console sign-in, token
+    API): the client's address (the proxy's hop with ``PROXY_FIX``), IPv6 by its /64."""
+    return client_network(get_remote_address())
+
+
 def site_rate_key() -> str:
     """Rate-limit key for the per-site budget: the site key from the URL."""
     return "site:" + str((request.view_args or {}).get("site", ""))
 
 
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_rate_key)
 
 
 @event.listens_for(Engine, "connect")

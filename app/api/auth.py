@@ -10,11 +10,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Response, current_app, request
-from flask_limiter.util import get_remote_address
 
 from app.api import api_bp
 from app.clock import current_time
-from app.extensions import limiter
+from app.extensions import client_rate_key, limiter
 from app.models import ApiToken
 from app.services.accounts import authenticate_token
 
@@ -55,7 +54,7 @@ def _token_api_rate() -> str:
 
 # One budget per client address, shared by every token API endpoint (refused calls count too).
 _token_api_limit = limiter.shared_limit(
-    _token_api_rate, scope="token-api", key_func=get_remote_address
+    _token_api_rate, scope="token-api", key_func=client_rate_key
 )
 
 

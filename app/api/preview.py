@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from app.api import api_bp
-from app.api.routes import ASK_IN, EVENT_IN, load_body, rate_limited
+from app.api.limits import rate_limited
+from app.api.routes import ASK_IN, EVENT_IN, load_body
 from app.api.schemas import Empty, PreviewAskOut, PreviewSubmitIn, PreviewSubmitOut
 from app.clock import current_time
 from app.services.asking import preview_ask, preview_submit

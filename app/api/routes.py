@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from app.api import api_bp, cors  # noqa: F401 - cors registers the origin checks
+from app.api.body import request_json
+from app.api.limits import preflight_limited, rate_limited
 from app.api.openapi import openapi_document
 from app.api.schemas import (
     AskIn,
@@ -25,7 +25,7 @@ from app.api.schemas import (
     WithdrawOut,
 )
 from app.clock import current_time
-from app.extensions import limiter, site_rate_key
+from app.extensions import limiter
 from app.services.asking import SubmitInput, ask_questions, submit_answers
 from app.services.errors import Invalid
 from app.services.people import EventInput, identify_visitor, record_engagement
@@ -40,34 +40,9 @@ IDENTIFY_IN, IDENTIFY_OUT = IdentifyIn(), IdentifyOut()
 HEALTH = Health()
 
 
-def _per_ip() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_PER_IP"]
-
-
-def _per_site() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_PER_SITE"]
-
-
-public_limits = [
-    limiter.shared_limit(_per_ip, scope="public-ip"),
-    limiter.shared_limit(_per_site, scope="public-site", key_func=site_rate_key),
-]
-
-
-def rate_limited(view: Any) -> Any:
-    for limit in public_limits:
-        view = limit(view)
-    return view
-
-
 def load_body(schema: Schema) -> dict[str, Any]:
     """The request's JSON object, validated by ``schema``; errors become the JSON envelope."""
-    if not request.is_json:
-        raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
-    try:
-        data = json.loads(request.get_data(cache=True))
-    except (ValueError, RecursionError):  # RecursionError: nesting beyond the parser's depth
-        raise BadRequest("The body is not valid JSON.") from None
+    data = request_json()
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.")
     try:
@@ -95,7 +70,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 @api_bp.route("/sites/<site>/events", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/consents/withdraw", methods=["OPTIONS"], endpoint="preflight")
 @api_bp.route("/sites/<site>/identify", methods=["OPTIONS"], endpoint="preflight")
-@rate_limited
+@preflight_limited
 def preflight(site: str, form: str | None = None) -> Response:
     """CORS preflight; the origin check and headers are cors.py's."""
     return Response(status=204)

@@ -197,3 +197,12 @@ class TestLoginRateLimit:
     def test_too_many_attempts_are_429(self, client, ann):
         codes = [sign_in(client, password="wrong password!").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
+
+    def test_an_ipv6_client_is_counted_by_its_64(self, client, ann):
+        def attempt(ip: str) -> int:
+            client.environ_base["REMOTE_ADDR"] = ip
+            return sign_in(client, password="wrong password!").status_code
+
+        codes = [attempt(f"2001:db8:5:6::{n}") for n in range(1, 5)]
+        assert codes == [200, 200, 200, 429]
+        assert attempt("2001:db8:5:7::1") == 200

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from app.config import redis_test_url
+from tests.api.support import row_counts
 from tests.factories import acme_config, make_site
 
 ASK = "/api/v1/sites/{}/forms/blog/ask"
@@ -76,3 +77,145 @@ def test_the_per_site_limit_counts_every_address(client, sites):
     assert codes == [200] * 5
     assert post(client, ip="198.51.100.99").status_code == 429
     assert post(client, site="other", ip="198.51.100.99").status_code == 200
+
+
+# ---- IPv6 clients by their /64 ----
+
+
+def test_an_ipv6_client_is_counted_by_its_64(client, sites):
+    same_64 = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"]
+    assert [post(client, ip=ip).status_code for ip in same_64] == [200, 200, 200]
+    assert post(client, ip="2001:db8:1:2:abcd::9").status_code == 429
+    assert post(client, ip="2001:db8:1:3::1").status_code == 200  # the next /64: its own budget
+
+
+def test_an_ipv4_mapped_address_is_counted_as_the_ipv4_address(client, sites):
+    assert [post(client, ip="198.51.100.7").status_code for _ in range(3)] == [200, 200, 200]
+    assert post(client, ip="::ffff:198.51.100.7").status_code == 429
+    assert post(client, ip="::ffff:c633:6408").status_code == 200  # 198.51.100.8
+
+
+# ---- returning visitors: a bucket of their own, never the site's ----
+
+SUBMIT = "/api/v1/sites/{}/forms/blog/submit"
+EVENTS = "/api/v1/sites/{}/events"
+
+
+def send(client, path, body, ip, site="acme"):
+    return client.post(path.format(site), json=body, environ_base={"REMOTE_ADDR": ip})
+
+
+def visitor_of(client, ip, site="acme") -> str:
+    response = send(client, ASK, {}, ip, site)
+    assert response.status_code == 200
+    return response.get_json()["visitor"]
+
+
+def flood(client, addresses, per_address=3) -> list[int]:
+    """Anonymous asks, ``per_address`` from each address in turn."""
+    return [post(client, ip=ip).status_code for ip in addresses for _ in range(per_address)]
+
+
+def test_a_token_holder_is_served_after_anonymous_clients_used_the_site_budget(app, client, sites):
+    holder = "203.0.113.5"
+    token = visitor_of(client, holder)  # the site's 1st request
+    assert flood(client, ["198.51.100.1", "198.51.100.2"]) == [200, 200, 200, 200, 429, 429]
+    assert post(client, ip="198.51.100.3").status_code == 429  # a new anonymous client too
+    asked = send(client, ASK, {"visitor": token}, holder)
+    assert asked.status_code == 200
+    assert asked.get_json()["visitor"] == token
+    body = {"visitor": token, "ask_token": asked.get_json()["ask_token"], "answers": {}}
+    body["skipped"] = [q["key"] for q in asked.get_json()["questions"]]
+    assert send(client, SUBMIT, body, holder).status_code == 200
+    assert send(client, EVENTS, {"visitor": token, "kind": "page_view"}, holder).status_code == 429
+    # ... that last one by the holder's per-address budget (3/minute), not the site's:
+    assert (
+        send(client, EVENTS, {"visitor": token, "kind": "page_view"}, "203.0.113.6").status_code
+        == 202
+    )
+    assert post(client, ip="203.0.113.7").status_code == 429  # anonymous: still the site's
+
+
+def test_each_visitor_token_has_its_own_bucket_on_ask_submit_and_events(app, client, sites):
+    app.config["RATELIMIT_PUBLIC_PER_IP"] = "50/minute"
+    app.config["RATELIMIT_PUBLIC_PER_VISITOR"] = "3/minute"
+    ip = "198.51.100.1"
+    first, second = visitor_of(client, ip), visitor_of(client, ip)  # site: 2 of 5
+    asked = send(client, ASK, {"visitor": first}, ip)
+    body = {"visitor": first, "ask_token": asked.get_json()["ask_token"], "answers": {}}
+    body["skipped"] = [q["key"] for q in asked.get_json()["questions"]]
+    event = {"visitor": first, "kind": "page_view"}
+    codes = [asked.status_code, send(client, SUBMIT, body, ip).status_code]
+    codes += [send(client, EVENTS, event, ip).status_code for _ in range(2)]
+    assert codes == [200, 200, 202, 429]
+    refused = send(client, ASK, {"visitor": first}, "198.51.100.2")  # from another address too
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert send(client, EVENTS, {"visitor": second, "kind": "page_view"}, ip).status_code == 202
+    # None of the token holders' requests used the site's budget: 3 anonymous asks are left.
+    assert [post(client, ip=ip).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_without_a_valid_token_a_request_is_anonymous(app, client, sites):
+    """A token that does not verify for the URL's site buys no bucket: the site's budget counts
+    the request, and once that is used the request is refused before its body is checked."""
+    codes = [send(client, ASK, {}, f"198.51.100.{n}").status_code for n in range(1, 6)]
+    assert codes == [200] * 5
+    before = row_counts()
+    for visitor in ("not-a-token", "eyJzIjoiYWNtZSIsInYiOiJhIn0.forged", 42, None, ["x"]):
+        for path, body in ((ASK, {}), (EVENTS, {"kind": "page_view"})):
+            response = send(client, path, {**body, "visitor": visitor}, "198.51.100.9")
+            assert response.status_code == 429, (path, visitor)
+            assert response.get_json()["error"]["code"] == "rate_limited"
+    assert row_counts() == before  # nothing stored
+
+
+def test_a_token_of_another_site_is_anonymous_here(app, client, sites):
+    other_token = visitor_of(client, "198.51.100.1", site="other")
+    codes = [send(client, ASK, {}, f"198.51.100.{n}").status_code for n in range(2, 7)]
+    assert codes == [200] * 5
+    assert send(client, ASK, {"visitor": other_token}, "198.51.100.9").status_code == 429
+    assert send(client, ASK, {"visitor": other_token}, "198.51.100.9", "other").status_code == 200
+
+
+def test_bodies_that_are_not_json_are_anonymous_and_answered_as_before(app, client, sites):
+    ip = "198.51.100.1"
+    path = ASK.format("acme")
+    not_json = client.post(
+        path, data="{", content_type="application/json", environ_base={"REMOTE_ADDR": ip}
+    )
+    assert not_json.status_code == 400
+    assert not_json.get_json()["error"]["message"] == "The body is not valid JSON."
+    as_text = client.post(
+        path, data="{}", content_type="text/plain", environ_base={"REMOTE_ADDR": ip}
+    )
+    assert as_text.status_code == 415
+    too_large = client.post(
+        path,
+        data='{"visitor": "' + "a" * 70_000 + '"}',
+        content_type="application/json",
+        environ_base={"REMOTE_ADDR": "198.51.100.2"},
+    )
+    assert too_large.status_code == 413
+    # All three counted against the site's budget (5): two anonymous asks are left.
+    assert [post(client, ip="198.51.100.3").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_requests_refused_by_the_client_budget_leave_the_site_budget_alone(app, client, sites):
+    """A longer window on the client budget than on the site's (so Flask-Limiter would check
+    the site's first): the flooder's refused requests still use none of the site's."""
+    app.config["RATELIMIT_PUBLIC_PER_IP"] = "2/hour"
+    assert [post(client, ip="198.51.100.1").status_code for _ in range(10)] == [200] * 2 + [429] * 8
+    codes = [post(client, ip=f"198.51.100.{n}").status_code for n in (2, 2, 3, 4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_preflight_is_counted_by_the_client_budget_only(client, sites):
+    origin = {"Origin": "https://www.acme.example", "Access-Control-Request-Method": "POST"}
+
+    def preflight(ip):
+        return client.options(ASK.format("acme"), headers=origin, environ_base={"REMOTE_ADDR": ip})
+
+    assert flood(client, ["198.51.100.1", "198.51.100.2"], per_address=3)[-1] == 429
+    assert preflight("203.0.113.5").status_code == 204  # the site's budget is used up
+    assert [preflight("203.0.113.6").status_code for _ in range(4)] == [204, 204, 204, 429]

@@ -103,3 +103,14 @@ def test_calls_are_rate_limited_per_address_refused_ones_included(client, sites,
     assert response.get_json()["error"]["code"] == "rate_limited"
     assert 0 < int(response.headers["Retry-After"]) <= 60
     assert export(client, f"Bearer {raw}", ip="198.51.100.2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "app_settings", [{"RATELIMIT_ENABLED": True, "RATELIMIT_TOKEN_API": "2/minute"}]
+)
+def test_an_ipv6_caller_is_counted_by_its_64(client, sites, clock):
+    _, raw = create_token("acme", "analyst", "BI", now=clock())
+    same_64 = ("2001:db8:9::1", "2001:db8:9::2", "2001:db8:9:0:ffff::3")
+    codes = [export(client, f"Bearer {raw}", ip=ip).status_code for ip in same_64]
+    assert codes == [200, 200, 429]
+    assert export(client, f"Bearer {raw}", ip="2001:db8:9:1::1").status_code == 200
