@@ -223,6 +223,15 @@ def test_deleting_a_field_takes_it_out_of_forms(client, site, marketer):
     assert (form["fields"], form.get("always_ask")) == (["company"], None)
 
 
+def test_deleting_a_consent_field_takes_the_consent_line_off_its_form(client, site, marketer):
+    config = consent_config()
+    config["forms"][0]["consent"] = {"field": "newsletter"}
+    import_site_config(config)
+    page = "/admin/sites/acme/fields/newsletter"
+    assert post_form(client, page + "/delete", {}, page).status_code == 302
+    assert "consent" not in export_site_config("acme")["forms"][0]
+
+
 def test_moving_a_field_renumbers_its_tier(client, site, marketer):
     response = post_form(
         client,
