@@ -1,4 +1,4 @@
-"""Migration 0011 on existing data: a form's consent line given as text becomes a consent field
+"""Migration 0012 on existing data: a form's consent line given as text becomes a consent field
 (keyed ``<form>_consent``, a free key when that one is taken, in the site's first tier) that the
 form names; a form without one, or already naming a field, is left as it was."""
 
@@ -42,7 +42,7 @@ def test_an_upgrade_makes_each_consent_text_a_consent_field(empty_database):  # 
         "demo": json.dumps({"text": LONG}),
     }
     with app.app_context():
-        upgrade(revision="0010")
+        upgrade(revision="0011")
         with db.engine.begin() as conn:
             for statement in ROWS:
                 conn.execute(text(statement), params)
@@ -61,7 +61,7 @@ def test_an_upgrade_makes_each_consent_text_a_consent_field(empty_database):  # 
                 json.loads(c) if isinstance(c, str) else c
                 for (c,) in conn.execute(text("SELECT consent FROM forms ORDER BY id"))
             ]
-        downgrade(revision="0010")
+        downgrade(revision="0011")
         with db.engine.connect() as conn:
             back = [
                 json.loads(c) if isinstance(c, str) else c

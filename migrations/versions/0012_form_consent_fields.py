@@ -1,7 +1,7 @@
 """a form's consent line is a consent field: what a visitor ticks is recorded and forwarded
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 05:40:00
 
 Before, a form's ``consent: {text, required}`` was shown by the widget and never sent. Each such
@@ -14,8 +14,8 @@ otherwise: nothing was ever recorded for these lines.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
