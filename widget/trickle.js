@@ -255,8 +255,6 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (f.title) form.append(h('h2', {id: id + 't', text: f.title}));
     if (f.intro) form.append(h('p', {class: 'i', text: f.intro}));
     questions.forEach((q, i) => form.append(field(W, q, id + i)));
-    // The form's consent line: checked here, not sent (the API has no answer key for it).
-    if (f.consent) form.append(field(W, {kind: 'consent', label: f.consent.text, required: f.consent.required}, id + 'c'));
     // Honeypot: hidden from people and screen readers; a filled one stores nothing.
     W.hp = h('input', {name: 'hp', id: id + 'hp', tabindex: -1, autocomplete: 'off'});
     form.append(h('div', {class: 'hp', 'aria-hidden': 'true'}, [h('label', {for: id + 'hp', text: 'Leave empty'}), W.hp]));
@@ -297,7 +295,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       f.inputs.push(control);
     }
     const head = h('div', {class: 'l'}, [label, mark]); // the mark outside: labels stay exact
-    if (!req && q.key) {
+    if (!req) {
       const skipButton = h('button', {type: 'button', class: 'k', text: 'Skip', 'aria-label': 'Skip ' + text});
       skipButton.addEventListener('click', safe(() => skip(W, f)));
       head.append(skipButton);
@@ -362,7 +360,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       const key = f.q.key, v = valueOf(f), message = !f.skipped && check(f.q, v);
       if (f.skipped) skipped.push(key);
       else if (message) bad = bad || f;
-      else if (key && !blank(v)) keys.push(key), answers[key] = v;
+      else if (!blank(v)) keys.push(key), answers[key] = v;
       setError(f, message || '');
     }
     say(W, '', 'st');
@@ -428,7 +426,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     return bad[0];
   }
 
-  const keysOf = (questions) => questions.map((q) => q.key).filter(Boolean).join();
+  const keysOf = (questions) => questions.map((q) => q.key).join();
 
   // 409 ask_expired (an old tab, a changed form): ask once more; the same questions are sent
   // again with the new token, new ones shown keeping what was typed.

@@ -49,7 +49,7 @@ class Refusal:
 
 
 # Config keys whose problems belong next to a differently named input.
-_ALIASES = {"ask_if": "ask_if_field", "consent": "consent_text"}
+_ALIASES = {"ask_if": "ask_if_field", "consent": "consent_field"}
 
 
 def editable_or_404(site: str) -> EditableConfig:

@@ -199,17 +199,11 @@ class QuestionOut(_OmitNone):
     max_length = fields.Integer()
 
 
-class ConsentOut(Schema):
-    text = fields.String(required=True)
-    required = fields.Boolean(required=True)
-
-
 class FormOut(_OmitNone):
     title = fields.String(required=True)
     intro = fields.String()
     submit_label = fields.String(required=True)
     complete_message = fields.String()
-    consent = fields.Nested(ConsentOut)
 
 
 class AskOut(Schema):

@@ -30,6 +30,9 @@ class Reason(StrEnum):
     DEPENDENCY = "dependency"
     SKIPPED = "skipped"
     OVER_LIMIT = "over_limit"
+    # The form's consent line (FormRules.consent_line): given, or nothing else to show it with.
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_ALONE = "consent_alone"
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,17 @@ def select_questions(form: FormRules, contact: ContactState, now: datetime) -> S
     A field is asked only if it is in the pool, unknown, its tier unlocked, its dependency
     holds and it is not resting after a skip. Asked fields are ordered identity first, then
     ``always_ask`` order, then (tier rank, priority, key); at most ``form.max_questions`` are
-    returned and the rest get OVER_LIMIT. ``left_out`` holds, in ``form.fields`` order, the
-    first failing rule of every field not asked.
+    returned and the rest get OVER_LIMIT. The form's consent line comes last, outside that
+    count, until the contact gives it (see :func:`_consent_line`). ``left_out`` holds, in
+    ``form.fields`` order, the first failing rule of every field not asked.
     """
     reasons: dict[str, LeftOut] = {}
     eligible: list[FieldRule] = []
+    line: FieldRule | None = None
     for field in form.fields:
+        if field.key == form.consent_line:
+            line = field
+            continue
         left_out = _first_failing_rule(form, field, contact, now)
         if left_out is None:
             eligible.append(field)
@@ -70,8 +78,29 @@ def select_questions(form: FormRules, contact: ContactState, now: datetime) -> S
         reasons[field.key] = LeftOut(
             Reason.OVER_LIMIT, f"form {form.key} asks at most {form.max_questions} at a time"
         )
+    if line is not None:
+        left_line = _consent_line(line, contact, asked)
+        if left_line is None:
+            asked = (*asked, line)
+        else:
+            reasons[line.key] = left_line
     left_out = {f.key: reasons[f.key] for f in form.fields if f.key in reasons}
     return Selection(questions=asked, left_out=left_out, complete=not asked)
+
+
+def _consent_line(
+    line: FieldRule, contact: ContactState, asked: tuple[FieldRule, ...]
+) -> LeftOut | None:
+    """The form's consent line rides with its questions until the contact gives it: a refused,
+    withdrawn or never given consent is shown again (unlike a consent asked as a question,
+    which an answer of false settles). Pool, tier, dependency and skips do not apply to it, and
+    it never makes a form show on its own."""
+    given = contact.values.get(line.key)
+    if given is not None and given.value is True:
+        return LeftOut(Reason.CONSENT_GIVEN, f"the contact gave it on {given.updated_at:%Y-%m-%d}")
+    if not asked:
+        return LeftOut(Reason.CONSENT_ALONE, "the form's consent line, shown only with questions")
+    return None
 
 
 def is_unknown(field: FieldRule, contact: ContactState, now: datetime) -> bool:

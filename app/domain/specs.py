@@ -108,7 +108,8 @@ class FormRules:
     """One form as the rules see it.
 
     ``fields`` are all active fields of the site (so every left-out field gets a reason);
-    ``pool`` the keys the form draws from; ``tiers`` every tier by key.
+    ``pool`` the keys the form draws from; ``tiers`` every tier by key. ``consent_line`` is
+    the key of the consent field the form shows under its questions until the contact gives it.
     """
 
     key: str
@@ -118,6 +119,7 @@ class FormRules:
     max_questions: int = 3
     always_ask: tuple[str, ...] = ()
     skip_cooldown: int = 3
+    consent_line: str | None = None
 
 
 @dataclass(frozen=True)

@@ -255,3 +255,29 @@ def test_a_hypothetical_contact_has_no_values_or_browsers_to_show(analyst):
     assert 'class="card explanation"' in page
     assert "<h3>Values held, by trust</h3>" not in page
     assert "A claimed browser is asked" not in page
+
+
+def test_the_consent_line_is_explained_until_it_is_given(app, client, clock):
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    line = {"key": "news_ok", "label": "Email me news", "kind": "consent", "tier": "basics"}
+    config = acme_config(fields=[*acme_config()["fields"], line])
+    config["forms"][0]["consent"] = {"field": "news_ok"}
+    make_site(config)
+    sign_in(client)
+    page = explain(client, mode="hypothetical", score="0", stage="none").get_data(as_text=True)
+    assert asked(page) == ["email", "first_name", "company", "news_ok"]
+    basics = ["email", "first_name", "company", "zip"]
+    page = explain(client, mode="hypothetical", score="0", stage="none", known=basics).get_data(
+        as_text=True
+    )
+    assert '<ol class="asked">' not in page
+    assert reasons(page)["news_ok"] == (
+        "The form's consent line: shown with the form's questions, and none is asked now."
+    )
+    known = [*basics, "news_ok"]
+    page = explain(client, mode="hypothetical", score="0", stage="none", known=known).get_data(
+        as_text=True
+    )
+    assert reasons(page)["news_ok"] == (
+        "The form's consent line: given (2026-03-02); shown again if it is withdrawn."
+    )

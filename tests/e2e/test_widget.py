@@ -6,7 +6,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import ConsentRecord
 from tests.e2e.pages import configure, load
 from tests.e2e.servers import ARTIFACTS, HostSite, LiveServer
 from tests.factories import acme_config, make_site
@@ -286,3 +289,24 @@ def test_the_demo_page_screenshot(browser, trickle, app):
     page.screenshot(path=str(ARTIFACTS / "widget-demo.png"))
     assert re.match(r"Stay in the loop", page.locator("trickle-form h2").inner_text())
     page.close()
+
+
+def test_a_ticked_consent_line_is_sent_and_recorded(browser, trickle, host, app):
+    """The form's consent line is the last question: ticked, it reaches the server and is
+    kept with the words shown."""
+    consent = {"key": "news_ok", "label": "Email me news", "kind": "consent", "tier": "basics"}
+    form = {**acme_config()["forms"][0], "max_questions": 2, "consent": {"field": "news_ok"}}
+    configure(host, fields=[*acme_config()["fields"], consent], forms=[form])
+    host.pages["/blog"] = host_page(trickle)
+    page = browser.new_page()
+    load(page, host.origin + "/blog")
+    assert labels(page) == ["Work email *", "First name", "Email me news"]
+    page.get_by_role("textbox", name="Work email", exact=True).fill("ann@zorblax.example")
+    page.get_by_role("checkbox", name="Email me news", exact=True).check()
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("status")).to_have_text("Thanks!")
+    try:  # as the server committed it: the test's session holds no transaction
+        given = db.session.execute(select(ConsentRecord.granted, ConsentRecord.text)).all()
+    finally:
+        db.session.rollback()
+    assert [tuple(row) for row in given] == [(True, "Email me news")]

@@ -154,7 +154,7 @@ def test_demo_loads_the_demo_site(runner):
         "http://localhost:8000",
     ]
     assert [t["key"] for t in exported["tiers"]] == ["basics", "firmographics", "qualification"]
-    assert len(exported["fields"]) == 11
+    assert len(exported["fields"]) == 12
     assert "destinations" not in exported
 
 

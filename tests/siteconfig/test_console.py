@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import ConfigRevision, Field, Site, Tier
 from app.services.siteconfig import export_site_config, import_site_config
 from tests.console import csrf_token, field_errors, post_form
-from tests.factories import acme_config
+from tests.factories import acme_config, consent_config
 
 
 @pytest.fixture
@@ -223,6 +223,15 @@ def test_deleting_a_field_takes_it_out_of_forms(client, site, marketer):
     assert (form["fields"], form.get("always_ask")) == (["company"], None)
 
 
+def test_deleting_a_consent_field_takes_the_consent_line_off_its_form(client, site, marketer):
+    config = consent_config()
+    config["forms"][0]["consent"] = {"field": "newsletter"}
+    import_site_config(config)
+    page = "/admin/sites/acme/fields/newsletter"
+    assert post_form(client, page + "/delete", {}, page).status_code == 302
+    assert "consent" not in export_site_config("acme")["forms"][0]
+
+
 def test_moving_a_field_renumbers_its_tier(client, site, marketer):
     response = post_form(
         client,
@@ -267,8 +276,6 @@ def test_a_form_is_edited_with_its_pool(client, site, marketer):
         "tiers": ["basics"],
         "fields": ["job_title"],
         "always_ask": ["email"],
-        "consent_text": "I agree to hear from Acme.",
-        "consent_required": "y",
     }
     assert post_form(client, "/admin/sites/acme/forms/blog", data).status_code == 302
     assert export_site_config("acme")["forms"][0] == {
@@ -278,11 +285,35 @@ def test_a_form_is_edited_with_its_pool(client, site, marketer):
         "max_questions": 2,
         "submit_label": "Go",
         "thank_you": "Thanks!",
-        "consent": {"text": "I agree to hear from Acme."},
         "always_ask": ["email"],
         "tiers": ["basics"],
         "fields": ["job_title"],
     }
+
+
+def test_a_forms_consent_line_is_one_of_the_consent_fields(client, site, marketer):
+    import_site_config(consent_config())
+    page = client.get("/admin/sites/acme/forms/blog").get_data(as_text=True)
+    select_html = page[
+        page.index('id="consent_field"') : page.index("</select>", page.index('id="consent_field"'))
+    ]
+    assert re.findall(r'<option[^>]*value="([^"]*)"', select_html) == ["", "newsletter"]
+    assert "until the visitor gives it" in unescape(page)
+    assert "sent to destinations in webhooks" in unescape(page)
+    data = {"title": "Blog", "max_questions": "3", "submit_label": "Go", "thank_you": "Thanks"}
+
+    refused = post_form(client, "/admin/sites/acme/forms/blog", {**data, "consent_field": "email"})
+    assert refused.status_code == 422
+    assert field_errors(refused.get_data(as_text=True)) == {"consent_field": "Not a valid choice."}
+    assert "consent" not in export_site_config("acme")["forms"][0]
+
+    saved = post_form(
+        client, "/admin/sites/acme/forms/blog", {**data, "consent_field": "newsletter"}
+    )
+    assert saved.status_code == 302
+    assert export_site_config("acme")["forms"][0]["consent"] == {"field": "newsletter"}
+    page = client.get("/admin/sites/acme/forms/blog").get_data(as_text=True)
+    assert re.search(r'<option selected value="newsletter">', page)
 
 
 def test_a_new_form_with_bad_numbers_is_refused(client, site, marketer):

@@ -377,6 +377,13 @@ def test_export_leaves_out_defaults_archived_entities_and_secrets(app, monkeypat
                 "options": ["< 10k", "10k-100k", "> 100k"],
                 "ask_if": {"field": "decision_maker", "equals": True},
             },
+            {  # the pricing form's consent line, given as text: now a consent field
+                "key": "pricing_consent",
+                "label": "You may email me.",
+                "kind": "consent",
+                "tier": "basics",
+                "required": True,
+            },
         ],
         "forms": [
             {
@@ -392,7 +399,7 @@ def test_export_leaves_out_defaults_archived_entities_and_secrets(app, monkeypat
                 "key": "pricing",
                 "title": "Get a quote",
                 "max_questions": 5,
-                "consent": {"text": "You may email me."},
+                "consent": {"field": "pricing_consent"},
             },
         ],
         "stages": BASE["stages"],
@@ -478,6 +485,7 @@ def test_the_demo_file_is_the_demo_site(app):
         "company_size": "firmographics",
         "industry": "firmographics",
         "job_title": "firmographics",
+        "marketing_consent": "basics",
         "budget": "qualification",
         "timeline": "qualification",
         "decision_maker": "qualification",
@@ -488,7 +496,8 @@ def test_the_demo_file_is_the_demo_site(app):
         ("case_study", "mid"),
         ("pricing", "late"),
     ]
-    assert site.forms[1].consent is not None and site.forms[2].complete_message
+    assert site.forms[1].consent == {"field": "marketing_consent"}
+    assert site.forms[2].complete_message
     assert site.destinations == []
 
 

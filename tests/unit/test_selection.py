@@ -441,6 +441,35 @@ CASES = [
         {"a": Reason.OVER_LIMIT, "b": Reason.OVER_LIMIT},
         id="a limit of one asks only the identity field",
     ),
+    # The form's consent line.
+    pytest.param(
+        form(f("a"), f("b"), f("ok", "qual", kind="consent"), max_questions=1, consent_line="ok"),
+        contact(skips={"ok": SKIPPED_AT}),
+        ("a", "ok"),
+        {"b": Reason.OVER_LIMIT},
+        id="the consent line comes last, beyond the limit, whatever its tier or a skip",
+    ),
+    pytest.param(
+        form(f("a"), f("ok", kind="consent"), consent_line="ok"),
+        contact(values={"ok": True}),
+        ("a",),
+        {"ok": Reason.CONSENT_GIVEN},
+        id="a consent line given is not shown again",
+    ),
+    pytest.param(
+        form(f("a"), f("ok", kind="consent"), consent_line="ok"),
+        contact(values={"ok": False}),
+        ("a", "ok"),
+        {},
+        id="a consent line refused or withdrawn is shown again",
+    ),
+    pytest.param(
+        form(f("a"), f("ok", kind="consent"), consent_line="ok"),
+        contact(values={"a": "x"}),
+        (),
+        {"a": Reason.KNOWN, "ok": Reason.CONSENT_ALONE},
+        id="a consent line alone does not show the form",
+    ),
     # The first failing rule is the one reported.
     pytest.param(
         form(f("a"), f("b"), pool={"b"}),

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -19,6 +18,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.admin.config_forms.entries import KEY_HELP, STAGE_CHOICES, entry_key
 from app.admin.forms import CheckboxesField, blank_none, number_parsed
+
+
+def _consents(fields: Iterable[dict[str, Any]]) -> set[str]:
+    return {f["key"] for f in fields if f.get("kind") == "consent"}
 
 
 class FormForm(FlaskForm):
@@ -58,14 +61,15 @@ class FormForm(FlaskForm):
         validators=[Length(max=2000)],
         render_kw={"rows": 2},
     )
-    consent_text = TextAreaField(
+    consent_field = SelectField(
         "Consent line",
-        filters=[blank_none],
-        description="A checkbox under the questions; leave empty for none.",
-        validators=[Length(max=2000)],
-        render_kw={"rows": 2},
+        default="",
+        description="A consent field (kind Consent, under Questions) shown as a checkbox under "
+        "this form's questions, on top of the questions at a time, until the visitor gives it: "
+        "refused or withdrawn, it is shown again. Its label (and help) is the text they read; "
+        "its Required setting says whether they must tick it to send. A tick is recorded with "
+        "those exact words on the contact's page and sent to destinations in webhooks.",
     )
-    consent_required = BooleanField("Consent must be given to send", default=True)
     tiers = CheckboxesField(
         "Whole tiers",
         description="Every field of these tiers, now and added later. Leave tiers and fields "
@@ -84,6 +88,8 @@ class FormForm(FlaskForm):
         choices = [SelectChoice(f["key"], f"{f['label']} ({f['key']})") for f in fields]
         self.fields.choices = choices
         self.always_ask.choices = list(choices)
+        consents = [SelectChoice(c.value, c.label) for c in choices if c.value in _consents(fields)]
+        self.consent_field.choices = [SelectChoice("", "None"), *consents]
 
     def load(self, form: dict[str, Any]) -> None:
         for name in ("key", "title", "intro", "complete_message"):
@@ -92,9 +98,7 @@ class FormForm(FlaskForm):
         self.max_questions.data = form.get("max_questions", 3)
         self.submit_label.data = form.get("submit_label", "Submit")
         self.thank_you.data = form.get("thank_you", "Thank you!")
-        consent = form.get("consent")
-        self.consent_text.data = consent["text"] if consent else None
-        self.consent_required.data = consent.get("required", True) if consent else True
+        self.consent_field.data = (form.get("consent") or {}).get("field", "")
         self.tiers.data = list(form.get("tiers", []))
         self.fields.data = list(form.get("fields", []))
         self.always_ask.data = list(form.get("always_ask", []))
@@ -111,11 +115,8 @@ class FormForm(FlaskForm):
         form["max_questions"] = self.max_questions.data
         form["submit_label"] = self.submit_label.data.strip()
         form["thank_you"] = self.thank_you.data.strip()
-        if self.consent_text.data:
-            form["consent"] = {
-                "text": self.consent_text.data,
-                "required": self.consent_required.data,
-            }
+        if self.consent_field.data:
+            form["consent"] = {"field": self.consent_field.data}
         picked = set(self.always_ask.data or ())
         kept = [key for key in previous or [] if key in picked]
         form["always_ask"] = kept + [k for k in field_order if k in picked and k not in kept]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from app.domain.selection import Reason, select_questions
 from app.domain.specs import STAGES, ContactState, Dependency, FormRules, KnownValue
@@ -74,8 +75,8 @@ def explain_hypothetical(
     known_keys: tuple[str, ...] | list[str],
     now: datetime,
 ) -> Explanation:
-    """Explain for a made-up contact: ``known_keys`` hold a placeholder answered ``now``; no
-    skips, no account values. Invalid for a negative score, an unknown stage or field key."""
+    """Explain for a made-up contact: ``known_keys`` hold a placeholder answered ``now`` (a
+    consent: given); no skips, no account values. Invalid for a negative score, an unknown stage or field key."""
     site = site_snapshot(site_key)
     form = site.form(form_key)
     state = hypothetical_state(site, score, reached_stage, known_keys, now)
@@ -101,10 +102,15 @@ def hypothetical_state(
     if problems:
         raise Invalid("The hypothetical contact is not valid.", problems)
     return ContactState(
-        values={key: KnownValue(KNOWN_PLACEHOLDER, now) for key in known_keys},
+        values={key: KnownValue(_known(site, key), now) for key in known_keys},
         score=score,
         reached_stage=reached_stage,
     )
+
+
+def _known(site: SiteSnapshot, key: str) -> Any:
+    """A made-up answer: a known consent is one given (the form's consent line reads it so)."""
+    return True if site.fields[key].rule.kind == "consent" else KNOWN_PLACEHOLDER
 
 
 def _explain(site: SiteSnapshot, form_key: str, state: ContactState, now: datetime) -> Explanation:
@@ -158,6 +164,11 @@ def _sentence(form: FormRules, key: str, reason: Reason, state: ContactState) ->
         return (
             f"Skipped; returns after {form.skip_cooldown} more engagement events ({since} so far)."
         )
+    if reason is Reason.CONSENT_GIVEN:
+        given = f"{state.values[key].updated_at:%Y-%m-%d}"
+        return f"The form's consent line: given ({given}); shown again if it is withdrawn."
+    if reason is Reason.CONSENT_ALONE:
+        return "The form's consent line: shown with the form's questions, and none is asked now."
     return f"Waiting: the form asks at most {form.max_questions} at a time."
 
 

@@ -171,6 +171,8 @@ def remove_field(key: str) -> Callable[[Config], None]:
         for form in config["forms"]:
             if "always_ask" in form:
                 form["always_ask"] = [k for k in form["always_ask"] if k != key]
+            if (form.get("consent") or {}).get("field") == key:
+                del form["consent"]  # the form's consent line goes with its field
 
     return change
 

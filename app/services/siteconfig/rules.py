@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from app.domain.webhooks import private_host
 from app.services.addresses import private_resolution
+from app.services.siteconfig.schema import consent_field_key, split_consent_text
 
 Problems = dict[str, list[str]]
 SECTIONS: tuple[str, ...] = ("tiers", "fields", "forms", "stages", "destinations")
@@ -60,6 +61,7 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
             ("fields", "field", keys["fields"]),
         ):
             report.references(f"forms[{i}].{name}", form.get(name), known, what)
+        _check_consent_line(report, data, i, form)
     handoffs = [i for i, stage in entries(data, "stages") if stage.get("handoff") is True]
     for i in handoffs[1:]:
         report.add(
@@ -85,6 +87,35 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
                 "(set TRICKLE_ALLOW_PRIVATE_TARGETS=true to allow it)",
             )
     return report.problems
+
+
+def _check_consent_line(
+    report: _Report, data: Mapping[str, Any], i: int, form: Mapping[str, Any]
+) -> None:
+    """``field`` names a consent field; a ``text`` becomes one, under a key still free."""
+    consent = form.get("consent")
+    if not isinstance(consent, Mapping):
+        return
+    fields = entries(data, "fields")
+    kinds = {f["key"]: f.get("kind") for _, f in fields if isinstance(f.get("key"), str)}
+    line = consent.get("field")
+    if isinstance(line, str) and line in kinds and kinds[line] != "consent":
+        report.add(f"forms[{i}].consent.field", f'field "{line}" is not of kind consent')
+    elif isinstance(line, str) and line not in kinds:
+        report.reference(f"forms[{i}].consent.field", line, set(kinds), "field")
+    text, key = consent.get("text"), form.get("key")
+    if not isinstance(text, str) or not isinstance(key, str) or "field" in consent:
+        return
+    if consent_field_key(key) in kinds:
+        report.add(
+            f"forms[{i}].consent.text",
+            f'becomes the consent field "{consent_field_key(key)}", a key already used by a'
+            " field: name a consent field with field instead",
+        )
+    try:
+        split_consent_text(text)
+    except ValueError as exc:
+        report.add(f"forms[{i}].consent.text", str(exc))
 
 
 def _mapping_keys(value: Any) -> list[str]:

@@ -47,6 +47,7 @@ CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
 LENGTH_KINDS: tuple[str, ...] = ("text", "textarea")
 ASK_IF_OPS: tuple[str, ...] = ("equals", "in", "known")
 STAGE_CONDITIONS: tuple[str, ...] = ("min_score", "fields_known", "field_equals", "min_stage")
+LABEL_MAX = 500
 MAX_RETENTION_DAYS = 36_500  # a hundred years: more is a typo, not a policy
 
 _KEY_RULE = "must be lower-case letters, digits and _, starting with a letter (at most 64)"
@@ -196,7 +197,7 @@ class AskIfIn(ConfigSchema):
 
 class FieldIn(ConfigSchema):
     key = Text(required=True, validate=KEY)
-    label = Text(required=True, validate=length(1, 500))
+    label = Text(required=True, validate=length(1, LABEL_MAX))
     kind = Text(required=True, validate=one_of(FIELD_KINDS))
     tier = Text(required=True)
     priority = Integer(load_default=100)
@@ -246,8 +247,23 @@ def _options_problems(kind: str, given: Any, loaded: list[dict[str, str]] | None
 
 
 class ConsentIn(ConfigSchema):
-    text = Text(required=True, validate=length(1, 2000))
-    required = Flag(load_default=True)
+    """A form's consent line: ``field``, a consent field; or (before 1.x: see docs/config.md)
+    ``text`` and ``required``, which the import turns into a consent field of its own."""
+
+    field = Text(validate=KEY)
+    text = Text(validate=length(1, 2000))
+    required = Flag()
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _field_or_text(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if not isinstance(original, Mapping):
+            return
+        if ("field" in original) == ("text" in original):
+            raise ValidationError("needs exactly one of: field, text")
+        if "field" in original and "required" in original:
+            raise ValidationError(
+                {"required": ["only with text; the consent field says whether it is required"]}
+            )
 
 
 class FormIn(ConfigSchema):
@@ -323,6 +339,47 @@ class ConfigIn(ConfigSchema):
     forms = _entries(FormIn)
     stages = ListOf(Section(StageIn), load_default=list)
     destinations = ListOf(Section(DestinationIn), load_default=list)
+
+    @post_load
+    def _consent_fields(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """A form's consent line given as ``text`` becomes a consent field of its own, keyed
+        ``<form>_consent`` (rules.py reports a key already taken), so every consent a visitor
+        gives is recorded the same way."""
+        first_tier = min(data["tiers"], key=lambda tier: tier["rank"])["key"]
+        for form in data["forms"]:
+            consent = form["consent"]
+            if consent is None or "field" in consent:
+                continue
+            try:
+                label, help_ = split_consent_text(consent["text"])
+            except ValueError:
+                continue  # reported by rules.py, with its path
+            key = consent_field_key(form["key"])
+            spec = {"key": key, "label": label, "kind": "consent", "tier": first_tier}
+            spec |= {"required": consent.get("required", True)} | ({"help": help_} if help_ else {})
+            data["fields"].append(FieldIn().load(spec))
+            form["consent"] = {"field": key}
+        return data
+
+
+def consent_field_key(form_key: str) -> str:
+    """The key of the consent field made for a form's consent line given as text."""
+    return f"{form_key}_consent"[:64]
+
+
+def split_consent_text(text: str) -> tuple[str, str | None]:
+    """A consent text as a field's label and help, which it reads back as label, a blank line,
+    help (FieldView.consent_text): a text longer than a label may be is split at a blank line.
+    Raises ValueError when no blank line leaves a label short enough."""
+    if len(text) <= LABEL_MAX:
+        return text, None
+    at = text.rfind("\n\n", 0, LABEL_MAX + 1)
+    if at <= 0:
+        raise ValueError(
+            f"a consent text over {LABEL_MAX} characters needs a blank line within its first"
+            f" {LABEL_MAX} (or name a consent field with field)"
+        )
+    return text[:at], text[at + 2 :]
 
 
 def schema_defaults(schema: type[Schema]) -> dict[str, Any]:

@@ -55,8 +55,7 @@ class FormView:
     submit_label: str
     thank_you: str
     complete_message: str | None
-    consent: dict[str, Any] | None
-    rules: FormRules
+    rules: FormRules  # rules.consent_line: the consent field shown under the questions
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,9 @@ def _build(site_id: int) -> SiteSnapshot:
         if t.archived_at is None
     }
     fields = {f.key: _field_view(f) for f in site.fields if f.archived_at is None}
+    lines = consent_lines(site)
     forms = {
-        form.key: _form_view(form, site, fields, tiers)
+        form.key: _form_view(form, site, fields, tiers, lines)
         for form in site.forms
         if form.archived_at is None
     }
@@ -181,15 +181,23 @@ def _dependency(ask_if: dict[str, Any] | None) -> Dependency | None:
 
 
 def _form_view(
-    form: Form, site: Site, fields: dict[str, FieldView], tiers: dict[str, TierRule]
+    form: Form,
+    site: Site,
+    fields: dict[str, FieldView],
+    tiers: dict[str, TierRule],
+    lines: frozenset[str],
 ) -> FormView:
     pool_tiers = {pt.tier.key for pt in form.pool_tiers}
     pool_fields = {pf.field_id for pf in form.pool_fields}
+    # A form's consent line is asked where it is the line; a form asks it as a question only
+    # when it lists it under fields, not through a tier or the pool of every field.
     pool = frozenset(
         key
         for key, view in fields.items()
-        if not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers or view.id in pool_fields
+        if view.id in pool_fields
+        or (key not in lines and (not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers))
     )
+    line = (form.consent or {}).get("field")
     return FormView(
         id=form.id,
         key=form.key,
@@ -199,7 +207,6 @@ def _form_view(
         submit_label=form.submit_label,
         thank_you=form.thank_you,
         complete_message=form.complete_message,
-        consent=form.consent,
         rules=FormRules(
             key=form.key,
             fields=tuple(view.rule for view in fields.values()),
@@ -208,5 +215,15 @@ def _form_view(
             max_questions=form.max_questions,
             always_ask=tuple(form.always_ask or ()),
             skip_cooldown=site.skip_cooldown,
+            consent_line=line if line in fields else None,
         ),
+    )
+
+
+def consent_lines(site: Site) -> frozenset[str]:
+    """The keys of the consent fields that some active form shows as its consent line."""
+    return frozenset(
+        form.consent["field"]
+        for form in site.forms
+        if form.archived_at is None and form.consent and "field" in form.consent
     )
