@@ -1,5 +1,6 @@
-"""Workers that die and workers side by side: a killed ``trickle worker`` loses nothing, and four
-workers on PostgreSQL deliver each event exactly once, in order per contact."""
+"""Workers that die and workers side by side: a killed ``trickle worker`` loses nothing and sends
+again only what was in flight, and four workers on PostgreSQL deliver each event exactly once, in
+order per contact."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt
-from tests.delivery.support import queue_many
+from tests.delivery.support import drain, queue_many
+from tests.receiver import Answer
 
 TRICKLE = Path(sys.executable).with_name("trickle")
 
@@ -130,6 +132,69 @@ def test_a_killed_worker_loses_nothing(app, database_url, clock, destination, re
     for contact, n in first.values():
         by_contact.setdefault(contact, []).append(n)
     assert all(ns == sorted(ns) for ns in by_contact.values())
+    assert "Traceback" not in log.read_text()
+
+
+# --- issue 18, item 10: a kill sends again only what was in flight ------------------------------
+
+
+def delivered_ids() -> set[str]:
+    db.session.rollback()  # a fresh snapshot: the worker process is writing
+    return set(
+        db.session.scalars(select(Delivery.message_id).where(Delivery.status == "delivered"))
+    )
+
+
+def test_a_killed_worker_sends_again_only_what_was_in_flight(
+    app, database_url, clock, destination, receiver, worker, tmp_path
+):
+    clock.now = datetime.now(UTC) - timedelta(minutes=1)  # the worker runs on the real clock
+    ids = queue_many(destination, 4, contacts=4, when=clock.now)  # one batch, sent side by side
+    hung, fast = ids[0], set(ids[1:])
+    receiver.script_for(hung, Answer(mode="hang"))  # answered by nobody until released
+    log = tmp_path / "worker.log"
+    killed = start_worker(
+        database_url,
+        log,
+        TRICKLE_DELIVERY_BATCH="4",
+        TRICKLE_DELIVERY_TIMEOUT_SECONDS="30",  # the hung request outlives the kill
+        TRICKLE_DELIVERY_LEASE_SECONDS="60",
+    )
+    try:
+        receiver.wait_for(len(ids), timeout=30)  # all four sent: the hung one is in flight
+        receiver.wait_answered(fast, timeout=30)
+        # The answers are out; the worker records them a moment later, without waiting for the
+        # hung request (a worker that waits never gets there: then this gives up after 3 s).
+        deadline = time.monotonic() + 3
+        while delivered_ids() != fast and time.monotonic() < deadline:
+            time.sleep(0.01)
+        in_flight = Counter(receiver.ids()) - Counter(receiver.answered)
+        killed.send_signal(signal.SIGKILL)
+        assert killed.wait(10) == -signal.SIGKILL
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+            killed.wait()
+    assert in_flight == {hung: 1}
+    assert delivered_ids() == fast  # recorded before the kill: these never go out again
+
+    receiver.answer(200)  # the hung request ends (its sender is gone); answers are quick again
+    clock.now = datetime.now(UTC) + timedelta(minutes=2)  # the dead worker's lease ran out
+    assert drain(worker) == 1
+    assert delivered_ids() == set(ids)
+    resent = Counter(receiver.ids()) - Counter(ids)
+    assert resent == in_flight  # duplicates: the request in flight at the kill, and nothing else
+    rows = db.session.execute(
+        select(Delivery.message_id, DeliveryAttempt.outcome, DeliveryAttempt.worker).join(
+            Delivery, Delivery.id == DeliveryAttempt.delivery_id
+        )
+    ).all()
+    by = {f":{killed.pid}:": "killed", "test-worker": "fresh"}
+    attempts = sorted((m, o, next(v for k, v in by.items() if k in w)) for m, o, w in rows)
+    # The hung request's attempt died with its worker; each other one was recorded once.
+    assert attempts == sorted(
+        [(m, "delivered", "killed") for m in fast] + [(hung, "delivered", "fresh")]
+    )
     assert "Traceback" not in log.read_text()
 
 
