@@ -11,8 +11,9 @@ It binds to 127.0.0.1 on a free port. Behaviour can be changed at any time:
 - ``delay(seconds)``: every answer waits this long after the request was recorded;
 - ``stop()`` / ``start()``: nothing listens (connections refused), then the same port again.
 
-``wait_for(count)`` waits (with a timeout) until that many requests have arrived, for tests that
-drive a worker in another process or thread.
+``wait_for(count)`` waits (with a timeout) until that many requests have arrived, and
+``wait_answered(webhook_ids)`` until the answers to those were written out, for tests that drive a
+worker in another process or thread.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def verify(secret: str, request: Received) -> Any:
 class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
+        self.answered: list[str] = []  # the webhook-id of each answer written out, in turn
         self._default = Answer()
         self._script: deque[Answer] = deque()
         self._by_id: dict[str, deque[Answer]] = {}
@@ -127,6 +129,19 @@ class Receiver:
                 self._arrived.wait(left)
             return len(self.requests)
 
+    def wait_answered(self, webhook_ids: set[str], timeout: float = 30.0) -> None:
+        """Wait until every one of ``webhook_ids`` was answered: the whole answer written out
+        (AssertionError after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while not webhook_ids <= set(self.answered):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"answered {sorted(self.answered)}, not all of {webhook_ids}"
+                    )
+                self._arrived.wait(left)
+
     def ids(self) -> list[str]:
         """The ``webhook-id`` of every request received, in order."""
         with self._lock:
@@ -175,6 +190,9 @@ class Receiver:
                 self.send_header("content-length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
+                with receiver._arrived:
+                    receiver.answered.append(headers.get("webhook-id", ""))
+                    receiver._arrived.notify_all()
 
             def log_message(self, *args: Any) -> None:
                 pass

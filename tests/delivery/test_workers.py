@@ -1,5 +1,6 @@
-"""Workers that die and workers side by side: a killed ``trickle worker`` loses nothing, and four
-workers on PostgreSQL deliver each event exactly once, in order per contact."""
+"""Workers that die and workers side by side: a killed ``trickle worker`` loses nothing, a killed
+worker sends again only what it had in flight, and four workers on PostgreSQL deliver each event
+exactly once, in order per contact."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -17,9 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt
-from tests.delivery.support import queue_many
+from app.services.delivery import DeliveryWorker
+from tests.databases import settings_for
+from tests.delivery.support import drain, queue_many
+from tests.receiver import Answer
 
 TRICKLE = Path(sys.executable).with_name("trickle")
 
@@ -131,6 +137,77 @@ def test_a_killed_worker_loses_nothing(app, database_url, clock, destination, re
         by_contact.setdefault(contact, []).append(n)
     assert all(ns == sorted(ns) for ns in by_contact.values())
     assert "Traceback" not in log.read_text()
+
+
+# --- issue 18, item 10: a kill sends again only what was in flight ------------------------------
+
+
+def delivered_ids() -> set[str]:
+    db.session.rollback()  # a fresh snapshot: the worker process is writing
+    return set(
+        db.session.scalars(select(Delivery.message_id).where(Delivery.status == "delivered"))
+    )
+
+
+def fork_worker(database_url: str, **settings: object) -> int:
+    """A delivery worker in a process of its own on the real clock, running until it is killed:
+    forked from this one, whose modules are already imported, it starts in milliseconds where
+    ``trickle worker`` takes a second or two."""
+    pid = os.fork()
+    if pid == 0:  # the worker: it never returns into pytest
+        try:
+            forked = create_app(settings_for(database_url, ALLOW_PRIVATE_TARGETS=True, **settings))
+            DeliveryWorker(forked).run(threading.Event())
+        finally:
+            os._exit(1)
+    return pid
+
+
+def test_a_killed_worker_sends_again_only_what_was_in_flight(
+    app, database_url, clock, destination, receiver, worker
+):
+    clock.now = datetime.now(UTC) - timedelta(minutes=1)  # the worker runs on the real clock
+    ids = queue_many(destination, 4, contacts=4, when=clock.now)  # one batch, sent side by side
+    hung, fast = ids[0], set(ids[1:])
+    receiver.script_for(hung, Answer(mode="hang"))  # answered by nobody until released
+    killed = fork_worker(
+        database_url,
+        DELIVERY_BATCH=4,
+        DELIVERY_TIMEOUT_SECONDS=30.0,  # the hung request outlives the kill
+        DELIVERY_LEASE_SECONDS=60.0,
+    )
+    try:
+        receiver.wait_for(len(ids), timeout=30)  # all four sent: the hung one is in flight
+        receiver.wait_answered(fast, timeout=30)
+        # The answers are out; the worker records them a moment later, without waiting for the
+        # hung request (a worker that waits never gets there: then this gives up after 3 s).
+        deadline = time.monotonic() + 3
+        while delivered_ids() != fast and time.monotonic() < deadline:
+            time.sleep(0.01)
+        in_flight = Counter(receiver.ids()) - Counter(receiver.answered)
+    finally:
+        os.kill(killed, signal.SIGKILL)
+        assert os.waitid(os.P_PID, killed, os.WEXITED).si_status == signal.SIGKILL
+    assert in_flight == {hung: 1}
+    assert delivered_ids() == fast  # recorded before the kill: these never go out again
+
+    receiver.answer(200)  # the hung request ends (its sender is gone); answers are quick again
+    clock.now = datetime.now(UTC) + timedelta(minutes=2)  # the dead worker's lease ran out
+    assert drain(worker) == 1
+    assert delivered_ids() == set(ids)
+    resent = Counter(receiver.ids()) - Counter(ids)
+    assert resent == in_flight  # duplicates: the request in flight at the kill, and nothing else
+    rows = db.session.execute(
+        select(Delivery.message_id, DeliveryAttempt.outcome, DeliveryAttempt.worker).join(
+            Delivery, Delivery.id == DeliveryAttempt.delivery_id
+        )
+    ).all()
+    by = {f":{killed}:": "killed", "test-worker": "fresh"}
+    attempts = sorted((m, o, next(v for k, v in by.items() if k in w)) for m, o, w in rows)
+    # The hung request's attempt died with its worker; each other one was recorded once.
+    assert attempts == sorted(
+        [(m, "delivered", "killed") for m in fast] + [(hung, "delivered", "fresh")]
+    )
 
 
 # --- 13: four workers ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""The delivery worker: claim due deliveries, send them side by side, record what happened.
+"""The delivery worker: claim due deliveries, send them side by side, record each answer.
 
 Run it with ``trickle worker``. Any number may run against PostgreSQL (claims skip each other's
 rows); SQLite mode is one worker. A worker that is killed loses nothing: its leases run out and
 another worker (or the same one, restarted) sends those deliveries again under the same
-``webhook-id``.
+``webhook-id``. What it sends again is only what was in flight when it died: each answer is
+recorded as soon as it comes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,28 +70,45 @@ class DeliveryWorker:
         return time_by(self.app)
 
     def run_once(self) -> int:
-        """Claim one batch, send it, record every attempt; returns how many were sent."""
+        """Claim one batch and send it side by side; returns how many were sent.
+
+        Each answer is recorded as soon as it comes (together with any that came while the
+        previous ones were being recorded), not once the batch's slowest request is over: a
+        worker killed mid-batch has recorded every answer it had, so only the requests still in
+        flight go out again. Recording happens here, in the thread that owns the session; the
+        sending threads never touch the database.
+        """
         with self.app.app_context():
             claimed = claim(self.name, self.now(), self.batch, self.lease)
             if not claimed:
                 return 0
-            sent = list(zip(claimed, self._pool.map(self._send, claimed), strict=True))
-            try:
-                statuses = record_attempts(sent, self.name, self.now(), self.rng)
-            except Exception:
-                db.session.rollback()
-                log.exception("recording the batch failed; recording each attempt on its own")
-                statuses = [self._record(item, result) for item, result in sent]
-            for (item, result), status in zip(sent, statuses, strict=True):
-                log.info(
-                    "delivery %s %s -> %s (%s, %d ms)",
-                    item.message_id,
-                    masked_url(item.url),
-                    status,
-                    result.status if result.status is not None else result.error,
-                    result.duration_ms,
+            in_flight = {self._pool.submit(self._send, item): item for item in claimed}
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                answered = sorted(
+                    ((in_flight.pop(f), f.result()) for f in done), key=lambda sent: sent[0].id
                 )
+                self._record_all(answered)
             return len(claimed)
+
+    def _record_all(self, sent: list[tuple[Claimed, SendResult]]) -> None:
+        """Record these attempts in one transaction (one on its own each, should that fail) and
+        log each one."""
+        try:
+            statuses = record_attempts(sent, self.name, self.now(), self.rng)
+        except Exception:
+            db.session.rollback()
+            log.exception("recording the batch failed; recording each attempt on its own")
+            statuses = [self._record(item, result) for item, result in sent]
+        for (item, result), status in zip(sent, statuses, strict=True):
+            log.info(
+                "delivery %s %s -> %s (%s, %d ms)",
+                item.message_id,
+                masked_url(item.url),
+                status,
+                result.status if result.status is not None else result.error,
+                result.duration_ms,
+            )
 
     def run_maintenance(self) -> list[RetentionReport]:
         """Run the daily retention of the sites that are due. A failure is logged, never raised:
