@@ -197,17 +197,17 @@ def stage_moves() -> dict[int, list[tuple[str | None, str]]]:
 def test_fifty_visitors_giving_one_new_email_at_once_make_one_contact_and_lose_nothing(
     app, address, site
 ):
-    """50 browsers, each with its own anonymous contact, submit the same new email with a
-    first name and a company of their own, all at once: one contact owns the email, the other
-    49 are merged into it, every submit is answered 200, all 50 values of each field are in
-    the history, and the first answer is the value: the 49 other browsers only claimed the
-    email, so their answers are kept as claims, each recorded against that value (no write was
-    based on a stale read: only one saw the field blank)."""
+    """50 new browsers (their asks stored nothing) submit the same new email with a first name
+    and a company of their own, all at once: each submit stores its browser with an anonymous
+    contact, one contact owns the email, the other 49 are merged into it, every submit is
+    answered 200, all 50 values of each field are in the history, and the first answer is the
+    value: the 49 other browsers only claimed the email, so their answers are kept as claims,
+    each recorded against that value (no write was based on a stale read: only one saw the
+    field blank)."""
     browsers = [Browser(address) for _ in range(50)]
     offered = together([browser.ask for browser in browsers])
     assert offered == [["email", "first_name", "company"]] * 50, no_failures(browsers)
-    anonymous = {contact_of(browser) for browser in browsers}
-    assert len(anonymous) == 50
+    assert db.session.scalar(select(func.count()).select_from(Visitor)) == 0
     db.session.remove()
 
     answers = [
@@ -225,10 +225,17 @@ def test_fifty_visitors_giving_one_new_email_at_once_make_one_contact_and_lose_n
     contacts = db.session.scalars(select(Contact)).all()
     assert [contact.email for contact in contacts] == [EMAIL]
     survivor = contacts[0].id
-    assert survivor in anonymous  # the first to give the email kept its contact
+    # Each browser stored under the id its ask gave it; the first to give the email kept its
+    # anonymous contact, the 49 others were merged into it.
+    assert sorted(db.session.scalars(select(Visitor.public_id))) == sorted(
+        read_visitor_token("acme", browser.visitor) for browser in browsers
+    )
     assert set(db.session.scalars(select(Visitor.contact_id))) == {survivor}
-    merges = db.session.execute(select(ContactMerge.survivor_id, ContactMerge.merged_contact_id))
-    assert sorted(merges) == sorted((survivor, merged) for merged in anonymous - {survivor})
+    merges = db.session.execute(
+        select(ContactMerge.survivor_id, ContactMerge.merged_contact_id)
+    ).all()
+    assert {merge.survivor_id for merge in merges} == {survivor}
+    assert len({merge.merged_contact_id for merge in merges} - {survivor}) == len(merges) == 49
 
     for key in ("first_name", "company"):
         history = db.session.execute(
@@ -286,14 +293,15 @@ def test_merges_racing_events_leave_the_union_of_events_and_one_score_everywhere
     assert owner.ask() == ["email", "first_name", "company"]
     assert owner.submit({"email": EMAIL, "company": "Zorblax"}) == 200
     laptop.ask()
-    absorbed = {contact_of(laptop)}
     assert laptop.submit({"email": EMAIL}) == 200  # the owner's second browser
-    anonymous = [Browser(address) for _ in range(6)]
-    for browser in anonymous:
-        browser.ask()
-    absorbed |= {contact_of(browser) for browser in anonymous}
     survivor = contact_of(owner)
     assert contact_of(laptop) == survivor
+    # The laptop's submit stored it with an anonymous contact, merged at once.
+    laptops = set(db.session.scalars(select(ContactMerge.merged_contact_id)))
+    assert len(laptops) == 1
+    anonymous = [Browser(address) for _ in range(6)]
+    for browser in anonymous:
+        browser.ask()  # stores nothing: each is stored at its first event, below
     db.session.remove()
 
     owner_ids = [f"owner-{n}" for n in range(8)]
@@ -318,7 +326,13 @@ def test_merges_racing_events_leave_the_union_of_events_and_one_score_everywhere
 
     assert db.session.scalars(select(Contact.id)).all() == [survivor]
     assert set(db.session.scalars(select(Visitor.contact_id))) == {survivor}
-    assert set(db.session.scalars(select(ContactMerge.merged_contact_id))) == absorbed
+    absorbed = set(db.session.scalars(select(ContactMerge.merged_contact_id)))
+    assert len(absorbed) == 7  # the laptop's contact and one of each anonymous browser
+    assert laptops < absorbed
+    assert survivor not in absorbed
+    assert sorted(db.session.scalars(select(Visitor.public_id))) == sorted(
+        read_visitor_token("acme", browser.visitor) for browser in [owner, laptop, *anonymous]
+    )
     for model in (EngagementEvent, Submission):
         assert set(db.session.scalars(select(model.contact_id))) == {survivor}
 
@@ -411,6 +425,32 @@ def test_eight_writers_at_once_get_only_success(app, address, site):
     assert len(stage_moves()) == 8
 
 
+def test_the_first_writes_of_a_new_browser_at_once_store_it_once(app, address, site):
+    """A browser's ask stores nothing; its first submit and four events, sent at once, all
+    carry the token of an id no row holds yet. They store one visitor, under that id, with one
+    contact holding all they wrote (the writers that lost the insert reran and found it)."""
+    first = Browser(address)
+    assert first.ask() == ["email", "first_name", "company"]
+    granted = read_visitor_token("acme", first.visitor)
+    assert db.session.scalar(select(func.count()).select_from(Visitor)) == 0
+    db.session.remove()
+    same = [Browser(address) for _ in range(5)]
+    for browser in same:
+        browser.visitor, browser.ask_token = first.visitor, first.ask_token
+
+    statuses = together(
+        [lambda: same[0].submit({"email": EMAIL})]
+        + [lambda b=b, n=n: b.event("page_view", f"pv-{n}") for n, b in enumerate(same[1:])]
+    )
+
+    assert statuses == [200, 202, 202, 202, 202], no_failures(same)
+    assert db.session.scalars(select(Visitor.public_id)).all() == [granted]
+    assert db.session.scalars(select(Contact.email)).all() == [EMAIL]
+    kinds = db.session.scalars(select(EngagementEvent.kind).order_by(EngagementEvent.kind))
+    assert kinds.all() == ["form_submit"] + ["page_view"] * 4
+    assert {read_visitor_token("acme", b.visitor) for b in same} == {granted}
+
+
 def test_write_units_take_their_locks_before_reading(app, client, site):
     """The mechanism the races above rely on, checked on every run (a race is not lost on
     every run). SQLite: an event and a submit start with BEGIN IMMEDIATE, before they read the
@@ -430,20 +470,24 @@ def test_write_units_take_their_locks_before_reading(app, client, site):
     try:
         widget = Widget(client)
         asked = run(widget.ask)
-        units = [run(widget.event), run(lambda: widget.submit({"email": EMAIL}))]
+        stored = run(widget.event)  # the browser's first write stores it
+        units = [stored, run(widget.event), run(lambda: widget.submit({"email": EMAIL}))]
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
 
     def first(unit: list[str], prefix: str) -> int:
         return next(n for n, statement in enumerate(unit) if statement.startswith(prefix))
 
+    # An ask writes nothing of the browser (the shown-question counters are aggregates).
+    writes = [s for s in asked if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert [s for s in writes if not s.startswith("INSERT INTO question_stats ")] == []
     if db.engine.dialect.name == "sqlite":
         assert "BEGIN IMMEDIATE" not in asked
         for unit in units:
             assert "BEGIN IMMEDIATE" in unit
             assert unit.index("BEGIN IMMEDIATE") < first(unit, "SELECT visitors.")
     else:
-        for unit in units:
+        for unit in units[1:]:
             visitor = first(unit, "SELECT visitors.")
             assert unit[visitor].endswith("FOR UPDATE")
             assert unit[visitor + 1].startswith("SELECT contacts.")

@@ -23,12 +23,17 @@ def new_visitor_id() -> str:
     return secrets.token_hex(16)
 
 
-def visitor_token(site_key: str, public_id: str) -> str:
-    return serializer("visitor").dumps({"s": site_key, "v": public_id})
+def visitor_token(site_key: str, public_id: str, *, unstored: bool = False) -> str:
+    """The token naming browser ``public_id``; ``unstored``: an ask issued it without storing a
+    visitor, and the browser's first write stores one under this id."""
+    data: dict[str, object] = {"s": site_key, "v": public_id}
+    if unstored:
+        data["n"] = 1
+    return serializer("visitor").dumps(data)
 
 
-def read_visitor_token(site_key: str, token: str | None) -> str | None:
-    """The visitor id inside a token of this site; None for a missing, forged or foreign one."""
+def _visitor_claims(site_key: str, token: str | None) -> dict[str, object] | None:
+    """What a token of this site says; None for a missing, forged or foreign one."""
     if not token or not token.isascii():  # every token we issue is ASCII
         return None
     try:
@@ -41,7 +46,21 @@ def read_visitor_token(site_key: str, token: str | None) -> str | None:
         or not isinstance(data.get("v"), str)
     ):
         return None
-    return data["v"]
+    return data
+
+
+def read_visitor_token(site_key: str, token: str | None) -> str | None:
+    """The visitor id inside a token of this site; None for a missing, forged or foreign one."""
+    data = _visitor_claims(site_key, token)
+    return None if data is None else str(data["v"])
+
+
+def unstored_visitor_id(site_key: str, token: str | None) -> str | None:
+    """The id inside a token an ask issued without storing a visitor (its first write stores
+    it under that id); None for any other token, valid or not. A token issued for a stored
+    visitor never names a new one: once that visitor is erased, the browser starts over."""
+    data = _visitor_claims(site_key, token)
+    return None if data is None or data.get("n") != 1 else str(data["v"])
 
 
 @dataclass(frozen=True)

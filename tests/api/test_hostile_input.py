@@ -88,6 +88,7 @@ def test_a_genuine_visitor_token_of_another_site_starts_a_new_visitor(client, si
     here.visitor = there.visitor  # validly signed, but for site "other"
     assert here.ask() == ["email", "first_name", "company"]
     assert here.visitor != there.visitor
+    here.event()
     assert db.session.scalar(select(func.count()).select_from(Visitor)) == 2
 
 

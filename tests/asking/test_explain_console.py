@@ -126,7 +126,7 @@ def test_a_real_contact_is_explained_with_its_answers_and_skips(analyst, client,
 
 def test_a_contact_link_opens_the_page_in_contact_mode(analyst, client):
     widget = Widget(client)
-    widget.ask()
+    widget.event()  # its first write stores the browser and its anonymous contact
     contact_id = db.session.scalars(select(Contact.id)).one()
     response = client.get(PAGE, query_string={"contact": contact_id})
     page = response.get_data(as_text=True)
@@ -172,7 +172,7 @@ def test_an_unknown_contact_is_404(analyst):
 
 def test_a_contact_of_another_site_is_404(analyst, client):
     make_site(acme_config(site={"key": "other", "name": "Other", "origins": []}))
-    Widget(client, site="other").ask()
+    Widget(client, site="other").event()
     contact_id = db.session.scalars(select(Contact.id)).one()
     assert explain(client, mode="contact", contact_id=contact_id).status_code == 404
 

@@ -117,7 +117,7 @@ def test_only_admins_may_erase(client, contact_id):
     client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
     sign_in(client, "marketer@acme.example")
     assert 'id="erasures"' not in client.get("/admin/sites/acme/contacts").get_data(as_text=True)
-    Widget(client).ask()
+    Widget(client).event()
     path = f"/admin/sites/acme/contacts/{contact_id + 1}/erase"
     assert post(client, path, confirm=str(contact_id + 1)).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 1

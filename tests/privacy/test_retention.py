@@ -28,6 +28,7 @@ from app.services.outbox import queue_delivery as _queue
 from app.services.outbox import record_outbox
 from app.services.privacy import retention, run_due
 from app.services.privacy.retention import run_retention
+from app.services.tokens import read_visitor_token
 from tests.factories import Widget, acme_config, make_site
 
 N, M = 30, 90  # anonymous_retention_days, delivery_retention_days
@@ -121,11 +122,14 @@ def test_an_idle_anonymous_contact_goes_with_its_visitors_and_events(client, clo
         "contacts": 1,
     }
     assert (count(Contact), count(Visitor), count(EngagementEvent)) == (0, 0, 0)
-    # The browser comes back: it starts afresh, as a new visitor.
-    gone = widget.visitor
+    # The browser comes back: it starts afresh, as a new visitor, stored at its first write.
+    gone = read_visitor_token("acme", widget.visitor)
     widget.ask()
-    assert widget.visitor != gone
-    assert count(Contact) == 1
+    assert read_visitor_token("acme", widget.visitor) != gone
+    assert count(Contact) == 0
+    widget.event("page_view")
+    assert (count(Contact), count(Visitor)) == (1, 1)
+    assert db.session.scalar(select(Visitor.public_id)) != gone
 
 
 def test_only_anonymous_contacts_idle_for_more_than_n_days_without_submissions_go(app, clock):

@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.selection import select_questions
+from app.domain.specs import ContactState
 from app.services.insights import count_shown
-from app.services.people import load_contact_state, resolve_visitor
+from app.services.people import load_contact_state, seen_visitor
 from app.services.siteconfig import FieldView, FormView, SiteSnapshot, site_snapshot
-from app.services.tokens import AskGrant, ask_token, visitor_token
+from app.services.tokens import (
+    AskGrant,
+    ask_token,
+    new_visitor_id,
+    unstored_visitor_id,
+    visitor_token,
+)
 from app.services.transactions import commit_unit
 
 
@@ -27,22 +34,31 @@ def ask_questions(
 ) -> AskResult:
     """Select the questions for the visitor behind ``token`` (a new visitor if none or forged).
 
-    Asking is not an engagement: nothing is recorded but a first-time visitor.
+    Asking writes nothing but the questions shown (counted in batches) and a stored visitor's
+    last_seen_at. A browser with no stored visitor (a first ask, a forged token, an erased
+    visitor) is asked as a new one, and gets a token naming an id no row holds yet: its first
+    write stores the visitor under that id (``people.stored_visitor``).
     """
     site = site_snapshot(site_key)
     form = site.form(form_key)
 
-    def work() -> tuple[str, tuple[FieldView, ...]]:
-        visitor = resolve_visitor(site, token, now)
-        selection = select_questions(
-            form.rules, load_contact_state(site, visitor.contact, now, visitor), now
-        )
-        return visitor.public_id, tuple(site.fields[q.key] for q in selection.questions)
+    def work() -> tuple[str, bool, tuple[FieldView, ...]]:
+        visitor = seen_visitor(site, token, now)
+        if visitor is None:
+            public_id = unstored_visitor_id(site.key, token) or new_visitor_id()
+            # What load_contact_state finds for a new contact: no values, events or skips.
+            state = ContactState()
+        else:
+            public_id = visitor.public_id
+            state = load_contact_state(site, visitor.contact, now, visitor)
+        selection = select_questions(form.rules, state, now)
+        questions = tuple(site.fields[q.key] for q in selection.questions)
+        return public_id, visitor is None, questions
 
-    public_id, questions = commit_unit(work, serialize=False)
+    public_id, unstored, questions = commit_unit(work, serialize=False)
     count_shown(site, form.key, (q.id for q in questions), now)
     return AskResult(
-        visitor=visitor_token(site.key, public_id),
+        visitor=visitor_token(site.key, public_id, unstored=unstored),
         ask_token=offer_token(site, form, public_id, questions, page_stage, now),
         complete=not questions,
         form=form,

@@ -22,15 +22,15 @@ from app.services.people import (
     EventInput,
     add_event,
     announce_update,
-    find_visitor,
     load_contact_state,
     qualify,
     settle_identity,
+    stored_visitor,
     write_values,
 )
 from app.services.privacy import check_shown_text, explain_not_shown, record_answers
 from app.services.siteconfig import FormView, SiteSnapshot, site_snapshot
-from app.services.tokens import AskGrant, read_ask_token, read_visitor_token
+from app.services.tokens import AskGrant, read_ask_token, read_visitor_token, visitor_token
 from app.services.transactions import commit_unit
 
 
@@ -108,7 +108,8 @@ def _store(
     now: datetime,
 ) -> tuple[dict[str, Any], bool]:
     """The response body, and whether this submit was stored (False: a replayed response)."""
-    visitor = find_visitor(site, data.visitor, lock=True)
+    # A first submit stores the visitor its ask was granted to.
+    visitor = stored_visitor(site, data.visitor, now)
     if visitor is None:  # a valid ask token for a visitor since erased
         raise AskExpired("This visitor is no longer known; ask again.")
     replay = _stored_response(visitor, data.idempotency_key)
@@ -137,7 +138,9 @@ def _store(
     # while its link is claimed): a known and an unknown email get the same answer.
     seen = state if visitor.trust == VERIFIED else load_contact_state(site, contact, now, visitor)
     selection = select_questions(form.rules, seen, now)
-    body = {"visitor": data.visitor, "complete": selection.complete, "message": form.thank_you}
+    # The token of the stored visitor (the one sent, unless this submit stored it).
+    token = visitor_token(site.key, visitor.public_id)
+    body = {"visitor": token, "complete": selection.complete, "message": form.thank_you}
     if data.idempotency_key is not None:
         db.session.add(
             IdempotentResponse(

@@ -16,7 +16,9 @@ from app.services.people.contacts import (
     load_contact_state,
     newest_consent_record,
     resolve_visitor,
+    seen_visitor,
     site_contact,
+    stored_visitor,
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
 from app.services.people.identity import settle_identity, verify_link
@@ -62,8 +64,10 @@ __all__ = [
     "record_engagement",
     "resolve_visitor",
     "secret_status",
+    "seen_visitor",
     "settle_identity",
     "site_contact",
+    "stored_visitor",
     "verify_link",
     "write_values",
 ]

@@ -27,7 +27,7 @@ from app.models import (
 from app.services.errors import NotFound
 from app.services.outbox import record_outbox
 from app.services.siteconfig import SiteSnapshot
-from app.services.tokens import new_visitor_id, read_visitor_token
+from app.services.tokens import new_visitor_id, read_visitor_token, unstored_visitor_id
 
 # A visitor's last_seen_at is refreshed at most this often, so a read-only ask stays read-only.
 _SEEN_RESOLUTION = timedelta(hours=1)
@@ -89,23 +89,46 @@ def _lock_contact(contact_id: int) -> None:
     ).one_or_none()
 
 
-def resolve_visitor(
-    site: SiteSnapshot, token: str | None, now: datetime, *, lock: bool = False
-) -> Visitor:
-    """The token's visitor, or a new visitor with a new anonymous contact (forged = new)."""
-    visitor = find_visitor(site, token, lock=lock)
+def stored_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor | None:
+    """The token's visitor for a write, its row locked (see ``find_visitor``); None when the
+    token names nobody (missing, forged, foreign, or its visitor erased).
+
+    An ask stores nobody: the token it gives a new browser names an id no row holds yet, and
+    the browser's first write (event, submit, identify) stores the visitor, with a new
+    anonymous contact, under that very id, so the ask tokens granted to it hold. Two first
+    writes at once both insert it; the second meets the first's row (a unique violation) and
+    ``commit_unit`` reruns it, finding that row.
+    """
+    visitor = find_visitor(site, token, lock=True)
     if visitor is None:
-        contact = Contact(site_id=site.id, created_at=now, updated_at=now)
-        visitor = Visitor(
-            site_id=site.id,
-            public_id=new_visitor_id(),
-            contact=contact,
-            created_at=now,
-            last_seen_at=now,
-        )
-        db.session.add(visitor)
-        db.session.flush()
-    elif now - visitor.last_seen_at > _SEEN_RESOLUTION:
+        public_id = unstored_visitor_id(site.key, token)
+        if public_id is not None:
+            visitor = _new_visitor(site, public_id, now)
+    return visitor
+
+
+def resolve_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor:
+    """The token's visitor for a write (``stored_visitor``), or a new visitor under a new id
+    with a new anonymous contact (a missing, forged, foreign or erased one's token)."""
+    visitor = stored_visitor(site, token, now)
+    if visitor is None:
+        return _new_visitor(site, new_visitor_id(), now)
+    _seen(visitor, now)
+    return visitor
+
+
+def seen_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor | None:
+    """The token's stored visitor, with its contact, seen at ``now``; None when no row holds
+    it (an ask stores nobody)."""
+    visitor = find_visitor(site, token)
+    if visitor is not None:
+        _seen(visitor, now)
+    return visitor
+
+
+def _seen(visitor: Visitor, now: datetime) -> None:
+    """Refresh the visitor's last_seen_at, at most once per ``_SEEN_RESOLUTION``."""
+    if now - visitor.last_seen_at > _SEEN_RESOLUTION:
         # A plain UPDATE: should an erasure have removed the row meanwhile, it changes nothing
         # (an ORM flush would fail on the missing row) and the next submit asks again.
         db.session.execute(
@@ -113,6 +136,15 @@ def resolve_visitor(
             execution_options={"synchronize_session": False},
         )
         set_committed_value(visitor, "last_seen_at", now)
+
+
+def _new_visitor(site: SiteSnapshot, public_id: str, now: datetime) -> Visitor:
+    contact = Contact(site_id=site.id, created_at=now, updated_at=now)
+    visitor = Visitor(
+        site_id=site.id, public_id=public_id, contact=contact, created_at=now, last_seen_at=now
+    )
+    db.session.add(visitor)
+    db.session.flush()
     return visitor
 
 

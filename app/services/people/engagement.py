@@ -37,7 +37,7 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
         )
 
     def work() -> str:
-        visitor = resolve_visitor(site, token, now, lock=True)
+        visitor = resolve_visitor(site, token, now)
         if add_event(site, visitor, event, now):
             qualify(site, visitor.contact, now)
         return visitor.public_id

@@ -160,7 +160,7 @@ def identify_visitor(
     site = site_snapshot(site_key)
 
     def work() -> tuple[str, bool]:
-        visitor = resolve_visitor(site, token, now, lock=True)
+        visitor = resolve_visitor(site, token, now)
         signing = active_secrets(site.id, now)
         proven = _proven_email(site, signing, now, email, identity_hash, link)
         if proven is None:
