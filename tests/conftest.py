@@ -25,6 +25,7 @@ from tests.clock import FakeClock
 from tests.console import sign_in
 from tests.databases import postgres_database, settings_for
 from tests.factories import PASSWORD, acme_config, make_site
+from tests.url_builders import reuse_url_builders
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -33,6 +34,8 @@ BACKENDS = ["sqlite", "postgres"]
 # that is free, and nothing a test sees changes. Set here, before pytest makes its first folder.
 if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
+
+reuse_url_builders()
 
 
 @pytest.fixture
