@@ -2,17 +2,22 @@
 
 - **Per client** (``RATELIMIT_PUBLIC_PER_IP``): every request, by client address (an IPv6
   client by its /64, ``client_rate_key``), refused ones included.
-- **Per visitor** (``RATELIMIT_PUBLIC_PER_VISITOR``): a request carrying a valid visitor token of
-  the URL's site, one bucket per token. Such a request never touches the site's budget, so
-  anonymous traffic, however much, cannot refuse a returning visitor.
-- **Per site** (``RATELIMIT_PUBLIC_PER_SITE``): every request without a valid visitor token.
+- **Per visitor** (``RATELIMIT_PUBLIC_PER_VISITOR``): a request carrying a returning visitor's
+  token of the URL's site (one issued for a stored visitor), one bucket per token. Such a
+  request never touches the site's budget, so anonymous traffic, however much, cannot refuse a
+  returning visitor.
+- **Per site** (``RATELIMIT_PUBLIC_PER_SITE``): every other request: no token, an invalid one,
+  or the token an ask gives a new browser before its first write (minted by asking, for free:
+  were it a bucket of its own, a spread-out flood holding such tokens would escape the site's
+  budget).
 
 The per-visitor and per-site budgets are tested before the view and counted after it, only when
 the answer is not a 429: a request refused by any budget (its client's, above all) uses neither,
 so a few flooding addresses use at most their per-client budgets of the site's budget.
 
-A token costs an ask to get (from the site's budget), and each one is its own bucket, still
-inside its client's budget: minting tokens gives an address nothing its own budget does not.
+A returning visitor's token costs a stored visitor (an ask and a write, both from the site's
+budget), and each one is its own bucket, still inside its client's budget: holding many tokens
+gives an address nothing its own budget does not.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.body import request_json
 from app.extensions import limiter, site_rate_key
-from app.services.tokens import read_visitor_token
+from app.services.tokens import returning_visitor_id
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -33,8 +38,8 @@ _ENVIRON_KEY = "trickle.rate_visitor"  # the request's own, unlike ``g`` (see ap
 
 
 def request_visitor() -> str | None:
-    """The visitor id of the body's visitor token when it is valid for the URL's site, else
-    None; verified once per request (the limits ask several times)."""
+    """The visitor id of the body's visitor token when it is a returning visitor's token of the
+    URL's site, else None; verified once per request (the limits ask several times)."""
     if _ENVIRON_KEY not in request.environ:
         request.environ[_ENVIRON_KEY] = _read_visitor()
     return request.environ[_ENVIRON_KEY]
@@ -49,7 +54,7 @@ def _read_visitor() -> str | None:
     except HTTPException:  # not JSON, too large: anonymous here, and the view answers the error
         return None
     token = body.get("visitor") if isinstance(body, dict) else None
-    return read_visitor_token(site, token) if isinstance(token, str) else None
+    return returning_visitor_id(site, token) if isinstance(token, str) else None
 
 
 def visitor_rate_key() -> str:

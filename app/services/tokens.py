@@ -55,6 +55,14 @@ def read_visitor_token(site_key: str, token: str | None) -> str | None:
     return None if data is None else str(data["v"])
 
 
+def returning_visitor_id(site_key: str, token: str | None) -> str | None:
+    """The id inside a token issued for a stored visitor (by an ask that found it, or by the
+    browser's first write); None for the token an ask gives a browser nothing is stored for yet
+    (anyone can mint those by asking), and for a missing, forged or foreign one."""
+    data = _visitor_claims(site_key, token)
+    return None if data is None or data.get("n") == 1 else str(data["v"])
+
+
 def unstored_visitor_id(site_key: str, token: str | None) -> str | None:
     """The id inside a token an ask issued without storing a visitor (its first write stores
     it under that id); None for any other token, valid or not. A token issued for a stored

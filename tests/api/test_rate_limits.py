@@ -9,8 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from sqlalchemy import select
 
+from app.clock import current_time
 from app.config import redis_test_url
+from app.extensions import db
+from app.models import Contact, Site, Visitor
+from app.services.tokens import new_visitor_id, visitor_token
 from tests.api.support import row_counts
 from tests.factories import acme_config, make_site
 
@@ -111,6 +116,24 @@ def visitor_of(client, ip, site="acme") -> str:
     return response.get_json()["visitor"]
 
 
+def returning_visitor(site="acme") -> str:
+    """The token of a browser whose visitor is stored (its first write done), made without a
+    request, so that no budget is used."""
+    site_id = db.session.scalars(select(Site.id).where(Site.key == site)).one()
+    public_id, now = new_visitor_id(), current_time()
+    db.session.add(
+        Visitor(
+            site_id=site_id,
+            public_id=public_id,
+            contact=Contact(site_id=site_id, created_at=now, updated_at=now),
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    db.session.commit()
+    return visitor_token(site, public_id)
+
+
 def flood(client, addresses, per_address=3) -> list[int]:
     """Anonymous asks, ``per_address`` from each address in turn."""
     return [post(client, ip=ip).status_code for ip in addresses for _ in range(per_address)]
@@ -118,8 +141,8 @@ def flood(client, addresses, per_address=3) -> list[int]:
 
 def test_a_token_holder_is_served_after_anonymous_clients_used_the_site_budget(app, client, sites):
     holder = "203.0.113.5"
-    token = visitor_of(client, holder)  # the site's 1st request
-    assert flood(client, ["198.51.100.1", "198.51.100.2"]) == [200, 200, 200, 200, 429, 429]
+    token = returning_visitor()
+    assert flood(client, ["198.51.100.1", "198.51.100.2"]) == [200, 200, 200, 200, 200, 429]
     assert post(client, ip="198.51.100.3").status_code == 429  # a new anonymous client too
     asked = send(client, ASK, {"visitor": token}, holder)
     assert asked.status_code == 200
@@ -127,7 +150,8 @@ def test_a_token_holder_is_served_after_anonymous_clients_used_the_site_budget(a
     body = {"visitor": token, "ask_token": asked.get_json()["ask_token"], "answers": {}}
     body["skipped"] = [q["key"] for q in asked.get_json()["questions"]]
     assert send(client, SUBMIT, body, holder).status_code == 200
-    assert send(client, EVENTS, {"visitor": token, "kind": "page_view"}, holder).status_code == 429
+    event = {"visitor": token, "kind": "page_view"}
+    assert [send(client, EVENTS, event, holder).status_code for _ in range(2)] == [202, 429]
     # ... that last one by the holder's per-address budget (3/minute), not the site's:
     assert (
         send(client, EVENTS, {"visitor": token, "kind": "page_view"}, "203.0.113.6").status_code
@@ -140,7 +164,7 @@ def test_each_visitor_token_has_its_own_bucket_on_ask_submit_and_events(app, cli
     app.config["RATELIMIT_PUBLIC_PER_IP"] = "50/minute"
     app.config["RATELIMIT_PUBLIC_PER_VISITOR"] = "3/minute"
     ip = "198.51.100.1"
-    first, second = visitor_of(client, ip), visitor_of(client, ip)  # site: 2 of 5
+    first, second = returning_visitor(), returning_visitor()
     asked = send(client, ASK, {"visitor": first}, ip)
     body = {"visitor": first, "ask_token": asked.get_json()["ask_token"], "answers": {}}
     body["skipped"] = [q["key"] for q in asked.get_json()["questions"]]
@@ -152,8 +176,28 @@ def test_each_visitor_token_has_its_own_bucket_on_ask_submit_and_events(app, cli
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert send(client, EVENTS, {"visitor": second, "kind": "page_view"}, ip).status_code == 202
-    # None of the token holders' requests used the site's budget: 3 anonymous asks are left.
-    assert [post(client, ip=ip).status_code for _ in range(4)] == [200, 200, 200, 429]
+    # None of the token holders' requests used the site's budget: 5 anonymous asks are left.
+    assert [post(client, ip=ip).status_code for _ in range(6)] == [200] * 5 + [429]
+
+
+def test_a_new_browsers_token_counts_against_the_site_until_its_first_write(app, client, sites):
+    """The token an ask gives a browser nothing is stored for costs nothing to mint: it is
+    anonymous (the site's budget) until the browser's first write answers with its stored
+    visitor's token, which has a bucket of its own."""
+    app.config["RATELIMIT_PUBLIC_PER_IP"] = "50/minute"
+    ip = "203.0.113.5"
+    fresh = visitor_of(client, ip)  # site: 1 of 5
+    event = send(client, EVENTS, {"visitor": fresh, "kind": "page_view"}, ip)  # 2 of 5
+    assert event.status_code == 202
+    stored = event.get_json()["visitor"]
+    assert stored != fresh
+    minted = visitor_of(client, "198.51.100.1")  # 3 of 5
+    assert [post(client, ip="198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
+    assert send(client, ASK, {"visitor": minted}, "198.51.100.1").status_code == 429
+    assert send(client, ASK, {"visitor": fresh}, ip).status_code == 429
+    asked = send(client, ASK, {"visitor": stored}, ip)
+    assert asked.status_code == 200
+    assert asked.get_json()["visitor"] == stored
 
 
 def test_without_a_valid_token_a_request_is_anonymous(app, client, sites):

@@ -19,6 +19,7 @@ import pytest
 from tests.ops.support import BURST, Server, redis_gunicorn
 
 ASK = "/api/v1/sites/acme/forms/blog/ask"
+EVENTS = "/api/v1/sites/acme/events"
 SITE_BUDGET = 6
 LIMITS = {
     "PROXY_FIX": "1",
@@ -47,10 +48,19 @@ def ask(server: Server, client: str, visitor: str | None = None) -> tuple[int, b
 def test_a_flood_uses_the_site_budget_and_a_token_holder_is_still_served(server):
     status, answer = ask(server, HOLDER)  # the holder's first visit: the site's 1st request
     assert status == 200
+    # Its first write stores the visitor (the site's 2nd request): the token it answers with is
+    # a returning visitor's, with a bucket of its own.
+    status, _, answer = server.request(
+        "POST",
+        EVENTS,
+        {"X-Forwarded-For": HOLDER},
+        {"visitor": json.loads(answer)["visitor"], "kind": "page_view"},
+    )
+    assert status == 202
     token = json.loads(answer)["visitor"]
 
     flood = [ask(server, client)[0] for _ in range(2) for client in FLOODERS]
-    assert flood == [200] * (SITE_BUDGET - 1) + [429] * (2 * len(FLOODERS) - SITE_BUDGET + 1)
+    assert flood == [200] * (SITE_BUDGET - 2) + [429] * (2 * len(FLOODERS) - SITE_BUDGET + 2)
     assert ask(server, "192.0.2.50")[0] == 429  # a new anonymous visitor: the site's budget
 
     answers: dict[str, list[int]] = {"holder": [], "flooders": []}
