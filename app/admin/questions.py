@@ -49,7 +49,13 @@ def questions(site: str) -> str:
 
 
 def _pools(form: Config, field: Config) -> bool:
-    return field["key"] in form.get("fields", []) or field["tier"] in form.get("tiers", [])
+    """Whether ``form`` asks ``field``: listed, shown as its consent line, or through its tier
+    (a field with ``pooled: false`` never comes in through its tier)."""
+    return (
+        field["key"] in form.get("fields", [])
+        or (form.get("consent") or {}).get("field") == field["key"]
+        or (field.get("pooled", True) and field["tier"] in form.get("tiers", []))
+    )
 
 
 @admin_bp.route("/sites/<site>/tiers/new", methods=["GET", "POST"], defaults={"key": None})

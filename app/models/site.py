@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import utc_now
@@ -93,6 +93,9 @@ class Field(db.Model):
     overwrite: Mapped[str] = mapped_column(
         String(16), default="verified", server_default=text("'verified'")
     )
+    # False: never drawn into a form's pool through its tier or "every field"; asked only where
+    # a form names it (its consent line, fields, always_ask). Fields made from consent text.
+    pooled: Mapped[bool] = mapped_column(default=True, server_default=true())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="fields")
@@ -114,7 +117,7 @@ class Form(db.Model):
     submit_label: Mapped[str] = mapped_column(String(100), default="Submit")
     thank_you: Mapped[str] = mapped_column(Text, default="Thank you!")
     complete_message: Mapped[str | None] = mapped_column(Text)
-    # {"text": str, "required": bool} shown under the questions when set.
+    # {"field": key}: the consent field shown under the questions (its consent line), or None.
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     always_ask: Mapped[list[str]] = mapped_column(JSON, default=list)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

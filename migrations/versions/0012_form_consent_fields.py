@@ -7,9 +7,17 @@ Create Date: 2026-12-06 05:40:00
 Before, a form's ``consent: {text, required}`` was shown by the widget and never sent. Each such
 form now names a consent field (``consent: {field: key}``), made here as the import makes it
 (docs/config.md, "Consent line"): keyed ``<form>_consent`` (a free key if that one is taken),
-labelled with the text, in the site's first tier, required as the line was. No data changes
-otherwise: nothing was ever recorded for these lines.
+labelled with the text, in the site's first tier, required as the line was, and not pooled
+(the new ``fields.pooled``): asked only as the line, never as a question of another form. An
+archived form's field is made archived with it. No data changes otherwise: nothing was ever
+recorded for these lines.
+
+The downgrade turns each line back into text and takes away the not-pooled fields lines named
+(the old code would ask them as questions under the same line): deleted when nothing refers to
+them, archived when they hold values, consents or answers' history.
 """
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,6 +35,7 @@ forms = sa.table(
     sa.column("site_id", sa.Integer),
     sa.column("key", sa.String),
     sa.column("consent", sa.JSON),
+    sa.column("archived_at", sa.DateTime(timezone=True)),
 )
 fields = sa.table(
     "fields",
@@ -43,6 +52,8 @@ fields = sa.table(
     sa.column("identity", sa.Boolean),
     sa.column("help", sa.Text),
     sa.column("overwrite", sa.String),
+    sa.column("pooled", sa.Boolean),
+    sa.column("archived_at", sa.DateTime(timezone=True)),
 )
 tiers = sa.table(
     "tiers",
@@ -70,7 +81,21 @@ def _free_key(taken, form_key):
     return key
 
 
+# What refers to a field: its values, consents and their history. Pool links (form_fields) do
+# not count: they go with the field.
+HOLDERS = (
+    "profile_values",
+    "account_values",
+    "consent_records",
+    "submissions",
+    "skips",
+    "question_stats",
+)
+
+
 def upgrade():
+    # A plain default: SQLite adds the column in place instead of copying the table.
+    op.add_column("fields", sa.Column("pooled", sa.Boolean(), server_default="1", nullable=False))
     bind = op.get_bind()
     for form in bind.execute(sa.select(forms)).all():
         consent = form.consent
@@ -106,6 +131,8 @@ def upgrade():
                 identity=False,
                 help=help_,
                 overwrite="verified",
+                pooled=False,
+                archived_at=form.archived_at,
             )
         )
         bind.execute(forms.update().where(forms.c.id == form.id).values(consent={"field": key}))
@@ -113,14 +140,15 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
+    made = set()
     for form in bind.execute(sa.select(forms)).all():
         consent = form.consent
         if not consent or "field" not in consent:
             continue
         field = bind.execute(
-            sa.select(fields.c.label, fields.c.help, fields.c.required).where(
-                fields.c.site_id == form.site_id, fields.c.key == consent["field"]
-            )
+            sa.select(
+                fields.c.id, fields.c.label, fields.c.help, fields.c.required, fields.c.pooled
+            ).where(fields.c.site_id == form.site_id, fields.c.key == consent["field"])
         ).one_or_none()
         if field is None:
             continue
@@ -130,3 +158,27 @@ def downgrade():
             .where(forms.c.id == form.id)
             .values(consent={"text": text, "required": field.required})
         )
+        if not field.pooled:
+            made.add(field.id)
+    for field_id in sorted(made):
+        _take_away(bind, field_id)
+    op.drop_column("fields", "pooled")
+
+
+def _take_away(bind, field_id):
+    """Delete a line's field, or archive it when something refers to it."""
+    held = any(
+        bind.scalar(
+            sa.text(f"SELECT 1 FROM {table} WHERE field_id = :id LIMIT 1"), {"id": field_id}
+        )
+        for table in HOLDERS
+    )
+    if held:
+        bind.execute(
+            fields.update()
+            .where(fields.c.id == field_id, fields.c.archived_at.is_(None))
+            .values(archived_at=datetime.now(UTC))
+        )
+        return
+    bind.execute(sa.text("DELETE FROM form_fields WHERE field_id = :id"), {"id": field_id})
+    bind.execute(fields.delete().where(fields.c.id == field_id))

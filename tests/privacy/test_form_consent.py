@@ -161,6 +161,7 @@ def test_an_old_configs_consent_text_imports_as_a_consent_field(app, clock):
         "kind": "consent",
         "tier": "basics",
         "required": True,
+        "pooled": False,
     }
     assert exported["forms"][1]["consent"] == {"field": "case_study_consent"}
     import_site_config(exported)  # the upgraded file imports as it is

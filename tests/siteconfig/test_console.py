@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ConfigRevision, Field, Site, Tier
 from app.services.siteconfig import export_site_config, import_site_config
-from tests.console import csrf_token, field_errors, post_form
+from tests.console import csrf_token, field_errors, post_form, table_rows
 from tests.factories import acme_config, consent_config
 
 
@@ -652,6 +652,7 @@ def field_page_round_trip(client, key: str) -> dict:
         {"kind": "select", "options": ["A|B", {"value": "c", "label": "See | C"}, "plain"]},
         {"help": "Line one\nline two", "refresh_after_days": 90, "required": True},
         {"overwrite": "claimed"},
+        {"pooled": False},
     ],
 )
 def test_saving_a_field_unchanged_keeps_every_setting(client, marketer, changes):
@@ -732,3 +733,17 @@ def test_the_key_new_is_reserved(client, site, marketer):
     assert field_errors(response.get_data(as_text=True)) == {
         "key": "&#34;new&#34; is reserved: choose another key."
     }
+
+
+def test_the_questions_page_shows_where_an_unpooled_line_is_asked(client, marketer):
+    promo = {"key": "promo", "title": "Promo", "tiers": ["basics"], "consent": {"text": "Ok?"}}
+    jobs = {"key": "jobs", "title": "Jobs", "tiers": ["basics"]}
+    config = acme_config()
+    import_site_config({**config, "forms": [*config["forms"], promo, jobs]})
+    html = client.get("/admin/sites/acme/questions").get_data(as_text=True)
+    row = next(row for row in table_rows(html) if "promo_consent" in row[1])
+    assert row[2:5] == [
+        "consent",
+        "only where a form lists it · required · priority 100",
+        "Promo",
+    ]

@@ -383,6 +383,7 @@ def test_export_leaves_out_defaults_archived_entities_and_secrets(app, monkeypat
                 "kind": "consent",
                 "tier": "basics",
                 "required": True,
+                "pooled": False,
             },
         ],
         "forms": [

@@ -36,6 +36,11 @@ class FieldForm(FlaskForm):
         description="Within its tier, lower is asked first. The Questions page reorders too.",
         validators=[InputRequired(), number_parsed, NumberRange(min=-1_000_000, max=1_000_000)],
     )
+    unpooled = BooleanField(
+        "Only where a form lists it",
+        description="Not asked through its tier: only by forms that list it under their fields"
+        " or show it as their consent line.",
+    )
     required = BooleanField("Required (no Skip button)")
     identity = BooleanField("Identity field (the email that identifies a contact)")
     scope = SelectField(
@@ -103,6 +108,7 @@ class FieldForm(FlaskForm):
         for name in ("key", "label", "kind", "tier", "help", "placeholder"):
             getattr(self, name).data = field.get(name)
         self.priority.data = field.get("priority", 100)
+        self.unpooled.data = not field.get("pooled", True)
         self.required.data = field.get("required", False)
         self.identity.data = field.get("identity", False)
         self.scope.data = field.get("scope", "contact")
@@ -148,6 +154,8 @@ class FieldForm(FlaskForm):
         for name in ("required", "identity"):
             if getattr(self, name).data:
                 field[name] = True
+        if self.unpooled.data:
+            field["pooled"] = False
         if self.scope.data != "contact":
             field["scope"] = self.scope.data
         if self.overwrite.data != "verified":

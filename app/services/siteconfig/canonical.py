@@ -112,6 +112,7 @@ def _field(field: Field) -> dict[str, Any]:
         "placeholder": field.placeholder,
         "options": _options(field.options),
         "ask_if": field.ask_if,
+        "pooled": field.pooled,
     }
     return without_defaults(values, FieldIn)
 

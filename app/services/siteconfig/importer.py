@@ -254,6 +254,7 @@ _FIELD_COLUMNS = (
     "placeholder",
     "options",
     "ask_if",
+    "pooled",
 )
 
 

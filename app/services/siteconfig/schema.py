@@ -211,6 +211,7 @@ class FieldIn(ConfigSchema):
     placeholder = Text(load_default=None, validate=length(1, 200))
     options = ListOf(OptionItem(), load_default=None)
     ask_if = Section(AskIfIn, load_default=None)
+    pooled = Flag(load_default=True)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _kind_rules(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -356,6 +357,7 @@ class ConfigIn(ConfigSchema):
                 continue  # reported by rules.py, with its path
             key = consent_field_key(form["key"])
             spec = {"key": key, "label": label, "kind": "consent", "tier": first_tier}
+            spec |= {"pooled": False}  # asked as the line only, never as another form's question
             spec |= {"required": consent.get("required", True)} | ({"help": help_} if help_ else {})
             data["fields"].append(FieldIn().load(spec))
             form["consent"] = {"field": key}

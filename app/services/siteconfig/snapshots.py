@@ -33,6 +33,7 @@ class FieldView:
     placeholder: str | None
     options: tuple[tuple[str, str], ...]  # (value, label)
     max_length: int | None
+    pooled: bool  # False: only where a form names it, never through a tier or every field
 
     @property
     def consent_text(self) -> str:
@@ -169,6 +170,7 @@ def _field_view(field: Field) -> FieldView:
         placeholder=field.placeholder,
         options=options,
         max_length=field.max_length,
+        pooled=field.pooled,
     )
 
 
@@ -189,13 +191,18 @@ def _form_view(
 ) -> FormView:
     pool_tiers = {pt.tier.key for pt in form.pool_tiers}
     pool_fields = {pf.field_id for pf in form.pool_fields}
-    # A form's consent line is asked where it is the line; a form asks it as a question only
-    # when it lists it under fields, not through a tier or the pool of every field.
+    # A form's consent line, and a field that is not pooled (made from a consent text), is asked
+    # where it is the line; a form asks it as a question only when it lists it under fields
+    # (or always_ask), never through a tier or the pool of every field.
     pool = frozenset(
         key
         for key, view in fields.items()
         if view.id in pool_fields
-        or (key not in lines and (not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers))
+        or (
+            view.pooled
+            and key not in lines
+            and (not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers)
+        )
     )
     line = (form.consent or {}).get("field")
     return FormView(
