@@ -12,7 +12,8 @@ statement that also refuses it, so attempts running at the same time never get m
 than the limits allow; a right password then forgets the count (``Reservation.succeeded``),
 but never a lock that other attempts set meanwhile. The email a visitor typed is kept only as
 a keyed digest, and known and unknown emails follow the same path, so the answers and their
-timing say nothing of who has an account.
+timing say nothing of who has an account. Rows that decide nothing any more are purged by the
+worker's maintenance (``purge_login_throttles``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from app.services.transactions import commit_unit
 log = logging.getLogger("trickle.accounts")
 # Doubling stops here, long before a float would overflow (the delay is capped much lower).
 _MAX_DOUBLINGS = 30
+# Rows purged per transaction: a large backlog never holds the write lock for long.
+_PURGE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,30 @@ def _log_lock(reservation: Reservation) -> None:
             "locked_until": reservation.locked_until.isoformat(),
         },
     )
+
+
+def purge_login_throttles(now: datetime) -> int:
+    """Delete the rows that no longer decide anything: no live lock, and the failure window
+    over or the lock ended (the next attempt would count from one either way), in batches each
+    committed on its own. Run by the delivery worker's hourly maintenance, so that the table
+    holds only the emails typed lately. Returns how many went."""
+    rules = throttle_rules()
+    c = LoginThrottle.__table__.c
+    stale = or_(
+        c.locked_until <= now,
+        and_(c.locked_until.is_(None), c.window_started_at <= now - rules.window),
+    )
+    batch = select(c.id).where(stale).limit(_PURGE_BATCH).scalar_subquery()
+    count = 0
+    while True:
+        purged: Any = db.session.execute(delete(LoginThrottle).where(c.id.in_(batch)))
+        db.session.commit()
+        count += int(purged.rowcount)
+        if purged.rowcount < _PURGE_BATCH:
+            break
+    if count:
+        log.info("purged %d expired sign-in throttle rows", count, extra={"purged": count})
+    return count
 
 
 def sign_in_locks(now: datetime) -> list[SignInLock]:
