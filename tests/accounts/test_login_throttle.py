@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from app.extensions import db
 from app.models import LoginThrottle, User
 from app.services.accounts import authenticate_user, create_user
 from app.services.accounts import users as users_module
-from app.services.accounts.throttle import record_failure, throttle_key, throttle_rules
+from app.services.accounts.throttle import reserve_attempt, throttle_key, throttle_rules
 from app.services.errors import TooManyAttempts
 from tests.console import csrf_token, field_errors
 from tests.factories import PASSWORD
@@ -246,17 +247,21 @@ def test_the_service_refuses_with_too_many_attempts(app, ann, clock):
     )
 
 
-def test_failures_counted_at_the_same_moment_are_all_counted_and_lock_once(app, ann, clock, caplog):
+def test_attempts_counted_at_the_same_moment_are_all_counted_and_lock_once(app, ann, clock, caplog):
     caplog.set_level(logging.INFO, logger="trickle.accounts")
-    key, rules = throttle_key(ANN), throttle_rules()
+    key, rules = throttle_key(ANN), replace(throttle_rules(), backoff=timedelta(0))
 
-    def fail_once(_: int) -> None:
+    def fail_once(_: int) -> bool:
         with app.app_context():
-            record_failure(key, None, clock(), rules)
+            reservation = reserve_attempt(key, None, clock(), rules)
+            if reservation is not None:
+                reservation.failed()
             db.session.remove()
+            return reservation is not None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(fail_once, range(8)))
+        counted = list(pool.map(fail_once, range(8)))
+    assert sorted(counted) == [False] * 3 + [True] * 5
     row = held(ANN)
     assert (row.failures, row.locked_until) == (5, clock() + timedelta(minutes=15))
     assert len([r for r in caplog.records if r.name == "trickle.accounts"]) == 1

@@ -12,7 +12,12 @@ from app.services.accounts.sessions import (
     load_console_user,
     start_console_session,
 )
-from app.services.accounts.throttle import SignInLock, sign_in_locks, unlock_sign_in
+from app.services.accounts.throttle import (
+    SignInLock,
+    purge_login_throttles,
+    sign_in_locks,
+    unlock_sign_in,
+)
 from app.services.accounts.users import (
     authenticate_user,
     create_or_reset_user,
@@ -38,6 +43,7 @@ __all__ = [
     "list_users",
     "load_console_user",
     "load_user",
+    "purge_login_throttles",
     "revoke_token",
     "set_password",
     "sign_in_locks",

@@ -5,9 +5,15 @@ so failures are also counted per email, in the database every process shares. Af
 ``LOGIN_BACKOFF_AFTER`` failures each further attempt must wait (``LOGIN_BACKOFF_SECONDS``,
 doubling up to ``LOGIN_BACKOFF_MAX_SECONDS``) after the last failure; after
 ``LOGIN_FAILURES_BEFORE_LOCK`` failures within ``LOGIN_FAILURE_WINDOW_MINUTES`` the email is
-locked for ``LOGIN_LOCK_MINUTES``. A refused attempt checks no password and counts nothing. The
-email a visitor typed is kept only as a keyed digest, and known and unknown emails follow the
-same path, so the answers and their timing say nothing of who has an account.
+locked for ``LOGIN_LOCK_MINUTES``. A refused attempt checks no password and counts nothing.
+
+Each attempt is counted (``reserve_attempt``) before its password is checked, in one atomic
+statement that also refuses it, so attempts running at the same time never get more checks
+than the limits allow; a right password then forgets the count (``Reservation.succeeded``),
+but never a lock that other attempts set meanwhile. The email a visitor typed is kept only as
+a keyed digest, and known and unknown emails follow the same path, so the answers and their
+timing say nothing of who has an account. Rows that decide nothing any more are purged by the
+worker's maintenance (``purge_login_throttles``).
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, delete, false, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, literal, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.identity import normalize_email
@@ -32,6 +39,8 @@ from app.services.transactions import commit_unit
 log = logging.getLogger("trickle.accounts")
 # Doubling stops here, long before a float would overflow (the delay is capped much lower).
 _MAX_DOUBLINGS = 30
+# Rows purged per transaction: a large backlog never holds the write lock for long.
+_PURGE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -88,27 +97,82 @@ def _at(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, UTCDateTime())
 
 
-def attempt_refused(key: str, now: datetime, rules: ThrottleRules) -> bool:
-    """True while the email is locked, or its next attempt must still wait (backoff)."""
-    row = db.session.scalars(
-        select(LoginThrottle).where(LoginThrottle.key_hash == key)
-    ).one_or_none()
-    if row is None:
-        return False
-    if row.locked_until is not None:
-        return now < row.locked_until
-    if now - row.window_started_at >= rules.window:
-        return False
-    return now < row.last_failure_at + rules.delay_after(row.failures)
+def _waited(c: Any, now: datetime, rules: ThrottleRules) -> ColumnElement[bool]:
+    """True when the backoff after the row's failures is over at ``now``: the last failure at
+    least ``rules.delay_after(failures)`` ago, as one CASE over the failure counts whose delay
+    differs (it stops changing at the cap)."""
+    if rules.delay_after(rules.backoff_after) <= timedelta(0):
+        return true()
+    steps, failures = [], rules.backoff_after
+    while True:
+        delay = rules.delay_after(failures)
+        steps.append((c.failures <= failures, _at(now - delay)))
+        if delay >= rules.backoff_max or failures - rules.backoff_after >= _MAX_DOUBLINGS:
+            break
+        failures += 1
+    latest = case(
+        (c.failures < rules.backoff_after, _at(now)),
+        *steps,
+        else_=_at(now - rules.delay_after(failures + 1)),
+    )
+    return c.last_failure_at <= latest
 
 
-def record_failure(key: str, user: User | None, now: datetime, rules: ThrottleRules) -> None:
-    """Count one failed sign-in for ``key`` in one atomic statement (an upsert): a new window
-    when the last one is over or the lock ended, and the lock once the count reaches the limit.
-    Committed at once; the lock, when this failure set it, is logged."""
+@dataclass(frozen=True)
+class Reservation:
+    """One sign-in attempt, counted as a failure before its password is checked: what it left
+    in the row (``locked_until`` set when its count locked the email)."""
+
+    key: str
+    account: str
+    user_id: int | None
+    failures: int
+    at: datetime
+    locked_until: datetime | None
+
+    def failed(self) -> None:
+        """The password was wrong (or the user disabled): it stays counted; the lock, when this
+        attempt's count set it, is logged."""
+        if self.locked_until is not None:
+            _log_lock(self)
+
+    def succeeded(self) -> None:
+        """Forget the failures of the email (a successful sign-in); the caller commits. Not
+        while it is locked by other attempts counted during the password check: a sign-in never
+        lifts a lock it did not set. The lock this attempt's own count set goes with it (the
+        attempt was no failure), recognized as the row this attempt left: any later attempt
+        would have moved its count or its time. One conditional statement, so that a lock
+        landing meanwhile is seen (PostgreSQL re-reads a row changed under it; SQLite writes
+        one at a time)."""
+        c = LoginThrottle.__table__.c
+        unlocked: ColumnElement[bool] = c.locked_until.is_(None)
+        if self.locked_until is not None:
+            unlocked = or_(
+                unlocked,
+                and_(
+                    c.failures == self.failures,
+                    c.last_failure_at == self.at,
+                    c.locked_until == self.locked_until,
+                ),
+            )
+        db.session.execute(delete(LoginThrottle).where(c.key_hash == self.key, unlocked))
+
+
+def reserve_attempt(
+    key: str, user: User | None, now: datetime, rules: ThrottleRules
+) -> Reservation | None:
+    """Count one sign-in attempt for ``key`` as a failure, before its password is checked, in one
+    atomic statement (an upsert) committed at once: a new window when the last one is over or
+    the lock ended, and the lock once the count reaches the limit. None, with nothing counted,
+    while the email is locked or its backoff runs: the attempt is refused.
+
+    Counted first, attempts that run at the same time can never get more password checks than
+    attempts made one after another: each one that starts sees the count of all the others.
+    """
     table = LoginThrottle.__table__
     c = table.c
     user_id = user.id if user is not None else None
+    account = user.email if user is not None else f"unknown email {key[:12]}"
     insert = (
         postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
@@ -122,7 +186,8 @@ def record_failure(key: str, user: User | None, now: datetime, rules: ThrottleRu
         locked_at=now if first_locks else None,
         locked_until=now + rules.lock if first_locks else None,
     )
-    restart = or_(c.window_started_at <= now - rules.window, c.locked_until <= now)
+    lock_over = c.locked_until <= now
+    restart = or_(c.window_started_at <= now - rules.window, lock_over)
     failures = case((restart, 1), else_=c.failures + 1)
     locks = failures >= rules.failures_before_lock if rules.failures_before_lock > 0 else false()
     statement = statement.on_conflict_do_update(
@@ -135,40 +200,60 @@ def record_failure(key: str, user: User | None, now: datetime, rules: ThrottleRu
             "locked_at": case((locks, _at(now)), else_=None),
             "locked_until": case((locks, _at(now + rules.lock)), else_=None),
         },
-        # A locked email counts nothing more: the lock is not drawn out by refused attempts.
-        where=or_(c.locked_until.is_(None), c.locked_until <= now),
+        # A locked email, or one whose backoff runs, counts nothing more: refused attempts do
+        # not draw the lock or the wait out.
+        where=and_(or_(c.locked_until.is_(None), lock_over), or_(restart, _waited(c, now, rules))),
     ).returning(c.failures, c.locked_until)
 
-    def work() -> tuple[int, datetime | None] | None:
+    def work() -> Reservation | None:
         row = db.session.execute(statement).first()
-        return None if row is None else (row.failures, row.locked_until)
+        if row is None:
+            return None
+        return Reservation(key, account, user_id, row.failures, now, row.locked_until)
 
-    counted = commit_unit(work)
-    if counted is not None and counted[1] is not None:
-        _log_lock(key, user, counted[0], now, counted[1])
+    return commit_unit(work)
 
 
-def _log_lock(key: str, user: User | None, failures: int, now: datetime, until: datetime) -> None:
-    account = user.email if user is not None else f"unknown email {key[:12]}"
+def _log_lock(reservation: Reservation) -> None:
+    assert reservation.locked_until is not None
     log.warning(
         "console sign-in locked for %s after %d failed attempts, until %s",
-        account,
-        failures,
-        until.isoformat(),
+        reservation.account,
+        reservation.failures,
+        reservation.locked_until.isoformat(),
         extra={
             "event": "sign_in_locked",
-            "account": account,
-            "user_id": user.id if user is not None else None,
-            "failures": failures,
-            "locked_at": now.isoformat(),
-            "locked_until": until.isoformat(),
+            "account": reservation.account,
+            "user_id": reservation.user_id,
+            "failures": reservation.failures,
+            "locked_at": reservation.at.isoformat(),
+            "locked_until": reservation.locked_until.isoformat(),
         },
     )
 
 
-def clear_failures(key: str) -> None:
-    """Forget the failures of ``key`` (a successful sign-in); the caller commits."""
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == key))
+def purge_login_throttles(now: datetime) -> int:
+    """Delete the rows that no longer decide anything: no live lock, and the failure window
+    over or the lock ended (the next attempt would count from one either way), in batches each
+    committed on its own. Run by the delivery worker's hourly maintenance, so that the table
+    holds only the emails typed lately. Returns how many went."""
+    rules = throttle_rules()
+    c = LoginThrottle.__table__.c
+    stale = or_(
+        c.locked_until <= now,
+        and_(c.locked_until.is_(None), c.window_started_at <= now - rules.window),
+    )
+    batch = select(c.id).where(stale).limit(_PURGE_BATCH).scalar_subquery()
+    count = 0
+    while True:
+        purged: Any = db.session.execute(delete(LoginThrottle).where(c.id.in_(batch)))
+        db.session.commit()
+        count += int(purged.rowcount)
+        if purged.rowcount < _PURGE_BATCH:
+            break
+    if count:
+        log.info("purged %d expired sign-in throttle rows", count, extra={"purged": count})
+    return count
 
 
 def sign_in_locks(now: datetime) -> list[SignInLock]:

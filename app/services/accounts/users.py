@@ -16,13 +16,7 @@ from app.domain.identity import normalize_email
 from app.domain.specs import FieldRule
 from app.extensions import db
 from app.models import ROLES, User
-from app.services.accounts.throttle import (
-    attempt_refused,
-    clear_failures,
-    record_failure,
-    throttle_key,
-    throttle_rules,
-)
+from app.services.accounts.throttle import reserve_attempt, throttle_key, throttle_rules
 from app.services.errors import Invalid, NotFound, TooManyAttempts
 from app.services.transactions import commit_unit
 
@@ -153,20 +147,25 @@ def create_or_reset_user(email: str, role: str) -> tuple[User, str]:
 
 def authenticate_user(email: str, password: str, now: datetime) -> User | None:
     """The active user with this email and password, its last login recorded; else None, the
-    failure counted against the email (``throttle``). TooManyAttempts, whatever the password,
-    while the email is locked or must wait; the same for an email that names no user."""
+    attempt counted as a failure against the email (``throttle``). TooManyAttempts, whatever
+    the password, while the email is locked or must wait; the same for an email that names no
+    user. The attempt is counted before the password is checked and forgotten once it proved
+    right, so sign-ins running at the same time get no more checks than the limits allow."""
     rules = throttle_rules()
     key = throttle_key(email)
-    if attempt_refused(key, now, rules):
-        raise TooManyAttempts(TOO_MANY_ATTEMPTS)
     user = _user_with_email(email)
     # An email with no user costs a hash check too, so it answers as slowly as a wrong password.
+    # Read before the attempt is counted (and committed): no connection is held during the check.
     stored = user.password_hash if user is not None else _dummy_hash(_hash_method())
-    if not check_password_hash(stored, password) or user is None or not user.active:
-        record_failure(key, user, now, rules)
+    active = user is not None and user.active
+    reservation = reserve_attempt(key, user, now, rules)
+    if reservation is None:
+        raise TooManyAttempts(TOO_MANY_ATTEMPTS)
+    if not check_password_hash(stored, password) or user is None or not active:
+        reservation.failed()
         return None
     user.last_login_at = now
-    clear_failures(key)
+    reservation.succeeded()
     db.session.commit()
     return user
 

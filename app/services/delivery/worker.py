@@ -25,14 +25,16 @@ from flask import Flask
 from app.clock import time_by
 from app.domain.webhooks import masked_url
 from app.extensions import db
+from app.services.accounts import purge_login_throttles
 from app.services.delivery import http as webhook_http
 from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
 from app.services.delivery.http import SendResult
 from app.services.privacy import RetentionReport, run_due
 
 log = logging.getLogger("trickle.worker")
-# How often an idle worker looks for sites due for retention (each runs once a day, see
-# ``privacy.run_due``: the database claim, not this, keeps it to once a day).
+# How often an idle worker purges expired sign-in throttle rows and looks for sites due for
+# retention (each runs once a day, see ``privacy.run_due``: the database claim, not this, keeps
+# it to once a day).
 MAINTENANCE_EVERY = timedelta(hours=1)
 
 Sender = Callable[..., SendResult]
@@ -111,9 +113,17 @@ class DeliveryWorker:
             )
 
     def run_maintenance(self) -> list[RetentionReport]:
-        """Run the daily retention of the sites that are due. A failure is logged, never raised:
-        housekeeping must not stop the deliveries."""
+        """Purge the sign-in throttle rows that decide nothing any more, then run the daily
+        retention of the sites that are due. A failure is logged, never raised (and one does
+        not stop the other): housekeeping must not stop the deliveries."""
         with self.app.app_context():
+            try:
+                purge_login_throttles(self.now())
+            except Exception:
+                db.session.rollback()
+                log.exception(
+                    "worker %s: sign-in throttle purge failed; trying again later", self.name
+                )
             try:
                 return run_due(self.now())
             except Exception:
