@@ -8,6 +8,7 @@ npm registry), the readable source is served and a warning logged once per sourc
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import logging
@@ -51,13 +52,22 @@ def build_widget(source: Path, build: Path) -> str | None:
         if npm is None:
             return "npm not found"
         steps.insert(0, [npm, "ci", "--prefix", str(WIDGET_DIR), "--no-audit", "--no-fund"])
-    for step in steps:
-        try:  # fixed argv, no shell: node/npm from PATH and this repository's own paths
-            subprocess.run(step, check=True, capture_output=True, timeout=BUILD_TIMEOUT_SECONDS)  # noqa: S603
-        except subprocess.CalledProcessError as error:
-            return f"{Path(step[0]).name} failed: {error.stderr.decode(errors='replace')[-500:]}"
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return str(error)
+    build.parent.mkdir(parents=True, exist_ok=True)
+    # One build at a time across the web processes (npm ci rewrites node_modules); a process
+    # that waited finds the build current and has nothing left to do.
+    with (build.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_current(build, source):
+            return None
+        for step in steps:
+            try:  # fixed argv, no shell: node/npm from PATH and this repository's own paths
+                subprocess.run(step, check=True, capture_output=True, timeout=BUILD_TIMEOUT_SECONDS)  # noqa: S603
+            except subprocess.CalledProcessError as error:
+                return (
+                    f"{Path(step[0]).name} failed: {error.stderr.decode(errors='replace')[-500:]}"
+                )
+            except (OSError, subprocess.TimeoutExpired) as error:
+                return str(error)
     return None
 
 

@@ -14,8 +14,24 @@ import pytest
 from app.embed import assets
 from app.embed.assets import WIDGET_SOURCE, build_widget, served_path, widget_asset
 
-SOURCE = "/*! banner */\n((w) => {\n  const greeting = 'hello';\n  w.greet = () => greeting;\n})(window);\n"
-MINIFIED = b'/*! banner */\nwindow.greet=()=>"hello";\n'
+SOURCE = """/*! banner */
+((w) => {
+  const STYLE = `.card{--accent:var(--trickle-accent,red);
+color:var(--accent)}`;
+  w.style = () => STYLE;
+})(window);
+"""
+# Minified; the stylesheet compacted: line breaks gone, the own custom property shortened, the
+# public one (--trickle-accent) kept.
+MINIFIED = (
+    b'/*! banner */\nwindow.style=()=>".card{--a:var(--trickle-accent,red);color:var(--a)}";\n'
+)
+
+
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or not (assets.WIDGET_DIR / "node_modules").is_dir(),
+    reason="needs node and `make widget`",
+)
 
 
 @pytest.fixture
@@ -35,18 +51,17 @@ def fake_builder(calls: list[Path], output: bytes = b"built();\n"):
     return build
 
 
-def test_the_build_minifies_the_source_keeping_the_banner(files):
+@needs_node
+def test_the_build_minifies_the_source_and_its_stylesheet_keeping_the_banner(files):
     source, build = files
-    if shutil.which("node") is None or not (assets.WIDGET_DIR / "node_modules").is_dir():
-        pytest.skip("needs node and `make widget`")
     assert build_widget(source, build) is None
     assert build.read_bytes() == MINIFIED
-    assert list(build.parent.iterdir()) == [build]  # the temporary file was renamed into place
+    # the temporary file was renamed into place; the lock file stays
+    assert sorted(path.name for path in build.parent.iterdir()) == [".lock", "trickle.min.js"]
 
 
+@needs_node
 def test_the_real_widget_builds_into_valid_javascript(tmp_path):
-    if shutil.which("node") is None or not (assets.WIDGET_DIR / "node_modules").is_dir():
-        pytest.skip("needs node and `make widget`")
     build = tmp_path / "trickle.min.js"
     assert build_widget(WIDGET_SOURCE, build) is None
     subprocess.run(["node", "--check", str(build)], check=True)
@@ -109,11 +124,27 @@ def test_build_widget_says_what_is_missing(files, monkeypatch, missing, reason):
     assert not build.exists()
 
 
-def test_build_widget_reports_a_failing_step(files, monkeypatch):
+@needs_node
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("((w) => { const STYLE = ``;\n", ":2:0: Unexpected token: eof (undefined)"),
+        ("window.x = 1;\n", ": no `const STYLE = `...`;` in the source"),
+    ],
+)
+def test_build_widget_reports_a_failing_step(files, text, error):
     source, build = files
-    source.write_text("((w) => {")  # a syntax error
-    if shutil.which("node") is None or not (assets.WIDGET_DIR / "node_modules").is_dir():
-        pytest.skip("needs node and `make widget`")
-    reason = build_widget(source, build)
-    assert reason is not None and reason.startswith("node failed: ")
+    source.write_text(text)
+    assert build_widget(source, build) == f"node failed: build.mjs: {source}{error}\n"
     assert not build.exists()
+
+
+def test_a_build_made_meanwhile_by_another_process_is_not_made_again(files, monkeypatch):
+    source, build = files
+    build.parent.mkdir()
+    build.write_bytes(b"built by another worker();\n")  # while this one waited for the lock
+    runs: list[list[str]] = []
+    monkeypatch.setattr(assets.shutil, "which", lambda name: name)
+    monkeypatch.setattr(assets.subprocess, "run", lambda step, **_: runs.append(step))
+    assert (build_widget(source, build), runs) == (None, [])
+    assert build.read_bytes() == b"built by another worker();\n"
