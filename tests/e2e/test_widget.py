@@ -40,10 +40,10 @@ def acme(app, host: HostSite):
 def labels(page: Page) -> list[str]:
     """The questions shown, by label, a required one marked with a trailing " *"."""
     return page.evaluate(
-        """() => [...document.querySelector('trickle-form').shadowRoot.querySelectorAll('.q')]
+        """() => [...document.querySelector('trickle-form').shadowRoot.querySelectorAll('.question')]
           .filter((q) => !q.hidden)
           .map((q) => {
-            const label = q.querySelector('.l > :first-child');
+            const label = q.querySelector('.question-head > :first-child');
             const required = q.querySelector('[aria-required="true"], [required]') !== null;
             const text = label.textContent.replace(/\\s*\\*\\s*$/, '').trim();
             return required ? text + ' *' : text;
@@ -177,7 +177,7 @@ def widget_styles(page: Page) -> dict:
       const pick = (el, ...keys) => Object.fromEntries(keys.map(k => [k, getComputedStyle(el)[k]]));
       return {
         host: pick(document.querySelector('trickle-form'), 'display'),
-        button: pick(root.querySelector('button.s'), 'color', 'backgroundColor', 'fontSize', 'display'),
+        button: pick(root.querySelector('button.submit'), 'color', 'backgroundColor', 'fontSize', 'display'),
         input: pick(root.querySelector('input'), 'fontSize', 'borderTopWidth', 'display'),
       };
     }"""

@@ -122,10 +122,12 @@ def test_two_mounts_render_their_own_forms_with_one_page_view(page, trickle, hos
     expect(page.locator("trickle-form")).to_have_count(2)
     expect(blog_mount.locator("h2")).to_have_text("Stay in the loop")
     expect(short_mount.locator("h2")).to_have_text("Quick intro")
-    expect(blog_mount.locator(".q .l > :first-child")).to_have_text(
+    expect(blog_mount.locator(".question .question-head > :first-child")).to_have_text(
         ["Work email", "First name", "Company"]
     )
-    expect(short_mount.locator(".q .l > :first-child")).to_have_text(["First name", "Company"])
+    expect(short_mount.locator(".question .question-head > :first-child")).to_have_text(
+        ["First name", "Company"]
+    )
     expect(blog_mount.get_by_role("button", name="Subscribe")).to_be_visible()
     expect(short_mount.get_by_role("button", name="Send")).to_be_visible()
     # Every request of the load is issued by then (the rest wait on the first response).
@@ -209,7 +211,7 @@ def test_every_field_kind_renders_and_stores_typed_values(page, trickle, host, a
     newsletter = page.get_by_role("radiogroup", name="Send me the newsletter?", exact=True)
 
     # Ten questions (max_questions), in priority order; the consent comes next visit.
-    expect(page.locator("trickle-form .q .l > :first-child")).to_have_text(
+    expect(page.locator("trickle-form .question .question-head > :first-child")).to_have_text(
         [f["label"] for f in KIND_FIELDS[:10]]
     )
     expect(textarea).to_have_js_property("tagName", "TEXTAREA")
@@ -243,7 +245,9 @@ def test_every_field_kind_renders_and_stores_typed_values(page, trickle, host, a
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
     load(page, host.origin + "/", "kinds")
-    expect(page.locator("trickle-form .q .l > :first-child")).to_have_text(["You may contact me"])
+    expect(page.locator("trickle-form .question .question-head > :first-child")).to_have_text(
+        ["You may contact me"]
+    )
     consent = page.get_by_role("checkbox", name="You may contact me", exact=True)
     expect(consent).not_to_be_checked()  # never pre-ticked
     consent.check()
