@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import OutboxEvent, Skip, StageChange
+from app.models import Contact, OutboxEvent, Skip, StageChange
+from app.services.people import contact_payload
 from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, acme_config, make_site, verified
 
@@ -68,7 +70,7 @@ def owner(client, site) -> Widget:
     return widget
 
 
-def test_a_returning_verified_visitor_s_submit_reads_each_row_set_once(client, owner):
+def test_a_returning_verified_visitor_s_submit_reads_each_row_set_once(client, owner, clock):
     assert owner.ask() == ["company", "zip"]
 
     response, statements = tally(lambda: owner.submit({"company": "Zorblax"}, skipped=["zip"]))
@@ -80,11 +82,12 @@ def test_a_returning_verified_visitor_s_submit_reads_each_row_set_once(client, o
     assert changes() == [["email"], ["first_name"], ["company"]]
     assert moves() == ["lead", "mql"]
     assert db.session.scalars(select(Skip.field_id)).all() == [site_field("zip")]
+    assert_payload_as_read_afresh(clock())
     assert dict(statements) == submit_statements()
     assert sum(statements.values()) == (22 if db.engine.dialect.name == "sqlite" else 21)
 
 
-def test_a_claimed_visitor_s_submit_reads_each_row_set_once(client, owner):
+def test_a_claimed_visitor_s_submit_reads_each_row_set_once(client, owner, clock):
     claimant = Widget(client)
     claimant.ask()
     assert claimant.submit({"email": EMAIL}).status_code == 200
@@ -102,6 +105,7 @@ def test_a_claimed_visitor_s_submit_reads_each_row_set_once(client, owner):
     # kept as a claim), and the whole contact moved to mql.
     assert changes() == [["email"], ["first_name"], ["company"]]
     assert moves() == ["lead", "mql"]
+    assert_payload_as_read_afresh(clock())
     sqlite = db.engine.dialect.name == "sqlite"
     # Two answers (SQLite inserts each row on its own); the payload's consents, then the
     # claimant's own view: its answers and its consents.
@@ -136,6 +140,17 @@ def submit_statements(**more: int) -> dict[str, int]:
         "INSERT question_stats": 1,
         **more,
     }
+
+
+def assert_payload_as_read_afresh(now: datetime) -> None:
+    """The submit's contact.updated, made from the rows it held, is what reading the contact
+    afresh makes (but the stage: the payload was made before the move to mql)."""
+    query = select(OutboxEvent.payload).where(OutboxEvent.type == "contact.updated")
+    sent = db.session.scalars(query.order_by(OutboxEvent.id.desc())).first()
+    contact = db.session.scalars(select(Contact).where(Contact.email == EMAIL)).one()
+    fresh = contact_payload(site_snapshot("acme"), contact, sent["changed"], now)
+    assert (sent["stage"], fresh["stage"]) == ("lead", "mql")
+    assert sent == {**fresh, "stage": "lead"}
 
 
 def site_field(key: str) -> int:

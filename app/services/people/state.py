@@ -58,7 +58,9 @@ class ContactRows:
     events: list[HeldEvent]
     skips: list[Skip] | None
     # The whole contact's engagement as of a moment, until an event is added.
-    _summary: tuple[datetime, EngagementSummary] | None = field(default=None, repr=False)
+    _summary: tuple[datetime, EngagementSummary] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def senders(self, external_id: str) -> list[int | None]:
         """The browsers that sent an event of this id."""
