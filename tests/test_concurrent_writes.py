@@ -43,7 +43,7 @@ from app.models import (
 )
 from app.services.exports import start_export
 from app.services.insights import contact_detail, list_contacts
-from app.services.people.contacts import contact_events
+from app.services.people.state import contact_events
 from app.services.siteconfig import site_snapshot
 from app.services.tokens import read_visitor_token
 from tests.factories import Widget, acme_config, make_site

@@ -19,11 +19,12 @@ from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
 from app.services.errors import AskExpired, Invalid
 from app.services.insights import count_answers
 from app.services.people import (
+    ContactRows,
     EventInput,
     add_event,
     announce_update,
-    load_contact_state,
     qualify,
+    read_contact,
     settle_identity,
     stored_visitor,
     write_values,
@@ -117,10 +118,13 @@ def _store(
         return replay, False
     values = dict(reviewed.values)
     contact, merged_keys = _identify(site, visitor, values, now)
-    written = write_values(site, contact, visitor, form.key, values, now)
+    # The contact's rows, read once: the writes below keep them current, and the webhook
+    # payload, the stage rules and the browser's next questions all derive from them.
+    rows = read_contact(site, contact)
+    written = write_values(site, contact, visitor, form.key, values, now, rows)
     in_force = written.applied - written.confirmed
     record_answers(site, contact, visitor, form.key, values, in_force, now)
-    _record_skips(site, contact, visitor, form.key, reviewed.skipped, now)
+    _record_skips(site, rows, visitor, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]
     add_event(
@@ -128,15 +132,15 @@ def _store(
         visitor,
         EventInput("form_submit", stage=grant.page_stage or form.stage, external_id=submit_id),
         now,
+        rows,
     )
-    announce_update(
-        site, contact, [*merged_keys, *(k for k in written.changed if k not in merged_keys)], now
-    )
-    state = load_contact_state(site, contact, now)
+    changed = [*merged_keys, *(k for k in written.changed if k not in merged_keys)]
+    announce_update(site, contact, changed, now, rows)
+    state = rows.state(now)
     qualify(site, contact, now, state)
     # What the browser is told depends only on what it is entitled to see (its own answers
     # while its link is claimed): a known and an unknown email get the same answer.
-    seen = state if visitor.trust == VERIFIED else load_contact_state(site, contact, now, visitor)
+    seen = state if visitor.trust == VERIFIED else rows.state(now, visitor)
     selection = select_questions(form.rules, seen, now)
     # The token of the stored visitor (the one sent, unless this submit stored it).
     token = visitor_token(site.key, visitor.public_id)
@@ -177,29 +181,24 @@ def _identify(
 
 def _record_skips(
     site: SiteSnapshot,
-    contact: Contact,
+    rows: ContactRows,
     visitor: Visitor,
     form_key: str,
     keys: tuple[str, ...],
     now: datetime,
 ) -> None:
-    """Each browser's skips are its own (a claimed browser's questions depend on them only)."""
-    if not keys:
-        return
+    """Each browser's skips are its own (a claimed browser's questions depend on them only).
+    The contact's skips are those ``rows`` holds (read with them); new ones join them."""
     field_ids = {site.fields[key].id for key in keys}
     existing = {
         skip.field_id: skip
-        for skip in db.session.scalars(
-            select(Skip).where(
-                Skip.contact_id == contact.id,
-                Skip.visitor_id == visitor.id,
-                Skip.field_id.in_(field_ids),
-            )
-        )
+        for skip in rows.skips or ()
+        if skip.visitor_id == visitor.id and skip.field_id in field_ids
     }
     for field_id in field_ids:
-        skip = existing.get(field_id) or Skip(
-            contact_id=contact.id, field_id=field_id, visitor_id=visitor.id
-        )
+        skip = existing.get(field_id)
+        if skip is None:
+            skip = Skip(contact_id=rows.contact.id, field_id=field_id, visitor_id=visitor.id)
+            db.session.add(skip)
+            rows.add_skip(skip)
         skip.form_key, skip.skipped_at = form_key, now
-        db.session.add(skip)

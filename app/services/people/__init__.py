@@ -1,6 +1,7 @@
 """People: contacts and their browsers, profile values, engagement, identity, stages.
 
-Inside: ``contacts`` (reading and writing a contact's values, the webhook payload),
+Inside: ``contacts`` (finding a browser and its contact, reading a contact's values),
+``state`` (a contact's rows read once per request: the state the rules see, the webhook payload),
 ``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
 (recording events), ``qualification`` (moving stages forward), ``records``
 (everything held on one person, read once for the console and data-subject requests).
@@ -8,12 +9,9 @@ Inside: ``contacts`` (reading and writing a contact's values, the webhook payloa
 
 from app.services.people.contacts import (
     MAX_ROW_ID,
-    announce_update,
-    contact_payload,
     contact_values,
     find_visitor,
     latest_consents,
-    load_contact_state,
     newest_consent_record,
     resolve_visitor,
     seen_visitor,
@@ -24,6 +22,13 @@ from app.services.people.engagement import EventInput, add_event, record_engagem
 from app.services.people.identity import settle_identity, verify_link
 from app.services.people.qualification import qualify
 from app.services.people.records import PersonRecords, load_person_records
+from app.services.people.state import (
+    ContactRows,
+    announce_update,
+    contact_payload,
+    load_contact_state,
+    read_contact,
+)
 from app.services.people.values import Written, may_replace, write_values
 from app.services.people.verification import (
     DEFAULT_OVERLAP_HOURS,
@@ -41,6 +46,7 @@ __all__ = [
     "DEFAULT_OVERLAP_HOURS",
     "LINK_PARAMETER",
     "MAX_ROW_ID",
+    "ContactRows",
     "EventInput",
     "Identified",
     "PersonRecords",
@@ -61,6 +67,7 @@ __all__ = [
     "new_identity_secret",
     "newest_consent_record",
     "qualify",
+    "read_contact",
     "record_engagement",
     "resolve_visitor",
     "secret_status",

@@ -1,4 +1,5 @@
-"""Loading and writing one contact: its visitor, the state the rules see, its values."""
+"""Loading and writing one contact: its visitor, its values, its consents (what the rules and
+the webhook see of them: ``state``)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain.engagement import summarize_engagement
-from app.domain.specs import ContactState, EventRecord, KnownValue, iso
+from app.domain.specs import KnownValue, iso
 from app.extensions import db
 from app.models import (
-    BROWSER,
-    VERIFIED,
     AccountValue,
     ConsentRecord,
     Contact,
-    EngagementEvent,
     ProfileValue,
-    Skip,
-    Submission,
     Visitor,
 )
 from app.services.errors import NotFound
-from app.services.outbox import record_outbox
 from app.services.siteconfig import SiteSnapshot
 from app.services.tokens import new_visitor_id, read_visitor_token, unstored_visitor_id
 
@@ -63,12 +57,14 @@ def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -
         # Lock the visitor row alone; its contact is read after the lock is granted.
         visitor = db.session.scalars(query.with_for_update()).one_or_none()
         if visitor is not None:
-            _lock_contact(visitor.contact_id)
+            # Held by the visitor: the session keeps no other reference, and would read the
+            # contact again on ``visitor.contact``.
+            set_committed_value(visitor, "contact", _lock_contact(visitor.contact_id))
         return visitor
     return db.session.scalars(query.options(joinedload(Visitor.contact))).one_or_none()
 
 
-def _lock_contact(contact_id: int) -> None:
+def _lock_contact(contact_id: int) -> Contact | None:
     """Hold the contact's row (FOR NO KEY UPDATE) until commit, and load it fresh.
 
     The contact is what every write of its browsers changes: its events (an id counted once),
@@ -81,7 +77,7 @@ def _lock_contact(contact_id: int) -> None:
     UPDATE still lets unrelated rows reference the contact meanwhile. Order: visitor, then
     contact, then (identity) the email's owner, as erasure takes them.
     """
-    db.session.scalars(
+    return db.session.scalars(
         select(Contact)
         .where(Contact.id == contact_id)
         .with_for_update(key_share=True)
@@ -167,149 +163,6 @@ def known(rows: dict[str, Any]) -> dict[str, KnownValue]:
     return {key: KnownValue(row.value, row.updated_at) for key, row in rows.items()}
 
 
-def contact_events(contact_id: int, visitor_id: int | None = None) -> list[EventRecord]:
-    """The contact's engagement events; only those of one browser when ``visitor_id`` is set."""
-    query = select(
-        EngagementEvent.kind,
-        EngagementEvent.stage,
-        EngagementEvent.occurred_at,
-        EngagementEvent.external_id,
-    ).where(EngagementEvent.contact_id == contact_id)
-    if visitor_id is not None:
-        query = query.where(EngagementEvent.visitor_id == visitor_id)
-    return [
-        EventRecord(r.kind, r.stage, r.occurred_at, r.external_id)
-        for r in db.session.execute(query)
-    ]
-
-
-def own_values(site: SiteSnapshot, contact_id: int, visitor_id: int) -> dict[str, KnownValue]:
-    """What one browser said for the contact: its newest answer per field (claims included),
-    or the current value where that browser set it later (a withdrawal)."""
-    by_id = site.keys_by_field_id
-    said: dict[str, KnownValue] = {}
-    answers = db.session.execute(
-        select(Submission.field_id, Submission.value, Submission.created_at)
-        .where(Submission.contact_id == contact_id, Submission.visitor_id == visitor_id)
-        .order_by(Submission.created_at, Submission.id)
-    )
-    for row in answers:
-        if row.field_id in by_id:
-            said[by_id[row.field_id]] = KnownValue(row.value, row.created_at)
-    for key, value in contact_values(site, contact_id).items():
-        mine = value.visitor_id == visitor_id and value.source == BROWSER
-        if mine and (key not in said or said[key].updated_at <= value.updated_at):
-            said[key] = KnownValue(value.value, value.updated_at)
-    # Its consents as it last gave or withdrew them, in force or not.
-    consents = db.session.execute(
-        select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
-        .where(ConsentRecord.contact_id == contact_id, ConsentRecord.visitor_id == visitor_id)
-        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-    )
-    for row in consents:
-        key = by_id.get(row.field_id)
-        if key is not None and (key not in said or said[key].updated_at <= row.recorded_at):
-            said[key] = KnownValue(row.granted, row.recorded_at)
-    return said
-
-
-def load_contact_state(
-    site: SiteSnapshot, contact: Contact, now: datetime, viewer: Visitor | None = None
-) -> ContactState:
-    """Everything the rules need to decide what to ask ``contact`` at ``now``.
-
-    ``viewer``: the browser asking. A browser that only claimed the contact's email sees what
-    it gave itself (its answers, events and skips) and the account's trusted values, nothing
-    another browser or source gave: its questions tell it nothing it did not say. A verified
-    browser, and the rules judging the contact (``viewer`` None), see the whole profile.
-    """
-    own = viewer is not None and viewer.trust != VERIFIED
-    engagement = summarize_engagement(
-        contact_events(contact.id, viewer.id if own else None),
-        site.weights,
-        now,
-        site.half_life_days,
-    )
-    by_id = site.keys_by_field_id
-    skips_query = select(Skip.field_id, Skip.skipped_at).where(Skip.contact_id == contact.id)
-    if own:
-        skips_query = skips_query.where(Skip.visitor_id == viewer.id)
-    skips: dict[str, datetime] = {}
-    for skip in db.session.execute(skips_query):
-        key = by_id.get(skip.field_id)
-        if key is not None and (key not in skips or skips[key] < skip.skipped_at):
-            skips[key] = skip.skipped_at
-    trusted = {
-        key: row for key, row in account_values(site, contact.account_id).items() if row.trusted
-    }
-    return ContactState(
-        values=own_values(site, contact.id, viewer.id)
-        if own
-        else known(contact_values(site, contact.id)),
-        account_values=known(trusted),
-        score=engagement.score,
-        reached_stage=engagement.reached_stage,
-        skips=skips,
-        event_times=engagement.event_times,
-    )
-
-
-def contact_payload(
-    site: SiteSnapshot, contact: Contact, changed: list[str] | None, now: datetime
-) -> dict[str, Any]:
-    """What a ``contact.updated`` event carries: the keys that changed (all known keys when
-    ``changed`` is None, as in a backfill), the whole current profile, the account's values on
-    their own, the lifecycle stage and the engagement as of ``now``."""
-    account_rows = account_values(site, contact.account_id)
-    own_rows = contact_values(site, contact.id)
-    shared = {key: row.value for key, row in account_rows.items()}
-    # Each value with where it came from; the profile is the same values without it.
-    provenance = {
-        **{key: _from_account(row) for key, row in account_rows.items()},
-        **{key: _provenance(row) for key, row in own_rows.items()},
-    }
-    profile = {key: entry["value"] for key, entry in provenance.items()}
-    engagement = summarize_engagement(
-        contact_events(contact.id), site.weights, now, site.half_life_days
-    )
-    return {
-        "contact_id": contact.id,
-        "email": contact.email,
-        "changed": list(profile) if changed is None else changed,
-        "profile": profile,
-        "values": provenance,
-        "account": shared,
-        "account_domain": contact.account.domain if contact.account is not None else None,
-        "stage": contact.lifecycle_stage,
-        "consents": consent_summary(site, contact.id),
-        "engagement": {
-            "score": round(engagement.score, 2),
-            "events": len(engagement.event_times),
-            "reached_stage": engagement.reached_stage,
-        },
-    }
-
-
-def _provenance(row: ProfileValue) -> dict[str, Any]:
-    """One value as a receiver decides whether to trust it: where it came from and whether the
-    one who gave it proved who they are (a browser that merely typed the email did not)."""
-    return {
-        "value": row.value,
-        "source": row.source,
-        "verified": row.verified,
-        "at": iso(row.updated_at),
-    }
-
-
-def _from_account(row: AccountValue) -> dict[str, Any]:
-    return {
-        "value": row.value,
-        "source": "account",
-        "verified": row.trusted,
-        "at": iso(row.updated_at),
-    }
-
-
 def latest_consents(site: SiteSnapshot, contact_id: int) -> dict[str, ConsentRecord]:
     """Each consent field's newest record for the contact (its current state)."""
     rows = db.session.scalars(
@@ -333,20 +186,6 @@ def consent_summary(site: SiteSnapshot, contact_id: int) -> dict[str, dict[str, 
         }
         for key, row in latest_consents(site, contact_id).items()
     }
-
-
-def announce_update(
-    site: SiteSnapshot, contact: Contact, changed: list[str], now: datetime
-) -> None:
-    """Forward a change of ``changed`` keys as ``contact.updated`` (nothing when none changed)."""
-    if changed:
-        record_outbox(
-            site.id,
-            "contact.updated",
-            contact.id,
-            contact_payload(site, contact, changed, now),
-            now,
-        )
 
 
 def newest_consent_record(contact_id: int, visitor_id: int, field_id: int) -> ConsentRecord | None:

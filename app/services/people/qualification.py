@@ -13,7 +13,7 @@ from app.domain.specs import ContactState, iso, iso_or_none
 from app.extensions import db
 from app.models import Contact, StageChange
 from app.services.outbox import record_outbox
-from app.services.people.contacts import load_contact_state
+from app.services.people.state import load_contact_state
 from app.services.siteconfig import SiteSnapshot
 
 

@@ -27,6 +27,7 @@ from app.models import (
     Visitor,
 )
 from app.services.people.contacts import account_values, contact_values, newest_consent_record
+from app.services.people.state import ContactRows
 from app.services.siteconfig import SiteSnapshot
 
 
@@ -58,14 +59,19 @@ def write_values(
     form_key: str,
     values: dict[str, Any],
     now: datetime,
+    rows: ContactRows | None = None,
 ) -> Written:
     """Store a browser's accepted answers with their provenance, by the browser's trust.
 
     Every answer becomes a history row (carrying the value it replaced, or ``applied`` false
     for a claim that replaced nothing). An account-scope answer is offered to the account.
+    ``rows``: the contact's rows as the caller holds them (read here otherwise); the values
+    written, and the account values offered, are kept current in them.
     """
-    current = contact_values(site, contact.id)
-    shared = account_values(site, contact.account_id)
+    if rows is None:
+        current, shared = contact_values(site, contact.id), account_values(site, contact.account_id)
+    else:
+        current, shared = rows.values, rows.account
     verified = visitor.trust == VERIFIED
     written = Written()
     for key, value in values.items():

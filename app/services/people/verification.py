@@ -24,9 +24,10 @@ from app.domain.identity import (
 from app.extensions import db
 from app.models import Contact, IdentitySecret, Visitor
 from app.services.errors import Invalid
-from app.services.people.contacts import announce_update, contact_values, resolve_visitor
+from app.services.people.contacts import contact_values, resolve_visitor
 from app.services.people.identity import settle_identity
 from app.services.people.qualification import qualify
+from app.services.people.state import announce_update
 from app.services.people.values import write_values
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.tokens import visitor_token

@@ -1,0 +1,278 @@
+"""One contact's rows, read once per request, and what the rules and the webhook see of them.
+
+A request that writes for a contact (a submit) reads the contact's value rows, its account's,
+its events and its skips once, after its locks (``read_contact``); its own writes keep those
+rows current (``write_values``, ``add_event`` and the submit's skips change them in memory, as
+they change the session), so the state the stage rules judge, the one the browser is shown and
+the ``contact.updated`` payload all derive from them without reading any of them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+
+from app.domain.engagement import EngagementSummary, summarize_engagement
+from app.domain.specs import ContactState, EventRecord, KnownValue, iso
+from app.extensions import db
+from app.models import (
+    BROWSER,
+    VERIFIED,
+    AccountValue,
+    ConsentRecord,
+    Contact,
+    EngagementEvent,
+    ProfileValue,
+    Skip,
+    Submission,
+    Visitor,
+)
+from app.services.outbox import record_outbox
+from app.services.people.contacts import account_values, consent_summary, contact_values, known
+from app.services.siteconfig import SiteSnapshot
+
+
+class HeldEvent(NamedTuple):
+    """One engagement event of the contact, with the browser that sent it."""
+
+    visitor_id: int | None
+    record: EventRecord
+
+
+@dataclass
+class ContactRows:
+    """The rows of one contact a request reads once, kept current by that request's writes.
+
+    ``values`` and ``account`` are the session's rows by field key (``write_values`` adds the
+    ones it creates); ``events`` and ``skips`` get what the request adds. ``skips`` is None
+    when they were not read (a payload alone does not need them).
+    """
+
+    site: SiteSnapshot
+    contact: Contact
+    values: dict[str, ProfileValue]
+    account: dict[str, AccountValue]
+    events: list[HeldEvent]
+    skips: list[Skip] | None
+    # The whole contact's engagement as of a moment, until an event is added.
+    _summary: tuple[datetime, EngagementSummary] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def senders(self, external_id: str) -> list[int | None]:
+        """The browsers that sent an event of this id."""
+        return [
+            event.visitor_id for event in self.events if event.record.external_id == external_id
+        ]
+
+    def add_event(self, visitor_id: int, record: EventRecord) -> None:
+        self.events.append(HeldEvent(visitor_id, record))
+        self._summary = None
+
+    def add_skip(self, skip: Skip) -> None:
+        if self.skips is not None:
+            self.skips.append(skip)
+
+    def engagement(self, now: datetime) -> EngagementSummary:
+        """The whole contact's score, reached stage and event times at ``now`` (computed once)."""
+        if self._summary is None or self._summary[0] != now:
+            records = [event.record for event in self.events]
+            summary = summarize_engagement(
+                records, self.site.weights, now, self.site.half_life_days
+            )
+            self._summary = (now, summary)
+        return self._summary[1]
+
+    def state(self, now: datetime, viewer: Visitor | None = None) -> ContactState:
+        """The ``ContactState`` as ``viewer`` may see it (see ``load_contact_state``)."""
+        if self.skips is None:
+            raise ValueError("The contact's skips were not read.")
+        site = self.site
+        own = viewer is not None and viewer.trust != VERIFIED
+        if own:
+            mine = [event.record for event in self.events if event.visitor_id == viewer.id]
+            engagement = summarize_engagement(mine, site.weights, now, site.half_life_days)
+        else:
+            engagement = self.engagement(now)
+        by_id = site.keys_by_field_id
+        skips: dict[str, datetime] = {}
+        for skip in self.skips:
+            key = by_id.get(skip.field_id)
+            if key is None or (own and skip.visitor_id != viewer.id):
+                continue
+            if key not in skips or skips[key] < skip.skipped_at:
+                skips[key] = skip.skipped_at
+        trusted = {key: row for key, row in self.account.items() if row.trusted}
+        return ContactState(
+            values=_own_values(self, viewer.id) if own else known(self.values),
+            account_values=known(trusted),
+            score=engagement.score,
+            reached_stage=engagement.reached_stage,
+            skips=skips,
+            event_times=engagement.event_times,
+        )
+
+
+def read_contact(
+    site: SiteSnapshot, contact: Contact, *, only: Visitor | None = None, skips: bool = True
+) -> ContactRows:
+    """Read the contact's rows, one statement each: values, the account's values, events and
+    (``skips``) skips. ``only``: just that browser's events and skips (all a view for it
+    needs)."""
+    skipped = select(Skip).where(Skip.contact_id == contact.id)
+    if only is not None:
+        skipped = skipped.where(Skip.visitor_id == only.id)
+    return ContactRows(
+        site=site,
+        contact=contact,
+        values=contact_values(site, contact.id),
+        account=account_values(site, contact.account_id),
+        events=_held_events(contact.id, only.id if only is not None else None),
+        skips=list(db.session.scalars(skipped)) if skips else None,
+    )
+
+
+def contact_events(contact_id: int, visitor_id: int | None = None) -> list[EventRecord]:
+    """The contact's engagement events; only those of one browser when ``visitor_id`` is set."""
+    return [event.record for event in _held_events(contact_id, visitor_id)]
+
+
+def _held_events(contact_id: int, visitor_id: int | None) -> list[HeldEvent]:
+    query = select(
+        EngagementEvent.visitor_id,
+        EngagementEvent.kind,
+        EngagementEvent.stage,
+        EngagementEvent.occurred_at,
+        EngagementEvent.external_id,
+    ).where(EngagementEvent.contact_id == contact_id)
+    if visitor_id is not None:
+        query = query.where(EngagementEvent.visitor_id == visitor_id)
+    return [
+        HeldEvent(r.visitor_id, EventRecord(r.kind, r.stage, r.occurred_at, r.external_id))
+        for r in db.session.execute(query)
+    ]
+
+
+def _own_values(rows: ContactRows, visitor_id: int) -> dict[str, KnownValue]:
+    """What one browser said for the contact: its newest answer per field (claims included),
+    or the current value where that browser set it later (a withdrawal)."""
+    contact_id = rows.contact.id
+    by_id = rows.site.keys_by_field_id
+    said: dict[str, KnownValue] = {}
+    answers = db.session.execute(
+        select(Submission.field_id, Submission.value, Submission.created_at)
+        .where(Submission.contact_id == contact_id, Submission.visitor_id == visitor_id)
+        .order_by(Submission.created_at, Submission.id)
+    )
+    for row in answers:
+        if row.field_id in by_id:
+            said[by_id[row.field_id]] = KnownValue(row.value, row.created_at)
+    for key, value in rows.values.items():
+        mine = value.visitor_id == visitor_id and value.source == BROWSER
+        if mine and (key not in said or said[key].updated_at <= value.updated_at):
+            said[key] = KnownValue(value.value, value.updated_at)
+    # Its consents as it last gave or withdrew them, in force or not.
+    consents = db.session.execute(
+        select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
+        .where(ConsentRecord.contact_id == contact_id, ConsentRecord.visitor_id == visitor_id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    for row in consents:
+        key = by_id.get(row.field_id)
+        if key is not None and (key not in said or said[key].updated_at <= row.recorded_at):
+            said[key] = KnownValue(row.granted, row.recorded_at)
+    return said
+
+
+def load_contact_state(
+    site: SiteSnapshot, contact: Contact, now: datetime, viewer: Visitor | None = None
+) -> ContactState:
+    """Everything the rules need to decide what to ask ``contact`` at ``now``.
+
+    ``viewer``: the browser asking. A browser that only claimed the contact's email sees what
+    it gave itself (its answers, events and skips) and the account's trusted values, nothing
+    another browser or source gave: its questions tell it nothing it did not say. A verified
+    browser, and the rules judging the contact (``viewer`` None), see the whole profile.
+    """
+    own = viewer is not None and viewer.trust != VERIFIED
+    return read_contact(site, contact, only=viewer if own else None).state(now, viewer)
+
+
+def contact_payload(
+    site: SiteSnapshot,
+    contact: Contact,
+    changed: list[str] | None,
+    now: datetime,
+    rows: ContactRows | None = None,
+) -> dict[str, Any]:
+    """What a ``contact.updated`` event carries: the keys that changed (all known keys when
+    ``changed`` is None, as in a backfill), the whole current profile, the account's values on
+    their own, the lifecycle stage and the engagement as of ``now``. ``rows``: the contact's
+    rows as the caller holds them (read here otherwise)."""
+    rows = rows or read_contact(site, contact, skips=False)
+    shared = {key: row.value for key, row in rows.account.items()}
+    # Each value with where it came from; the profile is the same values without it.
+    provenance = {
+        **{key: _from_account(row) for key, row in rows.account.items()},
+        **{key: _provenance(row) for key, row in rows.values.items()},
+    }
+    profile = {key: entry["value"] for key, entry in provenance.items()}
+    engagement = rows.engagement(now)
+    return {
+        "contact_id": contact.id,
+        "email": contact.email,
+        "changed": list(profile) if changed is None else changed,
+        "profile": profile,
+        "values": provenance,
+        "account": shared,
+        "account_domain": contact.account.domain if contact.account is not None else None,
+        "stage": contact.lifecycle_stage,
+        "consents": consent_summary(site, contact.id),
+        "engagement": {
+            "score": round(engagement.score, 2),
+            "events": len(engagement.event_times),
+            "reached_stage": engagement.reached_stage,
+        },
+    }
+
+
+def _provenance(row: ProfileValue) -> dict[str, Any]:
+    """One value as a receiver decides whether to trust it: where it came from and whether the
+    one who gave it proved who they are (a browser that merely typed the email did not)."""
+    return {
+        "value": row.value,
+        "source": row.source,
+        "verified": row.verified,
+        "at": iso(row.updated_at),
+    }
+
+
+def _from_account(row: AccountValue) -> dict[str, Any]:
+    return {
+        "value": row.value,
+        "source": "account",
+        "verified": row.trusted,
+        "at": iso(row.updated_at),
+    }
+
+
+def announce_update(
+    site: SiteSnapshot,
+    contact: Contact,
+    changed: list[str],
+    now: datetime,
+    rows: ContactRows | None = None,
+) -> None:
+    """Forward a change of ``changed`` keys as ``contact.updated`` (nothing when none changed);
+    ``rows``: the contact's rows as the caller holds them (see ``contact_payload``)."""
+    if changed:
+        record_outbox(
+            site.id,
+            "contact.updated",
+            contact.id,
+            contact_payload(site, contact, changed, now, rows),
+            now,
+        )
