@@ -19,6 +19,18 @@ _shared_urls: set[str] = set()
 _shared_engines: dict[tuple[str | None, str], Engine] = {}
 
 
+def _fresh_pools_in_child() -> None:
+    """A forked process (tests/delivery/test_workers.py forks a worker) must not use the
+    parent's pooled connections: two processes on one server session mix up its state (on
+    PostgreSQL: psycopg's prepared statements, then "prepared statement already exists" in the
+    parent). The child's engines start new pools and leave the parent's connections alone."""
+    for engine in _shared_engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_in_child)
+
+
 def postgres_database(base_url: str) -> Iterator[str]:
     """A throw-away database on the test server, dropped at the end of the session."""
     name = f"trickle_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
