@@ -213,7 +213,7 @@ def measure_size(contacts: int, args: argparse.Namespace, rng: random.Random) ->
         with app.app_context():
             db.engine.dispose()
         results: dict[str, Result] = {}
-        with gunicorn(url, SECRET, args.workers) as port:
+        with gunicorn(url, SECRET, args.workers, args.profile) as port:
             order = ["bare", *ENDPOINTS, "bare"]
             for i, name in enumerate(order):
                 method, path = PATHS[name]
@@ -274,6 +274,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", help="PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--record", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument(
+        "--profile", type=Path, help="profile the workers into this directory (bench/profiling.py)"
+    )
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(x) for x in args.contacts.split(",")]
@@ -281,6 +284,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--contacts takes whole numbers separated by commas")
     if min([*args.sizes, args.duration, args.connections, args.workers, args.visitors]) < 1:
         parser.error("counts must be positive")
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed: apt-get install wrk (make bench installs it)")
     return args
@@ -317,6 +322,8 @@ def main(argv: list[str]) -> None:
         sizes = "-".join(str(s) for s in args.sizes)
         record(section, f"load:{engine.split()[0].lower()}:{sizes}")
         print("recorded in docs/benchmarks.md")
+    if args.profile is not None:
+        print(f"worker profiles in {args.profile}: bench/profiling.py {args.profile}")
 
 
 if __name__ == "__main__":

@@ -28,13 +28,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(url: str, secret: str, workers: int) -> Iterator[int]:
-    """The real server on a free local port; stopped (its whole process group) on the way out."""
+def gunicorn(url: str, secret: str, workers: int, profile: Path | None = None) -> Iterator[int]:
+    """The real server on a free local port; stopped (its whole process group) on the way out.
+    ``profile``: a directory the workers write their profiles to (bench/profiling.py)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRICKLE_")}
     env |= {"TRICKLE_DATABASE_URL": url, "TRICKLE_SECRET_KEY": secret}
     env |= {"TRICKLE_RATELIMIT_ENABLED": "false"}
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "1"]
+    if profile is not None:
+        env["BENCH_PROFILE_DIR"] = str(profile)
+        command += ["-c", str(ROOT / "bench" / "profiling.py")]
     command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -16,7 +17,15 @@ from app.services.errors import AskExpired, Invalid
 
 def serializer(purpose: str) -> URLSafeSerializer:
     """The signer for one kind of token; a token of one purpose never reads as another."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"trickle.{purpose}")
+    return _serializer(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=64)
+def _serializer(secret: str | bytes, purpose: str) -> URLSafeSerializer:
+    """Built once per secret and purpose: a serializer holds no per-call state, and building
+    one (its signer's settings) cost as much as signing (docs/benchmarks.md, "Hot path
+    profile")."""
+    return URLSafeSerializer(secret, salt=f"trickle.{purpose}")
 
 
 def new_visitor_id() -> str:

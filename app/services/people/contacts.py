@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,6 +27,23 @@ from app.services.tokens import new_visitor_id, read_visitor_token, unstored_vis
 _SEEN_RESOLUTION = timedelta(hours=1)
 # Ids are 32-bit on PostgreSQL: a larger one names no row (and must not reach the query).
 MAX_ROW_ID = 2**31 - 1
+
+# The widget's statements, built once (a statement is immutable; its values are bound per
+# call): building one cost more than SQLite took to run it (docs/benchmarks.md, "Hot path
+# profile").
+_VISITOR = select(Visitor).where(
+    Visitor.public_id == bindparam("public_id"), Visitor.site_id == bindparam("site_id")
+)
+_VISITOR_LOCKED = _VISITOR.with_for_update()
+_VISITOR_WITH_CONTACT = _VISITOR.options(joinedload(Visitor.contact))
+_CONTACT_LOCKED = (
+    select(Contact)
+    .where(Contact.id == bindparam("contact_id"))
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+_VALUES = select(ProfileValue).where(ProfileValue.contact_id == bindparam("contact_id"))
+_ACCOUNT_VALUES = select(AccountValue).where(AccountValue.account_id == bindparam("account_id"))
 
 
 def site_contact(site: SiteSnapshot, contact_id: int, *, lock: bool = False) -> Contact:
@@ -52,16 +69,16 @@ def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -
     public_id = read_visitor_token(site.key, token)
     if public_id is None:
         return None
-    query = select(Visitor).where(Visitor.public_id == public_id, Visitor.site_id == site.id)
+    params = {"public_id": public_id, "site_id": site.id}
     if lock:
         # Lock the visitor row alone; its contact is read after the lock is granted.
-        visitor = db.session.scalars(query.with_for_update()).one_or_none()
+        visitor = db.session.scalars(_VISITOR_LOCKED, params).one_or_none()
         if visitor is not None:
             # Held by the visitor: the session keeps no other reference, and would read the
             # contact again on ``visitor.contact``.
             set_committed_value(visitor, "contact", _lock_contact(visitor.contact_id))
         return visitor
-    return db.session.scalars(query.options(joinedload(Visitor.contact))).one_or_none()
+    return db.session.scalars(_VISITOR_WITH_CONTACT, params).one_or_none()
 
 
 def _lock_contact(contact_id: int) -> Contact | None:
@@ -77,12 +94,7 @@ def _lock_contact(contact_id: int) -> Contact | None:
     UPDATE still lets unrelated rows reference the contact meanwhile. Order: visitor, then
     contact, then (identity) the email's owner, as erasure takes them.
     """
-    return db.session.scalars(
-        select(Contact)
-        .where(Contact.id == contact_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    return db.session.scalars(_CONTACT_LOCKED, {"contact_id": contact_id}).one_or_none()
 
 
 def stored_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor | None:
@@ -146,7 +158,7 @@ def _new_visitor(site: SiteSnapshot, public_id: str, now: datetime) -> Visitor:
 
 def contact_values(site: SiteSnapshot, contact_id: int) -> dict[str, ProfileValue]:
     """The contact's current value rows by field key (fields no longer configured left out)."""
-    rows = db.session.scalars(select(ProfileValue).where(ProfileValue.contact_id == contact_id))
+    rows = db.session.scalars(_VALUES, {"contact_id": contact_id})
     by_id = site.keys_by_field_id
     return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
 
@@ -154,7 +166,7 @@ def contact_values(site: SiteSnapshot, contact_id: int) -> dict[str, ProfileValu
 def account_values(site: SiteSnapshot, account_id: int | None) -> dict[str, AccountValue]:
     if account_id is None:
         return {}
-    rows = db.session.scalars(select(AccountValue).where(AccountValue.account_id == account_id))
+    rows = db.session.scalars(_ACCOUNT_VALUES, {"account_id": account_id})
     by_id = site.keys_by_field_id
     return {by_id[row.field_id]: row for row in rows if row.field_id in by_id}
 

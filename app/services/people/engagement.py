@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.domain.specs import EventRecord
 from app.extensions import db
@@ -95,11 +95,12 @@ def add_event(
 
 def _senders(visitor: Visitor, external_id: str) -> list[int | None]:
     """The browsers of the visitor's contact that sent an event of this id."""
-    return list(
-        db.session.scalars(
-            select(EngagementEvent.visitor_id).where(
-                EngagementEvent.contact_id == visitor.contact_id,
-                EngagementEvent.external_id == external_id,
-            )
-        )
-    )
+    params = {"contact_id": visitor.contact_id, "external_id": external_id}
+    return list(db.session.scalars(_SENDERS, params))
+
+
+# Built once, like the other statements of the widget's path (see people.contacts).
+_SENDERS = select(EngagementEvent.visitor_id).where(
+    EngagementEvent.contact_id == bindparam("contact_id"),
+    EngagementEvent.external_id == bindparam("external_id"),
+)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.domain.engagement import EngagementSummary, summarize_engagement
 from app.domain.specs import ContactState, EventRecord, KnownValue, iso
@@ -122,16 +122,13 @@ def read_contact(
     """Read the contact's rows, one statement each: values, the account's values, events and
     (``skips``) skips. ``only``: just that browser's events and skips (all a view for it
     needs)."""
-    skipped = select(Skip).where(Skip.contact_id == contact.id)
-    if only is not None:
-        skipped = skipped.where(Skip.visitor_id == only.id)
     return ContactRows(
         site=site,
         contact=contact,
         values=contact_values(site, contact.id),
         account=account_values(site, contact.account_id),
         events=_held_events(contact.id, only.id if only is not None else None),
-        skips=list(db.session.scalars(skipped)) if skips else None,
+        skips=_skips(contact.id, only.id if only is not None else None) if skips else None,
     )
 
 
@@ -140,19 +137,53 @@ def contact_events(contact_id: int, visitor_id: int | None = None) -> list[Event
     return [event.record for event in _held_events(contact_id, visitor_id)]
 
 
+def _one_browser(model: Any) -> tuple[Any, Any]:
+    """The criteria of one browser's rows of one contact (``contact_id``, ``visitor_id``
+    bound per call)."""
+    return (
+        model.contact_id == bindparam("contact_id"),
+        model.visitor_id == bindparam("visitor_id"),
+    )
+
+
+# The statements of ``read_contact`` and ``_own_values``, built once (see people.contacts).
+_SKIPS = select(Skip).where(Skip.contact_id == bindparam("contact_id"))
+_OWN_SKIPS = _SKIPS.where(Skip.visitor_id == bindparam("visitor_id"))
+_EVENTS = select(
+    EngagementEvent.visitor_id,
+    EngagementEvent.kind,
+    EngagementEvent.stage,
+    EngagementEvent.occurred_at,
+    EngagementEvent.external_id,
+).where(EngagementEvent.contact_id == bindparam("contact_id"))
+_OWN_EVENTS = _EVENTS.where(EngagementEvent.visitor_id == bindparam("visitor_id"))
+_OWN_ANSWERS = (
+    select(Submission.field_id, Submission.value, Submission.created_at)
+    .where(*_one_browser(Submission))
+    .order_by(Submission.created_at, Submission.id)
+)
+_OWN_CONSENTS = (
+    select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
+    .where(*_one_browser(ConsentRecord))
+    .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+)
+
+
+def _skips(contact_id: int, visitor_id: int | None) -> list[Skip]:
+    if visitor_id is None:
+        return list(db.session.scalars(_SKIPS, {"contact_id": contact_id}))
+    params = {"contact_id": contact_id, "visitor_id": visitor_id}
+    return list(db.session.scalars(_OWN_SKIPS, params))
+
+
 def _held_events(contact_id: int, visitor_id: int | None) -> list[HeldEvent]:
-    query = select(
-        EngagementEvent.visitor_id,
-        EngagementEvent.kind,
-        EngagementEvent.stage,
-        EngagementEvent.occurred_at,
-        EngagementEvent.external_id,
-    ).where(EngagementEvent.contact_id == contact_id)
-    if visitor_id is not None:
-        query = query.where(EngagementEvent.visitor_id == visitor_id)
+    if visitor_id is None:
+        rows = db.session.execute(_EVENTS, {"contact_id": contact_id})
+    else:
+        rows = db.session.execute(_OWN_EVENTS, {"contact_id": contact_id, "visitor_id": visitor_id})
     return [
         HeldEvent(r.visitor_id, EventRecord(r.kind, r.stage, r.occurred_at, r.external_id))
-        for r in db.session.execute(query)
+        for r in rows
     ]
 
 
@@ -162,12 +193,8 @@ def _own_values(rows: ContactRows, visitor_id: int) -> dict[str, KnownValue]:
     contact_id = rows.contact.id
     by_id = rows.site.keys_by_field_id
     said: dict[str, KnownValue] = {}
-    answers = db.session.execute(
-        select(Submission.field_id, Submission.value, Submission.created_at)
-        .where(Submission.contact_id == contact_id, Submission.visitor_id == visitor_id)
-        .order_by(Submission.created_at, Submission.id)
-    )
-    for row in answers:
+    params = {"contact_id": contact_id, "visitor_id": visitor_id}
+    for row in db.session.execute(_OWN_ANSWERS, params):
         if row.field_id in by_id:
             said[by_id[row.field_id]] = KnownValue(row.value, row.created_at)
     for key, value in rows.values.items():
@@ -175,12 +202,7 @@ def _own_values(rows: ContactRows, visitor_id: int) -> dict[str, KnownValue]:
         if mine and (key not in said or said[key].updated_at <= value.updated_at):
             said[key] = KnownValue(value.value, value.updated_at)
     # Its consents as it last gave or withdrew them, in force or not.
-    consents = db.session.execute(
-        select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
-        .where(ConsentRecord.contact_id == contact_id, ConsentRecord.visitor_id == visitor_id)
-        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-    )
-    for row in consents:
+    for row in db.session.execute(_OWN_CONSENTS, params):
         key = by_id.get(row.field_id)
         if key is not None and (key not in said or said[key].updated_at <= row.recorded_at):
             said[key] = KnownValue(row.granted, row.recorded_at)
