@@ -43,10 +43,10 @@ from app.models import (
 )
 from app.services.exports import start_export
 from app.services.insights import contact_detail, list_contacts
-from app.services.people.state import contact_events
 from app.services.siteconfig import site_snapshot
 from app.services.tokens import read_visitor_token
 from tests.factories import Widget, acme_config, make_site
+from tests.tallies import stored_events, tally_mismatches
 
 T = TypeVar("T")
 
@@ -361,10 +361,12 @@ def test_merges_racing_events_leave_the_union_of_events_and_one_score_everywhere
     expected = sum(WEIGHTS[kind_of(i)] for i in sent) + 2 * WEIGHTS["page_view"] + 8 * 2.0
 
     now = clock()
-    stored = contact_events(survivor)
+    stored = stored_events(survivor)
     assert len(stored) == len(rows)
     weights = site_snapshot("acme").weights
     assert summarize_engagement(stored, weights, now).score == expected
+    # The running tallies (the contact's, each browser's own) say what the events say.
+    assert tally_mismatches("acme", now) == []
     detail = contact_detail("acme", survivor, now=now)
     assert detail.summary.score == expected
     assert len(detail.timeline) == len(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,3 +102,130 @@ def score_of(
             weight *= 0.5 ** (age_days / half_life_days)  # type: ignore[operator]
         total += weight
     return round(total, 4)
+
+
+# A running total is rebased to a newer reference time once an event would scale its weight
+# by more than 2**_REBASE (far from overflow, and well inside a float's exponent range).
+_REBASE = 64.0
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Engagement kept up to date on write: what the rules need, without the event list.
+
+    ``total`` is the sum of the counted events' weights, each scaled to the reference time
+    ``at`` (weight * 2 ** (days from ``at`` to the event / half-life)), so the score at any
+    later moment is one multiplication (``tally_score``); without decay it is the plain sum and
+    ``at`` stays None. ``stages`` counts the counted events per funnel stage (early, mid,
+    late), ``last`` is the latest event's time, and ``seq`` counts every event ever added: "N
+    events since a skip" is ``seq`` now minus ``seq`` at the skip, whatever was merged or
+    erased meanwhile.
+    """
+
+    total: float = 0.0
+    at: datetime | None = None
+    last: datetime | None = None
+    stages: tuple[int, int, int] = (0, 0, 0)
+    seq: int = 0
+
+    @property
+    def events(self) -> int:
+        return sum(self.stages)
+
+    @property
+    def reached_stage(self) -> str | None:
+        reached = [stage for stage, count in zip(STAGES, self.stages, strict=True) if count]
+        return reached[-1] if reached else None
+
+
+def _decays(half_life_days: float | None) -> bool:
+    return half_life_days is not None and half_life_days > 0
+
+
+def _doublings(moment: datetime, at: datetime, half_life_days: float) -> float:
+    return (moment - at).total_seconds() / _SECONDS_PER_DAY / half_life_days
+
+
+def tally_add(
+    tally: Tally,
+    weight: float,
+    stage: str,
+    occurred_at: datetime,
+    half_life_days: float | None,
+    *,
+    sign: int = 1,
+) -> Tally:
+    """``tally`` with one counted event added (``sign`` -1: taken away; its ``seq`` stays)."""
+    total, at = tally.total, tally.at
+    if _decays(half_life_days):
+        assert half_life_days is not None
+        at = at or occurred_at
+        exponent = _doublings(occurred_at, at, half_life_days)
+        if exponent > _REBASE:
+            total, at, exponent = total * 2.0**-exponent, occurred_at, 0.0
+        total += sign * weight * 2.0**exponent
+    else:
+        total += sign * weight
+    stages = list(tally.stages)
+    if stage in STAGES:
+        stages[STAGES.index(stage)] += sign
+    if sign < 0:
+        return Tally(
+            max(total, 0.0) if any(stages) else 0.0, at, tally.last, tuple(stages), tally.seq
+        )  # type: ignore[arg-type]
+    last = occurred_at if tally.last is None else max(tally.last, occurred_at)
+    return Tally(total, at, last, tuple(stages), tally.seq + 1)  # type: ignore[arg-type]
+
+
+def tally_score(tally: Tally, now: datetime, half_life_days: float | None) -> float | None:
+    """The score at ``now``, rounded as ``engagement_score`` rounds it; None when ``now`` is
+    before the latest event (an event from the future has age 0, which a running total cannot
+    tell: score those from the events)."""
+    if tally.last is not None and now < tally.last:
+        return None
+    if not _decays(half_life_days) or tally.at is None:
+        return round(tally.total, 4) + 0.0
+    assert half_life_days is not None
+    return round(tally.total * 2.0 ** -_doublings(now, tally.at, half_life_days), 4) + 0.0
+
+
+def tally_join(first: Tally, second: Tally, half_life_days: float | None) -> Tally:
+    """Two contacts' tallies as one (a merge): totals at a common reference time, counts added."""
+    total, at = first.total, first.at
+    if _decays(half_life_days) and first.at is not None and second.at is not None:
+        assert half_life_days is not None
+        at = max(first.at, second.at)
+        total = first.total * 2.0 ** -_doublings(at, first.at, half_life_days)
+        total += second.total * 2.0 ** -_doublings(at, second.at, half_life_days)
+    else:
+        total, at = first.total + second.total, first.at or second.at
+    lasts = [moment for moment in (first.last, second.last) if moment is not None]
+    return Tally(
+        total,
+        at,
+        max(lasts, default=None),
+        tuple(a + b for a, b in zip(first.stages, second.stages, strict=True)),  # type: ignore[arg-type]
+        first.seq + second.seq,
+    )
+
+
+def tally_of(
+    events: Iterable[EventRecord],
+    weights: Mapping[str, float],
+    half_life_days: float | None,
+    *,
+    seq: int | None = None,
+) -> Tally:
+    """The tally of ``events`` from scratch (their distinct ones, as ``engagement_score`` counts
+    them); ``seq``: the counter to keep (default: one per distinct event)."""
+    tally = Tally()
+    for event in distinct_events(events):
+        weight = weights.get(event.kind, 0)
+        tally = tally_add(tally, weight, event.stage, event.occurred_at, half_life_days)
+    return tally if seq is None else Tally(tally.total, tally.at, tally.last, tally.stages, seq)
+
+
+def tally_basis(weights: Mapping[str, float], half_life_days: float | None) -> str:
+    """Names what a tally's ``total`` was summed with: the weights and the half-life."""
+    basis = json.dumps([sorted((kind, float(w)) for kind, w in weights.items()), half_life_days])
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]

@@ -86,3 +86,20 @@ def next_stage(
     if reached is None or order[reached.key] <= order.get(current or "", -1):
         return None
     return StageMove(current, reached.key, reached)
+
+
+def engagement_may_move(
+    stages: Sequence[StageRule], current: str | None, score: float, reached: str | None
+) -> bool:
+    """Whether a contact with this engagement may earn a move by it: some stage after
+    ``current`` asks for a score or a funnel stage, and this engagement meets what it asks.
+    False spares an event the stage rules (an event changes nothing else they judge)."""
+    order = {rule.key: position for position, rule in enumerate(stages)}
+    after = order.get(current or "", -1)
+    return any(
+        order[rule.key] > after
+        and (rule.min_score is not None or rule.min_stage is not None)
+        and (rule.min_score is None or score >= rule.min_score)
+        and (rule.min_stage is None or stage_rank(reached) >= stage_rank(rule.min_stage))
+        for rule in stages
+    )

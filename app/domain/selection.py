@@ -246,7 +246,7 @@ def _skip_rule(
     skipped_at = contact.skips.get(field.key)
     if skipped_at is None:
         return None
-    since = sum(1 for occurred_at in contact.event_times if occurred_at > skipped_at)
+    since = contact.events_since.get(field.key, 0)
     if since >= form.skip_cooldown:
         return None
     return LeftOut(

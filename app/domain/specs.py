@@ -138,7 +138,8 @@ class ContactState:
     score: float = 0
     reached_stage: str | None = None  # the latest funnel stage of any counted event
     skips: Mapping[str, datetime] = field(default_factory=dict)  # field key -> skipped at
-    event_times: tuple[datetime, ...] = ()  # when each counted event occurred
+    # Field key -> the engagement events counted since its skip (the skip's cooldown).
+    events_since: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

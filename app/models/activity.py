@@ -53,6 +53,10 @@ class Skip(db.Model):
     visitor_id: Mapped[int | None] = mapped_column(
         ForeignKey("visitors.id", ondelete="SET NULL"), index=True
     )
+    # The contact's and the skipping browser's event counters (``tally_seq``) at the skip: the
+    # events since are the counter now minus these.
+    seq_at: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    own_seq_at: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class EngagementEvent(db.Model):

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text, true
+from sqlalchemy import (
+    JSON,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import utc_now
@@ -25,7 +35,25 @@ class Account(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
-class Contact(db.Model):
+class EngagementTally:
+    """The columns of a running engagement tally (``domain.engagement.Tally``), kept on write:
+    the whole contact's on ``contacts``, one browser's own on ``visitors`` (what a claimed
+    browser is judged by). ``tally_basis`` names the weights and half-life ``tally_total`` was
+    summed with: when the config changes them, the tally is rebuilt from the events (by the
+    worker, or by the next event) and is not read meanwhile (docs/architecture.md, "Engagement").
+    """
+
+    tally_basis: Mapped[str | None] = mapped_column(String(16))
+    tally_total: Mapped[float] = mapped_column(Double, default=0.0, server_default=text("0"))
+    tally_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tally_last: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tally_early: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    tally_mid: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    tally_late: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    tally_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+class Contact(EngagementTally, db.Model):
     __tablename__ = "contacts"
     # AUTOINCREMENT on SQLite: an erased contact's id is never handed to someone else (webhook
     # receivers and erasure records know people by it). PostgreSQL sequences never reuse ids.
@@ -58,7 +86,7 @@ CLAIMED, VERIFIED = "claimed", "verified"
 BROWSER = "browser"
 
 
-class Visitor(db.Model):
+class Visitor(EngagementTally, db.Model):
     """One browser. Its public id travels inside a signed visitor token.
 
     ``trust`` is ``claimed`` while the browser has only typed the contact's email (it sees and

@@ -36,6 +36,9 @@ class Site(db.Model):
     # {kind: {"weight": n, "stage": "early"|"mid"|"late"|None}} for every configured event kind.
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     config_version: Mapped[int] = mapped_column(default=0)
+    # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
+    # the worker rebuilds the tallies when the config's differs.
+    tally_basis: Mapped[str | None] = mapped_column(String(16))
     # Keys the email digests signed links carry (a pseudonym, not a signing key): generated with
     # the site, never exported, never rotated (a new one would orphan every link sent).
     link_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))

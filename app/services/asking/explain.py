@@ -159,8 +159,7 @@ def _sentence(form: FormRules, key: str, reason: Reason, state: ContactState) ->
         assert field.ask_if is not None
         return f"Asked only when {field.ask_if.field} {_condition(field.ask_if)}."
     if reason is Reason.SKIPPED:
-        skipped_at = state.skips[key]
-        since = sum(1 for t in state.event_times if t > skipped_at)
+        since = state.events_since.get(key, 0)
         return (
             f"Skipped; returns after {form.skip_cooldown} more engagement events ({since} so far)."
         )

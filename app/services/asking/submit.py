@@ -124,7 +124,6 @@ def _store(
     written = write_values(site, contact, visitor, form.key, values, now, rows)
     in_force = written.applied - written.confirmed
     record_answers(site, contact, visitor, form.key, values, in_force, now)
-    _record_skips(site, rows, visitor, form.key, reviewed.skipped, now)
     # One form_submit per ask: a replayed ask token adds no engagement.
     submit_id = "submit:" + hashlib.sha256(data.ask_token.encode()).hexdigest()[:40]
     add_event(
@@ -134,6 +133,8 @@ def _store(
         now,
         rows,
     )
+    # After the form's own event: a skip waits for events that come after it.
+    _record_skips(site, rows, visitor, form.key, reviewed.skipped, now)
     changed = [*merged_keys, *(k for k in written.changed if k not in merged_keys)]
     announce_update(site, contact, changed, now, rows)
     state = rows.state(now)
@@ -202,3 +203,4 @@ def _record_skips(
             db.session.add(skip)
             rows.add_skip(skip)
         skip.form_key, skip.skipped_at = form_key, now
+        skip.seq_at, skip.own_seq_at = rows.contact.tally_seq, visitor.tally_seq

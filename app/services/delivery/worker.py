@@ -29,6 +29,7 @@ from app.services.accounts import purge_login_throttles
 from app.services.delivery import http as webhook_http
 from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
 from app.services.delivery.http import SendResult
+from app.services.people import rebuild_stale_tallies
 from app.services.privacy import RetentionReport, run_due
 
 log = logging.getLogger("trickle.worker")
@@ -36,6 +37,9 @@ log = logging.getLogger("trickle.worker")
 # retention (each runs once a day, see ``privacy.run_due``: the database claim, not this, keeps
 # it to once a day).
 MAINTENANCE_EVERY = timedelta(hours=1)
+# How often a worker looks for sites whose engagement tallies need rebuilding (a changed weight
+# or half-life, an upgrade): until then those contacts are scored from their events (slower).
+TALLIES_EVERY = timedelta(seconds=10)
 
 Sender = Callable[..., SendResult]
 
@@ -67,6 +71,7 @@ class DeliveryWorker:
         self.allow_private = bool(settings["ALLOW_PRIVATE_TARGETS"])
         self._pool = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix="send")
         self._maintained_at: datetime | None = None
+        self._tallies_at: datetime | None = None
 
     def now(self) -> datetime:
         return time_by(self.app)
@@ -139,6 +144,19 @@ class DeliveryWorker:
         self._maintained_at = now
         self.run_maintenance()
 
+    def rebuild_tallies_if_due(self) -> None:
+        """``rebuild_stale_tallies`` at most once per ``TALLIES_EVERY``; a failure is logged."""
+        now = self.now()
+        if self._tallies_at is not None and now - self._tallies_at < TALLIES_EVERY:
+            return
+        self._tallies_at = now
+        with self.app.app_context():
+            try:
+                rebuild_stale_tallies()
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: rebuilding tallies failed; trying again", self.name)
+
     def _record(self, item: Claimed, result: SendResult) -> str:
         """Record the attempt; should that fail (an answer the database refuses, say), record it
         again without the receiver's words, so that no answer can make a delivery unrecordable
@@ -194,6 +212,7 @@ class DeliveryWorker:
                 log.exception("worker %s: batch failed; trying again shortly", self.name)
                 sent = 0
             self.maintain_if_due()  # hourly at most, busy or not
+            self.rebuild_tallies_if_due()
             if sent == 0:
                 if idle is not None:
                     idle()

@@ -29,6 +29,7 @@ from app.services.people.state import (
     load_contact_state,
     read_contact,
 )
+from app.services.people.tallies import rebuild_stale_tallies
 from app.services.people.values import Written, may_replace, write_values
 from app.services.people.verification import (
     DEFAULT_OVERLAP_HOURS,
@@ -68,6 +69,7 @@ __all__ = [
     "newest_consent_record",
     "qualify",
     "read_contact",
+    "rebuild_stale_tallies",
     "record_engagement",
     "resolve_visitor",
     "secret_status",

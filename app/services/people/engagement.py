@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
+from app.domain.qualification import engagement_may_move
 from app.domain.specs import EventRecord
 from app.extensions import db
 from app.models import EngagementEvent, Visitor
@@ -14,6 +19,7 @@ from app.services.errors import Invalid
 from app.services.people.contacts import resolve_visitor
 from app.services.people.qualification import qualify
 from app.services.people.state import ContactRows
+from app.services.people.tallies import count_event, engaged
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.tokens import visitor_token
 from app.services.transactions import commit_unit
@@ -29,7 +35,11 @@ class EventInput:
 
 
 def record_engagement(site_key: str, token: str | None, event: EventInput, now: datetime) -> str:
-    """Record ``event`` for the visitor behind ``token``; return the (maybe new) visitor token."""
+    """Record ``event`` for the visitor behind ``token``; return the (maybe new) visitor token.
+
+    One insert (a browser's repeated id is ignored by the database) and the tallies' updates;
+    the stage rules run only when the new engagement may move the contact.
+    """
     site = site_snapshot(site_key)
     if event.kind not in site.weights:
         kinds = ", ".join(sorted(site.weights))
@@ -40,8 +50,13 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
 
     def work() -> str:
         visitor = resolve_visitor(site, token, now)
-        if add_event(site, visitor, event, now):
-            qualify(site, visitor.contact, now)
+        contact = visitor.contact
+        if add_event(site, visitor, event, now) and site.stages:
+            engagement = engaged(site, contact, now)
+            if engagement_may_move(
+                site.stages, contact.lifecycle_stage, engagement.score, engagement.reached_stage
+            ):
+                qualify(site, contact, now)
         return visitor.public_id
 
     return visitor_token(site.key, commit_unit(work))
@@ -58,49 +73,62 @@ def add_event(
 
     An id another browser of the contact sent is stored too, for this browser's own view (a
     browser that only claimed the email must not learn, from which of its events count, what
-    another did), but not ``counted``: the contact's score counts an id once. ``rows``: the
-    contact's rows as the caller holds them (its events are not read again; the new one is
-    added to them).
+    another did), but not ``counted``: the contact's score counts an id once. The event joins
+    the browser's own tally and, when it counts, its contact's. ``rows``: the contact's rows
+    as the caller holds them (their contact's tally is the one kept current).
     """
-    counted = True
-    if event.external_id is not None:
-        senders = (
-            _senders(visitor, event.external_id)
-            if rows is None
-            else rows.senders(event.external_id)
-        )
-        if visitor.id in senders:
-            return False
-        counted = not senders
     # The site's configured stage for a kind outranks what a page claims.
     stage = site.kind_stages.get(event.kind) or event.stage or "early"
-    db.session.add(
-        EngagementEvent(
-            site_id=site.id,
-            contact_id=visitor.contact_id,
-            visitor_id=visitor.id,
-            kind=event.kind,
-            stage=stage,
-            external_id=event.external_id,
-            url=event.url,
-            content=event.content,
-            occurred_at=now,
-            counted=counted,
+    params = {
+        "e_site": site.id,
+        "e_contact": visitor.contact_id,
+        "e_visitor": visitor.id,
+        "e_kind": event.kind,
+        "e_stage": stage,
+        "e_external": event.external_id,
+        "e_url": event.url,
+        "e_content": event.content,
+        "e_at": now,
+    }
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    counted = db.session.scalar(statement, params)
+    if counted is None:  # this browser sent this id before
+        return False
+    contact = rows.contact if rows is not None else visitor.contact
+    record = EventRecord(event.kind, stage, now, event.external_id)
+    count_event(site, visitor, contact, record, counted)
+    return bool(counted)
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    """INSERT the event, counted unless the contact holds its id already, and nothing when
+    this browser sent its id before (the unique key): RETURNING says which. Built once per
+    dialect (the ON CONFLICT clause is each one's own)."""
+    other = aliased(EngagementEvent)
+    sent = (
+        select(other.id)
+        .where(
+            other.contact_id == bindparam("e_contact"),
+            other.external_id == bindparam("e_external"),
         )
+        .exists()
     )
-    if rows is not None:
-        rows.add_event(visitor.id, EventRecord(event.kind, stage, now, event.external_id))
-    return counted
-
-
-def _senders(visitor: Visitor, external_id: str) -> list[int | None]:
-    """The browsers of the visitor's contact that sent an event of this id."""
-    params = {"contact_id": visitor.contact_id, "external_id": external_id}
-    return list(db.session.scalars(_SENDERS, params))
-
-
-# Built once, like the other statements of the widget's path (see people.contacts).
-_SENDERS = select(EngagementEvent.visitor_id).where(
-    EngagementEvent.contact_id == bindparam("contact_id"),
-    EngagementEvent.external_id == bindparam("external_id"),
-)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(EngagementEvent)
+        .values(
+            site_id=bindparam("e_site"),
+            contact_id=bindparam("e_contact"),
+            visitor_id=bindparam("e_visitor"),
+            kind=bindparam("e_kind"),
+            stage=bindparam("e_stage"),
+            external_id=bindparam("e_external"),
+            url=bindparam("e_url"),
+            content=bindparam("e_content"),
+            occurred_at=bindparam("e_at"),
+            counted=~sent,
+        )
+        .on_conflict_do_nothing(index_elements=["contact_id", "visitor_id", "external_id"])
+        .returning(EngagementEvent.counted)
+    )

@@ -34,6 +34,7 @@ from app.models import (
 )
 from app.services.outbox import follow_merge, record_outbox
 from app.services.people.contacts import contact_values, known
+from app.services.people.tallies import merge_tallies, rebuild_contact_tally, reset_own_tally
 from app.services.people.values import reapply_claims, share_account_values
 from app.services.siteconfig import SiteSnapshot
 
@@ -87,7 +88,7 @@ def _settle(
         )
     elif decision.action is IdentityAction.REPOINT:
         assert owner is not None
-        _repoint(visitor, owner)
+        _repoint(site, visitor, owner)
         return owner, []
     elif decision.action is IdentityAction.REPOINT_NEW:
         fresh = Contact(
@@ -100,7 +101,7 @@ def _settle(
         db.session.add(fresh)
         db.session.flush()
         join_account(site, fresh, now)
-        _repoint(visitor, fresh)
+        _repoint(site, visitor, fresh)
         return fresh, []
     return contact, []
 
@@ -111,11 +112,13 @@ def _set_trust(
     visitor.trust, visitor.verified_by, visitor.verified_at = trust, by, at
 
 
-def _repoint(visitor: Visitor, contact: Contact) -> None:
-    """The browser is someone else now: a new link, claimed until proven."""
+def _repoint(site: SiteSnapshot, visitor: Visitor, contact: Contact) -> None:
+    """The browser is someone else now: a new link, claimed until proven, and nothing of its
+    own there yet (its events stay with the contact it was)."""
     visitor.contact = contact
     _set_trust(visitor, CLAIMED)
     db.session.flush()
+    reset_own_tally(site, visitor)
 
 
 def verify_link(
@@ -164,7 +167,11 @@ def merge_contact(
     Returns the keys whose value the survivor took from ``absorbed``.
     """
     taken = _take_values(site, absorbed, survivor, verified)
+    seq = survivor.tally_seq + absorbed.tally_seq
+    stale = merge_tallies(site, absorbed, survivor)
     _move_rows(absorbed.id, survivor.id)
+    if stale:
+        rebuild_contact_tally(site, survivor, seq)
     db.session.add(
         ContactMerge(
             site_id=site.id,
@@ -243,20 +250,9 @@ def _take_values(
 
 
 def _drop_duplicates(absorbed_id: int, survivor_id: int) -> None:
-    """Rows the survivor already has a counterpart of: an event id it counts (the absorbed
-    browser's copy stays, for its own view, but no longer counts), the same skip."""
-    survivor_event_ids = select(EngagementEvent.external_id).where(
-        EngagementEvent.contact_id == survivor_id, EngagementEvent.external_id.is_not(None)
-    )
-    db.session.execute(
-        update(EngagementEvent)
-        .where(
-            EngagementEvent.contact_id == absorbed_id,
-            EngagementEvent.external_id.in_(survivor_event_ids),
-        )
-        .values(counted=False),
-        execution_options={"synchronize_session": False},
-    )
+    """Rows the survivor already has a counterpart of: the same skip, a current value. (An
+    event id both count: ``merge_tallies`` stops counting the later copy; both stay, for their
+    browsers' own views.)"""
     theirs = aliased(Skip)
     same_skip = (
         select(theirs.id)

@@ -1,22 +1,22 @@
 """One contact's rows, read once per request, and what the rules and the webhook see of them.
 
-A request that writes for a contact (a submit) reads the contact's value rows, its account's,
-its events and its skips once, after its locks (``read_contact``); its own writes keep those
-rows current (``write_values``, ``add_event`` and the submit's skips change them in memory, as
-they change the session), so the state the stage rules judge, the one the browser is shown and
-the ``contact.updated`` payload all derive from them without reading any of them again.
+A request that writes for a contact (a submit) reads the contact's value rows, its account's
+and its skips once, after its locks (``read_contact``); its own writes keep those rows current
+(``write_values`` and the submit's skips change them in memory, as they change the session;
+``add_event`` keeps the contact's and the browser's engagement tallies current), so the state
+the stage rules judge, the one the browser is shown and the ``contact.updated`` payload all
+derive from them without reading any of them again. No event is read: see ``tallies``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from app.domain.engagement import EngagementSummary, summarize_engagement
-from app.domain.specs import ContactState, EventRecord, KnownValue, iso
+from app.domain.specs import ContactState, KnownValue, iso
 from app.extensions import db
 from app.models import (
     BROWSER,
@@ -24,7 +24,6 @@ from app.models import (
     AccountValue,
     ConsentRecord,
     Contact,
-    EngagementEvent,
     ProfileValue,
     Skip,
     Submission,
@@ -32,14 +31,8 @@ from app.models import (
 )
 from app.services.outbox import record_outbox
 from app.services.people.contacts import account_values, consent_summary, contact_values, known
+from app.services.people.tallies import Engaged, engaged
 from app.services.siteconfig import SiteSnapshot
-
-
-class HeldEvent(NamedTuple):
-    """One engagement event of the contact, with the browser that sent it."""
-
-    visitor_id: int | None
-    record: EventRecord
 
 
 @dataclass
@@ -47,44 +40,24 @@ class ContactRows:
     """The rows of one contact a request reads once, kept current by that request's writes.
 
     ``values`` and ``account`` are the session's rows by field key (``write_values`` adds the
-    ones it creates); ``events`` and ``skips`` get what the request adds. ``skips`` is None
-    when they were not read (a payload alone does not need them).
+    ones it creates); ``skips`` get what the request adds, and is None when they were not read
+    (a payload alone does not need them). The engagement is the contact's tally (and a
+    browser's own, on its visitor row), which ``add_event`` keeps current: no event is read.
     """
 
     site: SiteSnapshot
     contact: Contact
     values: dict[str, ProfileValue]
     account: dict[str, AccountValue]
-    events: list[HeldEvent]
     skips: list[Skip] | None
-    # The whole contact's engagement as of a moment, until an event is added.
-    _summary: tuple[datetime, EngagementSummary] | None = field(
-        default=None, init=False, repr=False
-    )
-
-    def senders(self, external_id: str) -> list[int | None]:
-        """The browsers that sent an event of this id."""
-        return [
-            event.visitor_id for event in self.events if event.record.external_id == external_id
-        ]
-
-    def add_event(self, visitor_id: int, record: EventRecord) -> None:
-        self.events.append(HeldEvent(visitor_id, record))
-        self._summary = None
 
     def add_skip(self, skip: Skip) -> None:
         if self.skips is not None:
             self.skips.append(skip)
 
-    def engagement(self, now: datetime) -> EngagementSummary:
-        """The whole contact's score, reached stage and event times at ``now`` (computed once)."""
-        if self._summary is None or self._summary[0] != now:
-            records = [event.record for event in self.events]
-            summary = summarize_engagement(
-                records, self.site.weights, now, self.site.half_life_days
-            )
-            self._summary = (now, summary)
-        return self._summary[1]
+    def engagement(self, now: datetime) -> Engaged:
+        """The whole contact's score, reached stage and counted events at ``now``."""
+        return engaged(self.site, self.contact, now)
 
     def state(self, now: datetime, viewer: Visitor | None = None) -> ContactState:
         """The ``ContactState`` as ``viewer`` may see it (see ``load_contact_state``)."""
@@ -92,49 +65,41 @@ class ContactRows:
             raise ValueError("The contact's skips were not read.")
         site = self.site
         own = viewer is not None and viewer.trust != VERIFIED
-        if own:
-            mine = [event.record for event in self.events if event.visitor_id == viewer.id]
-            engagement = summarize_engagement(mine, site.weights, now, site.half_life_days)
-        else:
-            engagement = self.engagement(now)
+        engagement = engaged(site, viewer, now) if own else self.engagement(now)  # type: ignore[arg-type]
         by_id = site.keys_by_field_id
-        skips: dict[str, datetime] = {}
+        latest: dict[str, Skip] = {}
         for skip in self.skips:
             key = by_id.get(skip.field_id)
-            if key is None or (own and skip.visitor_id != viewer.id):
+            if key is None or (own and skip.visitor_id != viewer.id):  # type: ignore[union-attr]
                 continue
-            if key not in skips or skips[key] < skip.skipped_at:
-                skips[key] = skip.skipped_at
+            if key not in latest or latest[key].skipped_at < skip.skipped_at:
+                latest[key] = skip
         trusted = {key: row for key, row in self.account.items() if row.trusted}
         return ContactState(
-            values=_own_values(self, viewer.id) if own else known(self.values),
+            values=_own_values(self, viewer.id) if own else known(self.values),  # type: ignore[union-attr]
             account_values=known(trusted),
             score=engagement.score,
             reached_stage=engagement.reached_stage,
-            skips=skips,
-            event_times=engagement.event_times,
+            skips={key: skip.skipped_at for key, skip in latest.items()},
+            events_since={
+                key: engagement.seq - (skip.own_seq_at if own else skip.seq_at)
+                for key, skip in latest.items()
+            },
         )
 
 
 def read_contact(
     site: SiteSnapshot, contact: Contact, *, only: Visitor | None = None, skips: bool = True
 ) -> ContactRows:
-    """Read the contact's rows, one statement each: values, the account's values, events and
-    (``skips``) skips. ``only``: just that browser's events and skips (all a view for it
-    needs)."""
+    """Read the contact's rows, one statement each: values, the account's values and
+    (``skips``) skips. ``only``: just that browser's skips (all a view for it needs)."""
     return ContactRows(
         site=site,
         contact=contact,
         values=contact_values(site, contact.id),
         account=account_values(site, contact.account_id),
-        events=_held_events(contact.id, only.id if only is not None else None),
         skips=_skips(contact.id, only.id if only is not None else None) if skips else None,
     )
-
-
-def contact_events(contact_id: int, visitor_id: int | None = None) -> list[EventRecord]:
-    """The contact's engagement events; only those of one browser when ``visitor_id`` is set."""
-    return [event.record for event in _held_events(contact_id, visitor_id)]
 
 
 def _one_browser(model: Any) -> tuple[Any, Any]:
@@ -149,14 +114,6 @@ def _one_browser(model: Any) -> tuple[Any, Any]:
 # The statements of ``read_contact`` and ``_own_values``, built once (see people.contacts).
 _SKIPS = select(Skip).where(Skip.contact_id == bindparam("contact_id"))
 _OWN_SKIPS = _SKIPS.where(Skip.visitor_id == bindparam("visitor_id"))
-_EVENTS = select(
-    EngagementEvent.visitor_id,
-    EngagementEvent.kind,
-    EngagementEvent.stage,
-    EngagementEvent.occurred_at,
-    EngagementEvent.external_id,
-).where(EngagementEvent.contact_id == bindparam("contact_id"))
-_OWN_EVENTS = _EVENTS.where(EngagementEvent.visitor_id == bindparam("visitor_id"))
 _OWN_ANSWERS = (
     select(Submission.field_id, Submission.value, Submission.created_at)
     .where(*_one_browser(Submission))
@@ -174,17 +131,6 @@ def _skips(contact_id: int, visitor_id: int | None) -> list[Skip]:
         return list(db.session.scalars(_SKIPS, {"contact_id": contact_id}))
     params = {"contact_id": contact_id, "visitor_id": visitor_id}
     return list(db.session.scalars(_OWN_SKIPS, params))
-
-
-def _held_events(contact_id: int, visitor_id: int | None) -> list[HeldEvent]:
-    if visitor_id is None:
-        rows = db.session.execute(_EVENTS, {"contact_id": contact_id})
-    else:
-        rows = db.session.execute(_OWN_EVENTS, {"contact_id": contact_id, "visitor_id": visitor_id})
-    return [
-        HeldEvent(r.visitor_id, EventRecord(r.kind, r.stage, r.occurred_at, r.external_id))
-        for r in rows
-    ]
 
 
 def _own_values(rows: ContactRows, visitor_id: int) -> dict[str, KnownValue]:
@@ -255,7 +201,7 @@ def contact_payload(
         "consents": consent_summary(site, contact.id),
         "engagement": {
             "score": round(engagement.score, 2),
-            "events": len(engagement.event_times),
+            "events": engagement.events,
             "reached_stage": engagement.reached_stage,
         },
     }

@@ -21,6 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app.clock import current_time
+from app.domain.engagement import tally_basis
 from app.extensions import db
 from app.models import (
     ConfigRevision,
@@ -44,6 +45,7 @@ from app.services.siteconfig.signing import (
     rotate_secret,
     secrets_from_environment,
 )
+from app.services.siteconfig.snapshots import forget_request_snapshots
 from app.services.transactions import commit_unit
 
 # Event weights every site starts from; a config's ``engagement`` adds kinds or changes weights.
@@ -219,12 +221,23 @@ def _copy(row: object, spec: Mapping[str, Any], names: tuple[str, ...]) -> None:
 
 
 def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
+    scored_with = _tally_basis(site)
     _copy(site, config["site"], ("name", "skip_cooldown", "half_life_days", "followup_hours"))
     _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
     site.engagement = engagement_weights(config["engagement"])
+    if _tally_basis(site) != scored_with:
+        # New weights or half-life: the worker rebuilds the contacts' engagement tallies
+        # (people.rebuild_stale_tallies); until then they are scored from their events.
+        site.tally_basis = None
     site.config_version = (site.config_version or 0) + 1
+    forget_request_snapshots()
     site.updated_at = now
+
+
+def _tally_basis(site: Site) -> str:
+    weights = {kind: spec["weight"] for kind, spec in (site.engagement or {}).items()}
+    return tally_basis(weights, site.half_life_days)
 
 
 def engagement_weights(engagement: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,10 +13,11 @@ from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
+from app.domain.engagement import tally_basis
 from app.domain.qualification import StageRule
 from app.domain.specs import Dependency, FieldRule, FormRules, TierRule, is_storable_text
 from app.extensions import db
@@ -76,6 +77,12 @@ class SiteSnapshot:
     # Keys the email digests of signed links (never shown in a repr or a log line).
     link_key: str = dataclass_field(default="", repr=False)
 
+    @cached_property
+    def tally_basis(self) -> str:
+        """Names the weights and half-life engagement tallies are summed with (a tally built
+        with another basis is rebuilt before it is read; see ``people.tallies``)."""
+        return tally_basis(self.weights, self.half_life_days)
+
     def form(self, key: str) -> FormView:
         try:
             return self.forms[key]
@@ -93,7 +100,14 @@ _SITE_VERSION = select(Site.id, Site.config_version).where(Site.key == bindparam
 
 
 def site_snapshot(site_key: str) -> SiteSnapshot:
-    """The current configuration of ``site_key``; NotFound when there is no such site."""
+    """The current configuration of ``site_key``; NotFound when there is no such site.
+
+    Looked up once per request: the origin check, the rate limits and the handler of one
+    widget request share one freshness check (an import in the request forgets it).
+    """
+    memo = _request_memo()
+    if memo is not None and site_key in memo:
+        return memo[site_key]
     if not is_storable_text(site_key):
         raise NotFound("No such site.")
     row = db.session.execute(_SITE_VERSION, {"key": site_key}).one_or_none()
@@ -103,7 +117,23 @@ def site_snapshot(site_key: str) -> SiteSnapshot:
     cached = cache.get(row.id)
     if cached is None or (cached.key, cached.config_version) != (site_key, row.config_version):
         cached = cache[row.id] = _build(row.id)
+    if memo is not None:
+        memo[site_key] = cached
     return cached
+
+
+def _request_memo() -> dict[str, SiteSnapshot] | None:
+    """The snapshots this request looked up (None outside a request)."""
+    if not has_request_context():
+        return None
+    memo: dict[str, SiteSnapshot] = request.environ.setdefault("trickle.snapshots", {})
+    return memo
+
+
+def forget_request_snapshots() -> None:
+    """A config changed in this request: its next lookup checks the database again."""
+    if has_request_context():
+        request.environ.pop("trickle.snapshots", None)
 
 
 def _build(site_id: int) -> SiteSnapshot:
