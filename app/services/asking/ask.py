@@ -8,12 +8,13 @@ from datetime import datetime
 from app.domain.selection import select_questions
 from app.domain.specs import ContactState
 from app.services.insights import count_shown
-from app.services.people import load_contact_state, seen_visitor
+from app.services.people import ask_view
 from app.services.siteconfig import FieldView, FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import (
     AskGrant,
     ask_token,
     new_visitor_id,
+    read_visitor_token,
     unstored_visitor_id,
     visitor_token,
 )
@@ -34,26 +35,28 @@ def ask_questions(
 ) -> AskResult:
     """Select the questions for the visitor behind ``token`` (a new visitor if none or forged).
 
-    Asking writes nothing but the questions shown (counted in batches) and a stored visitor's
-    last_seen_at. A browser with no stored visitor (a first ask, a forged token, an erased
-    visitor) is asked as a new one, and gets a token naming an id no row holds yet: its first
-    write stores the visitor under that id (``people.stored_visitor``).
+    Asking writes nothing but the questions shown (counted in batches, elsewhere): a returning
+    browser's state is one statement (``people.ask_view``), after the site's freshness check.
+    A browser with no stored visitor (a first ask, a forged token, an erased visitor) is asked
+    as a new one, and gets a token naming an id no row holds yet: its first write stores the
+    visitor under that id (``people.stored_visitor``). (A browser's last_seen_at is kept by its
+    events, which every page view sends.)
     """
     site = site_snapshot(site_key)
     form = site.form(form_key)
 
     def work() -> tuple[str, bool, tuple[FieldView, ...]]:
-        visitor = seen_visitor(site, token, now)
-        if visitor is None:
+        public_id = read_visitor_token(site.key, token)
+        state = ask_view(site, public_id, now) if public_id is not None else None
+        unstored = state is None
+        if state is None:
             public_id = unstored_visitor_id(site.key, token) or new_visitor_id()
             # What load_contact_state finds for a new contact: no values, events or skips.
             state = ContactState()
-        else:
-            public_id = visitor.public_id
-            state = load_contact_state(site, visitor.contact, now, visitor)
         selection = select_questions(form.rules, state, now)
         questions = tuple(site.fields[q.key] for q in selection.questions)
-        return public_id, visitor is None, questions
+        assert public_id is not None
+        return public_id, unstored, questions
 
     public_id, unstored, questions = commit_unit(work, serialize=False)
     count_shown(site, form.key, (q.id for q in questions), now)

@@ -14,7 +14,6 @@ from app.services.people.contacts import (
     latest_consents,
     newest_consent_record,
     resolve_visitor,
-    seen_visitor,
     site_contact,
     stored_visitor,
 )
@@ -42,6 +41,7 @@ from app.services.people.verification import (
     new_identity_secret,
     secret_status,
 )
+from app.services.people.views import ask_view
 
 __all__ = [
     "DEFAULT_OVERLAP_HOURS",
@@ -56,6 +56,7 @@ __all__ = [
     "Written",
     "add_event",
     "announce_update",
+    "ask_view",
     "contact_payload",
     "contact_values",
     "find_visitor",
@@ -73,7 +74,6 @@ __all__ = [
     "record_engagement",
     "resolve_visitor",
     "secret_status",
-    "seen_visitor",
     "settle_identity",
     "site_contact",
     "stored_visitor",

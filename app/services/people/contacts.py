@@ -23,7 +23,7 @@ from app.services.errors import NotFound
 from app.services.siteconfig import SiteSnapshot
 from app.services.tokens import new_visitor_id, read_visitor_token, unstored_visitor_id
 
-# A visitor's last_seen_at is refreshed at most this often, so a read-only ask stays read-only.
+# A visitor's last_seen_at is refreshed at most this often (by its writes: an ask reads only).
 _SEEN_RESOLUTION = timedelta(hours=1)
 # Ids are 32-bit on PostgreSQL: a larger one names no row (and must not reach the query).
 MAX_ROW_ID = 2**31 - 1
@@ -122,15 +122,6 @@ def resolve_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Vis
     if visitor is None:
         return _new_visitor(site, new_visitor_id(), now)
     _seen(visitor, now)
-    return visitor
-
-
-def seen_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visitor | None:
-    """The token's stored visitor, with its contact, seen at ``now``; None when no row holds
-    it (an ask stores nobody)."""
-    visitor = find_visitor(site, token)
-    if visitor is not None:
-        _seen(visitor, now)
     return visitor
 
 

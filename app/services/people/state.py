@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -35,6 +35,22 @@ from app.services.people.tallies import Engaged, engaged
 from app.services.siteconfig import SiteSnapshot
 
 
+class Said(NamedTuple):
+    """One of a browser's own answers (``value``) or consents (``value``: granted)."""
+
+    field_id: int
+    value: Any
+    at: datetime
+    id: int
+
+
+class OwnSaid(NamedTuple):
+    """What one browser said for its contact, oldest first: its answers and its consents."""
+
+    answers: list[Said]
+    consents: list[Said]
+
+
 @dataclass
 class ContactRows:
     """The rows of one contact a request reads once, kept current by that request's writes.
@@ -50,6 +66,8 @@ class ContactRows:
     values: dict[str, ProfileValue]
     account: dict[str, AccountValue]
     skips: list[Skip] | None
+    # The viewing browser's own answers and consents, when read with the rest (an ask).
+    said: OwnSaid | None = None
 
     def add_skip(self, skip: Skip) -> None:
         if self.skips is not None:
@@ -115,12 +133,14 @@ def _one_browser(model: Any) -> tuple[Any, Any]:
 _SKIPS = select(Skip).where(Skip.contact_id == bindparam("contact_id"))
 _OWN_SKIPS = _SKIPS.where(Skip.visitor_id == bindparam("visitor_id"))
 _OWN_ANSWERS = (
-    select(Submission.field_id, Submission.value, Submission.created_at)
+    select(Submission.field_id, Submission.value, Submission.created_at, Submission.id)
     .where(*_one_browser(Submission))
     .order_by(Submission.created_at, Submission.id)
 )
 _OWN_CONSENTS = (
-    select(ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at)
+    select(
+        ConsentRecord.field_id, ConsentRecord.granted, ConsentRecord.recorded_at, ConsentRecord.id
+    )
     .where(*_one_browser(ConsentRecord))
     .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
 )
@@ -133,25 +153,34 @@ def _skips(contact_id: int, visitor_id: int | None) -> list[Skip]:
     return list(db.session.scalars(_OWN_SKIPS, params))
 
 
+def _own_said(rows: ContactRows, visitor_id: int) -> OwnSaid:
+    if rows.said is not None:
+        return rows.said
+    params = {"contact_id": rows.contact.id, "visitor_id": visitor_id}
+    return OwnSaid(
+        [Said(*row) for row in db.session.execute(_OWN_ANSWERS, params)],
+        [Said(*row) for row in db.session.execute(_OWN_CONSENTS, params)],
+    )
+
+
 def _own_values(rows: ContactRows, visitor_id: int) -> dict[str, KnownValue]:
     """What one browser said for the contact: its newest answer per field (claims included),
     or the current value where that browser set it later (a withdrawal)."""
-    contact_id = rows.contact.id
     by_id = rows.site.keys_by_field_id
+    answers, consents = _own_said(rows, visitor_id)
     said: dict[str, KnownValue] = {}
-    params = {"contact_id": contact_id, "visitor_id": visitor_id}
-    for row in db.session.execute(_OWN_ANSWERS, params):
-        if row.field_id in by_id:
-            said[by_id[row.field_id]] = KnownValue(row.value, row.created_at)
+    for answer in answers:
+        if answer.field_id in by_id:
+            said[by_id[answer.field_id]] = KnownValue(answer.value, answer.at)
     for key, value in rows.values.items():
         mine = value.visitor_id == visitor_id and value.source == BROWSER
         if mine and (key not in said or said[key].updated_at <= value.updated_at):
             said[key] = KnownValue(value.value, value.updated_at)
     # Its consents as it last gave or withdrew them, in force or not.
-    for row in db.session.execute(_OWN_CONSENTS, params):
-        key = by_id.get(row.field_id)
-        if key is not None and (key not in said or said[key].updated_at <= row.recorded_at):
-            said[key] = KnownValue(row.granted, row.recorded_at)
+    for consent in consents:
+        key = by_id.get(consent.field_id)
+        if key is not None and (key not in said or said[key].updated_at <= consent.at):
+            said[key] = KnownValue(consent.value, consent.at)
     return said
 
 
