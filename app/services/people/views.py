@@ -128,6 +128,13 @@ def _statement() -> Any:
         }
 
     c = found.c
+
+    def own_rows(src: int, model: Any, at: Any, **value: Any) -> Any:
+        """A claimed browser's own rows of ``model`` (answers, consents); none for a verified."""
+        return select(*_branch(src, a=model.field_id, at1=at, n1=model.id, **value)).join(
+            found, (model.contact_id == c.cid) & (model.visitor_id == c.vid) & own
+        )
+
     branches = [
         select(*_branch(VISITOR, a=c.vid, b=c.cid, t1=c.trust, at3=c.last_seen_at, **tally("v_"))),
         select(*_branch(CONTACT, a=c.cid, b=c.account_id, **tally("c_"))),
@@ -163,30 +170,8 @@ def _statement() -> Any:
                 n2=Skip.own_seq_at,
             )
         ).join(found, (Skip.contact_id == c.cid) & (~own | (Skip.visitor_id == c.vid))),
-        select(
-            *_branch(
-                ANSWER,
-                a=Submission.field_id,
-                val=Submission.value,
-                at1=Submission.created_at,
-                n1=Submission.id,
-            )
-        ).join(
-            found,
-            (Submission.contact_id == c.cid) & (Submission.visitor_id == c.vid) & own,
-        ),
-        select(
-            *_branch(
-                CONSENT,
-                a=ConsentRecord.field_id,
-                at1=ConsentRecord.recorded_at,
-                n1=ConsentRecord.id,
-                flag=ConsentRecord.granted,
-            )
-        ).join(
-            found,
-            (ConsentRecord.contact_id == c.cid) & (ConsentRecord.visitor_id == c.vid) & own,
-        ),
+        own_rows(ANSWER, Submission, Submission.created_at, val=Submission.value),
+        own_rows(CONSENT, ConsentRecord, ConsentRecord.recorded_at, flag=ConsentRecord.granted),
     ]
     return sql_union_all(*branches)
 
