@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.domain import webhooks
@@ -158,14 +158,16 @@ def record_attempts(
             .with_for_update(of=Delivery)
         )
     }
-    statuses = []
+    statuses, attempts = [], []
     for claimed, result in sent:
         if claimed.id not in found:  # erased meanwhile
             statuses.append(DEAD)
             continue
         delivery, destination = found[claimed.id]
-        _apply_attempt(delivery, destination, result, worker, now, rng)
+        attempts.append(_apply_attempt(delivery, destination, result, worker, now, rng))
         statuses.append(delivery.status)
+    if attempts:  # one INSERT for all, no objects to track (the worker never reads them back)
+        db.session.execute(insert(DeliveryAttempt), attempts)
     db.session.commit()
     return statuses
 
@@ -177,21 +179,20 @@ def _apply_attempt(
     worker: str,
     now: datetime,
     rng: Any,
-) -> None:
+) -> dict[str, Any]:
+    """Move the delivery on; returns the attempt's row, for the caller to insert."""
     verdict = webhooks.outcome(result.status)
-    db.session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            destination_id=delivery.destination_id,
-            attempted_at=now,
-            duration_ms=result.duration_ms,
-            status_code=result.status,
-            outcome=verdict.value,
-            error=_clip(result.error),
-            response=_storable(result.response) or None,
-            worker=worker,
-        )
-    )
+    attempt = {
+        "delivery_id": delivery.id,
+        "destination_id": delivery.destination_id,
+        "attempted_at": now,
+        "duration_ms": result.duration_ms,
+        "status_code": result.status,
+        "outcome": verdict.value,
+        "error": _clip(result.error),
+        "response": _storable(result.response) or None,
+        "worker": worker,
+    }
     if delivery.leased_by == worker and delivery.status == PENDING:
         delivery.attempts += 1
         delivery.lease_until = None
@@ -200,6 +201,7 @@ def _apply_attempt(
             _delivered(delivery, destination, now)
         else:
             _failed(delivery, destination, verdict, result, now, rng)
+    return attempt
 
 
 def _delivered(delivery: Delivery, destination: Destination, now: datetime) -> None:
