@@ -28,8 +28,8 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("outbox_event_id", "destination_id"),
-        # Claiming: due pending rows, oldest first.
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # Claiming: due pending rows, oldest first, in the claim's own order (no sort).
+        Index("ix_deliveries_due", "status", "next_attempt_at", "id"),
         # Ordering: is an earlier event for this contact still pending at this destination?
         Index("ix_deliveries_order", "destination_id", "contact_id", "status", "id"),
         # The destination page: dead letters and recent deliveries.

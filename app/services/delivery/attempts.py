@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.domain import webhooks
@@ -38,6 +38,56 @@ class Claimed:
     body: bytes
 
 
+# The claim's statements, built once (building them per call was a fifth of a claim's time in
+# the worker's profile); the values are bound at each claim.
+_EARLIER = aliased(Delivery)
+_FREE = or_(Delivery.lease_until.is_(None), Delivery.lease_until <= bindparam("now"))
+_DUE = (
+    select(Delivery.id)
+    .join(Destination, Destination.id == Delivery.destination_id)
+    .where(
+        Delivery.status == PENDING,
+        Delivery.next_attempt_at <= bindparam("now"),
+        _FREE,
+        Destination.enabled.is_(True),
+        Destination.archived_at.is_(None),
+        Destination.suspended_at.is_(None),
+        ~exists().where(
+            _EARLIER.destination_id == Delivery.destination_id,
+            _EARLIER.contact_id == Delivery.contact_id,
+            _EARLIER.status == PENDING,
+            _EARLIER.id < Delivery.id,
+        ),
+    )
+    # ix_deliveries_due's order: the scan stops after ``limit`` rows, nothing is sorted.
+    .order_by(Delivery.next_attempt_at, Delivery.id)
+    .limit(bindparam("limit"))
+)
+
+
+def _leasing(due: Any) -> Any:
+    """Lease the due rows in one statement (``WITH due AS (...) UPDATE ... FROM due RETURNING
+    id``), still conditional row by row."""
+    rows = due.cte("due")
+    return (
+        update(Delivery)
+        .where(Delivery.id == rows.c.id, Delivery.status == PENDING, _FREE)
+        .values(lease_until=bindparam("lease_until"), leased_by=bindparam("worker"))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_LEASE = _leasing(_DUE)
+_LEASE_SKIPPING_LOCKED = _leasing(_DUE.with_for_update(skip_locked=True, of=Delivery))
+_LEASED = (
+    select(Delivery.id, Delivery.message_id, Delivery.body, Destination)
+    .join(Destination, Destination.id == Delivery.destination_id)
+    .where(Delivery.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Delivery.id)
+)
+
+
 def claim(worker: str, now: datetime, limit: int, lease_seconds: float) -> list[Claimed]:
     """Lease up to ``limit`` due deliveries to ``worker`` and commit.
 
@@ -45,54 +95,17 @@ def claim(worker: str, now: datetime, limit: int, lease_seconds: float) -> list[
     destination active, and no earlier event for the same contact still pending at the same
     destination (events reach a receiver in the order they happened). On PostgreSQL rows other
     workers are claiming are skipped (``FOR UPDATE SKIP LOCKED``); on every engine the lease is
-    taken with a conditional update, so a row is never leased to two workers at once.
+    taken with a conditional update, so a row is never leased to two workers at once. Two
+    statements: select-and-lease in one, then read what was leased.
     """
-    earlier = aliased(Delivery)
-    blocked = exists().where(
-        earlier.destination_id == Delivery.destination_id,
-        earlier.contact_id == Delivery.contact_id,
-        earlier.status == PENDING,
-        earlier.id < Delivery.id,
-    )
-    free = or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)
-    query = (
-        select(Delivery.id)
-        .join(Destination, Destination.id == Delivery.destination_id)
-        .where(
-            Delivery.status == PENDING,
-            Delivery.next_attempt_at <= now,
-            free,
-            Destination.enabled.is_(True),
-            Destination.archived_at.is_(None),
-            Destination.suspended_at.is_(None),
-            ~blocked,
-        )
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-    )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Delivery)
-    ids = list(db.session.scalars(query))
-    if not ids:
+    lease = _LEASE_SKIPPING_LOCKED if db.engine.dialect.name == "postgresql" else _LEASE
+    lease_until = now + timedelta(seconds=lease_seconds)
+    params = {"now": now, "limit": limit, "lease_until": lease_until, "worker": worker}
+    taken = list(db.session.scalars(lease, params))
+    if not taken:
         db.session.rollback()
         return []
-    lease_until = now + timedelta(seconds=lease_seconds)
-    # One statement for the batch, still conditional row by row.
-    taken = list(
-        db.session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.status == PENDING, free)
-            .values(lease_until=lease_until, leased_by=worker)
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    rows = db.session.execute(
-        select(Delivery.id, Delivery.message_id, Delivery.body, Destination)
-        .join(Destination, Destination.id == Delivery.destination_id)
-        .where(Delivery.id.in_(taken))
-        .order_by(Delivery.id)
-    ).all()
+    rows = db.session.execute(_LEASED, {"ids": taken}).all()
     claimed = [
         Claimed(
             row.id,
@@ -145,14 +158,16 @@ def record_attempts(
             .with_for_update(of=Delivery)
         )
     }
-    statuses = []
+    statuses, attempts = [], []
     for claimed, result in sent:
         if claimed.id not in found:  # erased meanwhile
             statuses.append(DEAD)
             continue
         delivery, destination = found[claimed.id]
-        _apply_attempt(delivery, destination, result, worker, now, rng)
+        attempts.append(_apply_attempt(delivery, destination, result, worker, now, rng))
         statuses.append(delivery.status)
+    if attempts:  # one INSERT for all, no objects to track (the worker never reads them back)
+        db.session.execute(insert(DeliveryAttempt), attempts)
     db.session.commit()
     return statuses
 
@@ -164,21 +179,20 @@ def _apply_attempt(
     worker: str,
     now: datetime,
     rng: Any,
-) -> None:
+) -> dict[str, Any]:
+    """Move the delivery on; returns the attempt's row, for the caller to insert."""
     verdict = webhooks.outcome(result.status)
-    db.session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            destination_id=delivery.destination_id,
-            attempted_at=now,
-            duration_ms=result.duration_ms,
-            status_code=result.status,
-            outcome=verdict.value,
-            error=_clip(result.error),
-            response=_storable(result.response) or None,
-            worker=worker,
-        )
-    )
+    attempt = {
+        "delivery_id": delivery.id,
+        "destination_id": delivery.destination_id,
+        "attempted_at": now,
+        "duration_ms": result.duration_ms,
+        "status_code": result.status,
+        "outcome": verdict.value,
+        "error": _clip(result.error),
+        "response": _storable(result.response) or None,
+        "worker": worker,
+    }
     if delivery.leased_by == worker and delivery.status == PENDING:
         delivery.attempts += 1
         delivery.lease_until = None
@@ -187,6 +201,7 @@ def _apply_attempt(
             _delivered(delivery, destination, now)
         else:
             _failed(delivery, destination, verdict, result, now, rng)
+    return attempt
 
 
 def _delivered(delivery: Delivery, destination: Destination, now: datetime) -> None:

@@ -12,12 +12,17 @@ Standard library only, so that what happens on the wire is exactly what this mod
 from __future__ import annotations
 
 import contextlib
+import heapq
 import http.client
+import itertools
+import os
+import queue
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -119,56 +124,122 @@ def post(
 
 class _Deadline:
     """One budget for the whole attempt: when it runs out the socket is shut down, which ends
-    any read that a slow receiver keeps alive one byte at a time."""
+    any read that a slow receiver keeps alive one byte at a time. One watchdog thread keeps
+    every attempt's deadline (a thread per attempt was a seventh of a worker's samples)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
         self.expired = False
-        self._timer: threading.Timer | None = None
+        self.cancelled = False
+        self._sock: socket.socket | None = None
 
     def remaining(self) -> float:
         return max(0.001, self.ends - time.monotonic())
 
     def guard(self, sock: socket.socket) -> None:
         sock.settimeout(self.remaining())
-        self.cancel()
-        self._timer = threading.Timer(self.remaining(), self._expire, (sock,))
-        self._timer.daemon = True
-        self._timer.start()
+        first = self._sock is None
+        self._sock = sock
+        if first:
+            _WATCHDOG.watch(self)
 
-    def _expire(self, sock: socket.socket) -> None:
+    def expire(self) -> None:
         self.expired = True
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancelled = True
+        self._sock = None
+
+
+class _Watchdog:
+    """Expires the deadlines of attempts still running when their time is up; a cancelled
+    deadline is dropped when its turn comes."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Deadline]] = []
+        self._changed = threading.Condition()
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _Deadline) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (deadline.ends, next(self._count), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+            if self._due[0][2] is deadline:
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due:
+                    self._changed.wait()
+                ends, _, deadline = self._due[0]
+                if not deadline.cancelled and ends > time.monotonic():
+                    self._changed.wait(ends - time.monotonic())
+                    continue
+                heapq.heappop(self._due)
+            if not deadline.cancelled:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _Lookups:
+    """Name lookups run on reused daemon threads, a new one only when none is free: a lookup
+    that hangs holds its own thread, never another attempt (nor the worker's exit)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[list[str]], Callable[[], list[str]]]] = (
+            queue.SimpleQueue()
+        )
+        self._free = 0
+        self._lock = threading.Lock()
+
+    def submit(self, lookup: Callable[[], list[str]]) -> Future[list[str]]:
+        future: Future[list[str]] = Future()
+        with self._lock:
+            if self._free:
+                self._free -= 1
+            else:
+                threading.Thread(target=self._serve, name="resolve", daemon=True).start()
+        self._jobs.put((future, lookup))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            future, lookup = self._jobs.get()
+            try:
+                future.set_result(lookup())
+            except BaseException as exc:  # handed to the caller
+                future.set_exception(exc)
+            with self._lock:
+                self._free += 1
+
+
+_LOOKUPS = _Lookups()
+
+
+def _after_fork() -> None:
+    """A forked process has none of its parent's threads: it starts its own."""
+    global _WATCHDOG, _LOOKUPS
+    _WATCHDOG, _LOOKUPS = _Watchdog(), _Lookups()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:
     """``resolver(host, port)``, given up on (TimeoutError) after ``seconds``: a name server that
     does not answer must not hold a worker past the attempt's deadline. The lookup itself cannot
     be cancelled; it ends in the background."""
-    outcome: list[list[str] | BaseException] = []
-    done = threading.Event()
-
-    def lookup() -> None:
-        try:
-            outcome.append(resolver(host, port))
-        except BaseException as exc:  # handed to the caller
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=lookup, name="resolve", daemon=True).start()
-    if not done.wait(seconds):
-        raise TimeoutError
-    found = outcome[0]
-    if isinstance(found, BaseException):
-        raise found
-    return found
+    return _LOOKUPS.submit(lambda: resolver(host, port)).result(timeout=seconds)
 
 
 def _connect(addresses: list[str], port: int, deadline: _Deadline) -> socket.socket:
