@@ -1,11 +1,11 @@
-/*! Trickle widget: progressive-profiling forms. Plain JS, no dependencies. Docs: docs/widget.md */
+/*! Trickle widget, docs/widget.md */
 // The readable source: /widget.js serves widget/dist/trickle.min.js, built from this file by
 // widget/build.mjs (terser); see docs/widget.md "Build and serving".
 ((window, document) => {
   'use strict';
   const thisScript = document.currentScript; // only set while this copy is being evaluated
   const previous = window.Trickle;
-  const catching = (fn) => { try { fn(); } catch (error) { /* never throw into the host page */ } };
+  const catching = (fn) => { try { fn(); } catch { /* never throw into the host page */ } };
   // Double-load guard: a second copy hands its script tag to the running one and stops.
   if (previous && previous.version) return catching(() => previous('load', thisScript));
   if (!window.fetch || !Element.prototype.attachShadow) return;
@@ -46,14 +46,14 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 .choice{display:flex;align-items:center;gap:8px;padding:7px 14px 7px 11px;border:1px solid var(--border);border-radius:99px;font-size:14px;cursor:pointer}
 .choice:hover,.choice:has(:checked){border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
 [type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--accent)}
-.consent{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent input{margin-top:2px}.consent+.required-mark{align-self:start}
+.consent-label{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
 .help,.field-error{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.required-mark,.failed{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
 .skip{margin-left:auto;padding:0 0 0 12px;border:0;background:none;font:inherit;font-size:13px;font-weight:400;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
 .submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:#fff;background:var(--accent);cursor:pointer}
 .submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
-:focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status:focus{outline:0}
+:focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
 .honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-.status:empty{display:none}.failed{margin-top:14px;font-size:14px}
+.status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
 .thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
 .thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:#fff}
 @keyframes appear{from{opacity:0;transform:translateY(4px)}}
@@ -64,98 +64,98 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const noop = () => {};
   const safe = (fn) => (event) => catching(() => fn(event));
+  const listen = (element, type, handler) => element.addEventListener(type, safe(handler));
   const allElements = (selector) => [...document.querySelectorAll(selector)];
 
   // ---- config: read once from each script tag ----
 
-  function addScript(script) {
+  const addScript = (script) => {
     const data = (name) => script.getAttribute('data-' + name) || '';
     if (!data('site') || configs.some((config) => config.script == script)) return;
-    configs.push({script, site: data('site'), form: data('form'), stage: data('stage'),
-      email: data('email'), hash: data('identity-hash'),
+    configs.push({script, siteKey: data('site'), formKey: data('form'), pageStage: data('stage'),
+      identityEmail: data('email'), identityHash: data('identity-hash'),
       api: (data('api') || new URL(script.src, location.href).origin).replace(/\/+$/, '')});
-  }
+  };
 
-  function load(script) {
+  const load = (script) => {
     if (script) addScript(script);
     else allElements('script[data-site]').forEach((tag) => /(widget|trickle)[\w.-]*\.js/.test(tag.src) && addScript(tag));
-    if (document.readyState == 'loading') document.addEventListener('DOMContentLoaded', safe(boot));
+    if (document.readyState == 'loading') listen(document, 'DOMContentLoaded', boot);
     else boot();
-  }
+  };
 
   const mountElements = () => allElements('[data-trickle-form]');
   const formKeyOf = (element) => element.getAttribute('data-trickle-form');
 
   // Mounts every form not mounted yet, sends each site's page_view once, then runs the calls
   // queued before load. Runs again for each further copy of the script.
-  function boot() {
-    const freshConfigs = configs.filter((config) => !pageViewSent[config.site] && (pageViewSent[config.site] = 1));
+  const boot = () => {
+    const freshConfigs = configs.filter((config) => !pageViewSent[config.siteKey] && (pageViewSent[config.siteKey] = 1));
     booted = true;
     freshConfigs.forEach(proveIdentity);
     callQueue = callQueue.filter((call) => call[0] != 'identify' || Trickle(...call)); // first: the asks wait for it
     for (const config of configs) {
-      if (!config.form || mountElements().some((element) => formKeyOf(element) == config.form)) continue;
-      const mountElement = document.createElement('div'), script = config.script;
-      mountElement.setAttribute('data-trickle-form', config.form);
+      if (!config.formKey || mountElements().some((element) => formKeyOf(element) == config.formKey)) continue;
+      const mountElement = createElement('div', {'data-trickle-form': config.formKey}), script = config.script;
       if (script.parentNode && script.parentNode != document.head) script.after(mountElement);
       else document.body.append(mountElement);
     }
     for (const mountElement of mountElements()) {
       const formKey = formKeyOf(mountElement);
-      const config = configs.find((candidate) => candidate.form == formKey) || configs[0];
+      const config = configs.find((candidate) => candidate.formKey == formKey) || configs[0];
       if (config && formKey && !mountElement.querySelector('trickle-form')) mount(mountElement, config, formKey);
     }
-    for (const config of freshConfigs) track('page_view', {site: config.site, stage: config.stage});
+    for (const config of freshConfigs) track('page_view', {site: config.siteKey, stage: config.pageStage});
     callQueue.splice(0).forEach((call) => Trickle(...call));
-  }
+  };
 
-  function stored(key) {
-    try { return memoryStore[key] || localStorage.getItem(key); } catch (error) { return memoryStore[key]; }
-  }
+  const stored = (key) => {
+    try { return memoryStore[key] || localStorage.getItem(key); } catch { return memoryStore[key]; }
+  };
 
-  function store(key, value) {
+  const store = (key, value) => {
     memoryStore[key] = value; // storage may throw (blocked, sandboxed): memory still has it
     catching(() => localStorage.setItem(key, value));
-  }
+  };
 
   const visitorToken = (site) => stored('trickle:visitor:' + site);
 
-  async function post(config, path, body, keepalive) {
-    const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.site) + path, {
+  const post = async (config, path, body, keepalive) => {
+    const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.siteKey) + path, {
       method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await response.json().catch(noop)) || {};
-    if (json.visitor) store('trickle:visitor:' + config.site, json.visitor);
+    if (json.visitor) store('trickle:visitor:' + config.siteKey, json.visitor);
     return {status: response.status, body: json};
-  }
+  };
 
   // Without a visitor token yet, a site's requests wait for the first one, so that all of them
   // land on the one visitor it creates.
-  function request(config, path, body, keepalive) {
+  const request = (config, path, body, keepalive) => {
     const run = () => {
-      const visitor = visitorToken(config.site);
+      const visitor = visitorToken(config.siteKey);
       if (visitor) body.visitor = visitor;
       const sent = post(config, path, body, keepalive);
-      if (!visitor) siteGates[config.site] = sent.then(noop, noop);
+      if (!visitor) siteGates[config.siteKey] = sent.then(noop, noop);
       return sent;
     };
-    return siteGates[config.site] ? siteGates[config.site].then(run) : run();
-  }
+    return siteGates[config.siteKey] ? siteGates[config.siteKey].then(run) : run();
+  };
 
-  function targetOf(options) {
-    const config = configs.find((candidate) => !options.site || candidate.site == options.site) || configs[0];
-    return config && {site: options.site || config.site, api: config.api};
-  }
+  const targetOf = (options) => {
+    const config = configs.find((candidate) => !options.site || candidate.siteKey == options.site) || configs[0];
+    return config && {siteKey: options.site || config.siteKey, api: config.api};
+  };
 
   // The site's next requests wait for it, so the asks see the proven profile; failures only warn.
-  function identify(config, body, done = noop) {
+  const identify = (config, body, done = noop) => {
     if (!config) return done({verified: false});
-    siteGates[config.site] = request(config, '/identify', body).then((response) => {
+    siteGates[config.siteKey] = request(config, '/identify', body).then((response) => {
       if (response.status != 200) throw response;
-      if (body.hash) store('trickle:identified:' + config.site, body.hash);
+      if (body.hash) store('trickle:identified:' + config.siteKey, body.hash);
       if (response.body.verified) {
         for (const widget of widgets) {
-          if (widget.config.site == config.site && widget.formElement && !widget.busy) {
+          if (widget.config.siteKey == config.siteKey && widget.formElement && !widget.busy) {
             ask(widget).then((answer) => show(widget, answer)).catch(noop);
           }
         }
@@ -165,17 +165,17 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       console.warn('Trickle: identify failed', failure.status || failure);
       done({verified: false});
     });
-  }
+  };
 
   // On load: a signed link, and the tag's identity hash unless already answered.
-  function proveIdentity(config) {
+  const proveIdentity = (config) => {
     if (signedLink) identify(config, {link: signedLink});
-    if (config.hash && config.hash != stored('trickle:identified:' + config.site)) {
-      identify(config, {email: config.email, hash: config.hash});
+    if (config.identityHash && config.identityHash != stored('trickle:identified:' + config.siteKey)) {
+      identify(config, {email: config.identityEmail, hash: config.identityHash});
     }
-  }
+  };
 
-  function track(kind, options) {
+  const track = (kind, options) => {
     options = options || {};
     const target = targetOf(options);
     if (!target || !/^[a-z][a-z\d_]{0,63}$/.test(kind || '')) return; // the server's rule for kinds
@@ -184,27 +184,27 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (options.content != null) body.content = String(options.content).slice(0, 500);
     if (options.id != null) body.id = String(options.id);
     request(target, '/events', body, true).catch(noop);
-  }
+  };
 
   // Consents this browser gave: true once the server withdrew them, false if unsent or refused.
-  function withdrawConsent(fieldKeys, options) {
+  const withdrawConsent = (fieldKeys, options) => {
     options = options || {};
     const target = targetOf(options), done = options.done || noop;
     if (!target || !Array.isArray(fieldKeys) || !fieldKeys.length) return done(false);
     request(target, '/consents/withdraw', {fields: fieldKeys.map(String)})
       .then((response) => done(response.status == 200), () => done(false));
-  }
+  };
 
   // ---- DOM: server strings only ever go through textContent or setAttribute ----
 
-  function setAttribute(element, name, value) {
+  const setAttribute = (element, name, value) => {
     if (value == null || value === false) element.removeAttribute(name);
     else element.setAttribute(name, value === true ? '' : value);
-  }
+  };
 
   // createElement(tag, {attribute: value, text: textContent}, [children]): a false or null
   // attribute is left out, true gives an empty one, falsy children are skipped.
-  function createElement(tag, properties, children = []) {
+  const createElement = (tag, properties, children = []) => {
     const element = document.createElement(tag);
     for (const name in properties) {
       if (name == 'text') element.textContent = properties[name];
@@ -212,63 +212,63 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     }
     for (const child of children) if (child) element.append(child);
     return element;
-  }
+  };
 
-  function emit(widget, name, detail) {
-    detail.form = widget.form;
+  const emit = (widget, name, detail) => {
+    detail.form = widget.formKey;
     widget.mountElement.dispatchEvent(new CustomEvent('trickle:' + name, {bubbles: true, composed: true, detail}));
-  }
+  };
 
   // A widget: one form in one mount element, inside its own shadow root.
-  function mount(mountElement, config, formKey) {
-    const host = document.createElement('trickle-form'), shadowRoot = host.attachShadow({mode: 'open'});
-    const widget = {mountElement, config, form: formKey, idPrefix: 'tk' + ++widgetCount + '-', fields: [],
-      stage: mountElement.getAttribute('data-stage') || config.stage,
+  const mount = (mountElement, config, formKey) => {
+    const host = createElement('trickle-form'), shadowRoot = host.attachShadow({mode: 'open'});
+    const widget = {mountElement, config, formKey, idPrefix: 'tk' + ++widgetCount + '-', shownFields: [],
+      pageStage: mountElement.getAttribute('data-stage') || config.pageStage,
       card: createElement('div', {hidden: true}),
-      status: createElement('p', {role: 'status', 'aria-live': 'polite'})};
+      statusLine: createElement('p', {role: 'status', 'aria-live': 'polite'})};
     widgets.push(widget);
     shadowRoot.append(createElement('style', {text: STYLE}), widget.card);
-    widget.card.append(widget.status);
+    widget.card.append(widget.statusLine);
     mountElement.replaceChildren(host);
     ask(widget).then((answer) => show(widget, answer),
-      () => setStatus(widget, MESSAGES.unavailable, 'status', 'card quiet')).catch(noop);
-  }
+      () => setStatus(widget, MESSAGES.unavailable, 'status-line', 'card quiet')).catch(noop);
+  };
 
-  async function ask(widget) {
+  const ask = async (widget) => {
     const page = {url: location.href.slice(0, 2000)};
-    if (STAGES.includes(widget.stage)) page.stage = widget.stage;
-    const response = await request(widget.config, '/forms/' + encodeURIComponent(widget.form) + '/ask', {page});
+    if (STAGES.includes(widget.pageStage)) page.stage = widget.pageStage;
+    const response = await request(widget.config, '/forms/' + encodeURIComponent(widget.formKey) + '/ask', {page});
     if (response.status != 200) throw response;
     return response.body;
-  }
+  };
 
   // The status line is the aria-live region: thank-you, complete message, errors.
-  function setStatus(widget, text, statusClass, cardClass = 'card') {
-    widget.status.textContent = text;
-    widget.status.className = statusClass;
+  const setStatus = (widget, text, statusClass, cardClass = 'card') => {
+    widget.statusLine.textContent = text;
+    widget.statusLine.className = statusClass;
     widget.card.className = cardClass;
     widget.card.hidden = !widget.formElement && !text;
-  }
+  };
 
-  function setFormElement(widget, formElement) {
+  const setFormElement = (widget, formElement) => {
     widget.formElement?.remove();
-    if (formElement) widget.status.before(formElement);
+    if (formElement) widget.statusLine.before(formElement);
     widget.formElement = formElement;
-  }
+  };
 
   // Shows the server's answer to an ask: its questions, or the complete message.
-  function show(widget, answer) {
+  const show = (widget, answer) => {
     const form = answer.form || {}, questions = answer.questions || [];
     widget.askToken = answer.ask_token;
-    widget.fields = [];
+    widget.shownFields = [];
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
-    setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status thanks');
+    setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
     if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
     if (answer.complete) emit(widget, 'complete', {});
     widget.ready = true;
-  }
+  };
 
-  function buildForm(widget, form, questions) {
+  const buildForm = (widget, form, questions) => {
     const idPrefix = widget.idPrefix;
     const formElement = createElement('form', {novalidate: true, 'aria-labelledby': form.title && idPrefix + 't'});
     if (form.title) formElement.append(createElement('h2', {id: idPrefix + 't', text: form.title}));
@@ -279,15 +279,15 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     formElement.append(createElement('div', {class: 'honeypot', 'aria-hidden': 'true'},
       [createElement('label', {for: idPrefix + 'hp', text: 'Leave empty'}), widget.honeypot]));
     formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: form.submit_label || 'Submit'}));
-    formElement.addEventListener('submit', safe((event) => { event.preventDefault(); submit(widget); }));
+    listen(formElement, 'submit', (event) => { event.preventDefault(); submit(widget); });
     return formElement;
-  }
+  };
 
   // One question: its label, control, help and error line; returns its wrapper element.
-  function buildQuestion(widget, question, id) {
+  const buildQuestion = (widget, question, id) => {
     const {kind, label: labelText, placeholder} = question, required = !!question.required;
-    const field = {question, inputs: [], error: createElement('p', {class: 'field-error', id: id + 'e'}),
-      help: question.help && createElement('p', {class: 'help', id: id + 'h', text: question.help})};
+    const field = {question, inputs: [], errorElement: createElement('p', {class: 'field-error', id: id + 'e'}),
+      helpElement: question.help && createElement('p', {class: 'help', id: id + 'h', text: question.help})};
     const requiredMark = required && createElement('span', {class: 'required-mark', 'aria-hidden': 'true', text: '*'});
     let choices = question.options || [], label, control, input;
     if (kind == 'boolean') choices = [{value: 'true', label: 'Yes'}, {value: 'false', label: 'No'}];
@@ -304,7 +304,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       });
     } else if (kind == 'consent') {
       input = createElement('input', {type: 'checkbox', id, required, 'aria-required': required && 'true'});
-      label = createElement('label', {class: 'consent', for: id}, [input, createElement('span', {text: labelText})]);
+      label = createElement('label', {class: 'consent-label', for: id}, [input, createElement('span', {text: labelText})]);
       field.inputs.push(input);
     } else {
       label = createElement('label', {for: id, text: labelText});
@@ -312,38 +312,38 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
         ? createElement('select', {}, [createElement('option', {value: '', text: placeholder || 'Choose\u2026'})])
         : kind == 'textarea' ? createElement('textarea', {rows: 3, placeholder})
         : createElement('input', {type: INPUT_TYPES[kind] || 'text', inputmode: kind == 'number' && 'decimal', placeholder,
-          autocomplete: kind == 'email' ? 'email' : kind == 'phone' && 'tel'});
+          autocomplete: kind != 'url' && INPUT_TYPES[kind]}); // email, tel
       for (const choice of choices) control.append(createElement('option', {value: choice.value, text: choice.label}));
-      const attributes = [['id', id], ['class', 'control'], ['required', required], ['aria-required', required && 'true']];
-      for (const [name, value] of attributes) setAttribute(control, name, value);
+      const attributes = {id, class: 'control', required, 'aria-required': required && 'true'};
+      for (const name in attributes) setAttribute(control, name, attributes[name]);
       field.inputs.push(control);
     }
     const head = createElement('div', {class: 'question-head'}, [label, requiredMark]); // the mark outside: labels stay exact
     if (!required) {
       const skipButton = createElement('button', {type: 'button', class: 'skip', text: 'Skip', 'aria-label': 'Skip ' + labelText});
-      skipButton.addEventListener('click', safe(() => skip(widget, field)));
+      listen(skipButton, 'click', () => skip(widget, field));
       head.append(skipButton);
     }
-    field.wrapper = createElement('div', {class: 'question'}, [head, control, field.help, field.error]);
-    field.wrapper.addEventListener('input', safe(() => field.invalid && setError(field, '')));
+    field.wrapper = createElement('div', {class: 'question'}, [head, control, field.helpElement, field.errorElement]);
+    listen(field.wrapper, 'input', () => field.invalid && setError(field, ''));
     setError(field, '');
-    widget.fields.push(field);
+    widget.shownFields.push(field);
     return field.wrapper;
-  }
+  };
 
-  function valueOf(field) {
+  const valueOf = (field) => {
     const kind = field.question.kind, input = field.inputs[0];
     const checked = field.inputs.filter((candidate) => candidate.checked).map((candidate) => candidate.value);
     if (kind == 'multiselect') return checked;
     if (kind == 'consent') return checked.length ? true : null;
     if (input.type == 'radio') return checked.length ? (kind == 'boolean' ? checked[0] == 'true' : checked[0]) : null;
     return input.value.trim();
-  }
+  };
 
   const isBlank = (value) => value == null || value.length === 0;
 
   // The error message for a value, '' when valid: the server's rules, checked before sending.
-  function validate(question, value) {
+  const validate = (question, value) => {
     const kind = question.kind, maxLength = question.max_length || MAX_LENGTH[kind];
     const digits = String(value).replace(/\D/g, '').length;
     if (isBlank(value)) return question.required ? MESSAGES[kind == 'consent' ? 'consent' : 'required'] : '';
@@ -357,69 +357,69 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (kind == 'number' && Math.abs(value) > 1e15) return MESSAGES.tooBig;
     if (maxLength && value.length > maxLength) return `Must be at most ${maxLength} characters.`;
     return '';
-  }
+  };
 
-  function setError(field, message) {
-    const describedBy = [field.help && field.help.id, message && field.error.id].filter(Boolean).join(' ');
+  const setError = (field, message) => {
+    const describedBy = [field.helpElement && field.helpElement.id, message && field.errorElement.id].filter(Boolean).join(' ');
     field.invalid = !!message;
-    field.error.textContent = message;
-    field.error.hidden = !message;
+    field.errorElement.textContent = message;
+    field.errorElement.hidden = !message;
     field.wrapper.className = message ? 'question invalid' : 'question';
     for (const input of field.inputs) {
       setAttribute(input, 'aria-invalid', field.invalid && 'true');
       setAttribute(input, 'aria-describedby', describedBy || null);
     }
-  }
+  };
 
-  function skip(widget, field) {
-    const next = widget.fields.slice(widget.fields.indexOf(field) + 1).find((later) => !later.skipped);
-    field.skipped = field.wrapper.hidden = true;
+  const skip = (widget, field) => {
+    const next = widget.shownFields.slice(widget.shownFields.indexOf(field) + 1).find((later) => !later.isSkipped);
+    field.isSkipped = field.wrapper.hidden = true;
     setError(field, '');
     (next ? next.inputs[0] : widget.submitButton).focus();
-  }
+  };
 
-  function submit(widget) {
+  const submit = (widget) => {
     const answers = {}, answeredKeys = [], skippedKeys = [];
     let firstInvalid;
     if (widget.busy) return;
-    for (const field of widget.fields) {
+    for (const field of widget.shownFields) {
       const key = field.question.key, value = valueOf(field);
-      const message = !field.skipped && validate(field.question, value);
-      if (field.skipped) skippedKeys.push(key);
+      const message = !field.isSkipped && validate(field.question, value);
+      if (field.isSkipped) skippedKeys.push(key);
       else if (message) firstInvalid = firstInvalid || field;
       else if (!isBlank(value)) answeredKeys.push(key), answers[key] = value;
       setError(field, message || '');
     }
-    setStatus(widget, '', 'status');
+    setStatus(widget, '', 'status-line');
     if (firstInvalid) return firstInvalid.inputs[0].focus();
     send(widget, {ask_token: widget.askToken, answers, skipped: skippedKeys, idempotency_key: uuid(),
       hp: widget.honeypot.value}, {keys: answeredKeys, skipped: skippedKeys});
-  }
+  };
 
-  function uuid() {
-    try { return crypto.randomUUID(); } catch (error) { // insecure context or older browser
+  const uuid = () => {
+    try { return crypto.randomUUID(); } catch { // insecure context or older browser
       return (Date.now() + Math.random()).toString(36) + Math.random().toString(36);
     }
-  }
+  };
 
-  function setBusy(widget, busy) {
+  const setBusy = (widget, busy) => {
     widget.busy = busy;
     if (widget.formElement) {
       widget.submitButton.disabled = busy;
       setAttribute(widget.formElement, 'aria-busy', busy && 'true');
     }
-  }
+  };
 
   // Network errors, 5xx and 429 are retried with the same idempotency key: stored at most once.
-  function send(widget, body, detail) {
+  const send = (widget, body, detail) => {
     let tries = 0;
     const retry = () => {
       if (tries < RETRY_DELAYS_MS.length) setTimeout(safe(attempt), RETRY_DELAYS_MS[tries++]);
       else sendFailed(widget);
     };
     function attempt() {
-      body.visitor = visitorToken(widget.config.site);
-      post(widget.config, '/forms/' + encodeURIComponent(widget.form) + '/submit', body).then((response) => {
+      body.visitor = visitorToken(widget.config.siteKey);
+      post(widget.config, '/forms/' + encodeURIComponent(widget.formKey) + '/submit', body).then((response) => {
         const error = response.body.error || {};
         if (response.status > 499 || response.status == 429) return retry();
         setBusy(widget, false);
@@ -430,40 +430,40 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     }
     setBusy(widget, true);
     attempt();
-  }
+  };
 
-  function submitted(widget, result, detail) {
+  const submitted = (widget, result, detail) => {
     setFormElement(widget, null);
-    setStatus(widget, result.message || 'Thank you!', 'status thanks');
-    widget.status.tabIndex = -1;
-    widget.status.focus();
+    setStatus(widget, result.message || 'Thank you!', 'status-line thanks');
+    widget.statusLine.tabIndex = -1;
+    widget.statusLine.focus();
     emit(widget, 'submitted', detail);
     if (result.complete) emit(widget, 'complete', {});
-  }
+  };
 
-  function sendFailed(widget) {
+  const sendFailed = (widget) => {
     setBusy(widget, false);
-    setStatus(widget, MESSAGES.sendFailed, 'status failed');
+    setStatus(widget, MESSAGES.sendFailed, 'status-line failed');
     if (widget.formElement) widget.submitButton.focus();
-  }
+  };
 
-  function showServerErrors(widget, errorsByKey) {
-    const invalid = widget.fields.filter((field) => errorsByKey[field.question.key]);
+  const showServerErrors = (widget, errorsByKey) => {
+    const invalid = widget.shownFields.filter((field) => errorsByKey[field.question.key]);
     for (const field of invalid) {
-      field.skipped = field.wrapper.hidden = false; // e.g. a skipped required consent: let them answer it
+      field.isSkipped = field.wrapper.hidden = false; // e.g. a skipped required consent: let them answer it
       setError(field, String(errorsByKey[field.question.key][0]));
     }
     invalid[0]?.inputs[0].focus();
     return invalid[0];
-  }
+  };
 
   const keysOf = (questions) => questions.map((question) => question.key).join();
 
   // 409 ask_expired (an old tab, a changed form): ask once more; the same questions are sent
   // again with the new token, new ones shown keeping what was typed.
-  async function askAgain(widget, body, detail) {
-    const keysBefore = keysOf(widget.fields.map((field) => field.question)), inputsBefore = {};
-    for (const field of widget.fields) inputsBefore[field.question.key + field.question.kind] = field.inputs;
+  const askAgain = async (widget, body, detail) => {
+    const keysBefore = keysOf(widget.shownFields.map((field) => field.question)), inputsBefore = {};
+    for (const field of widget.shownFields) inputsBefore[field.question.key + field.question.kind] = field.inputs;
     widget.askedAgain = true;
     setBusy(widget, true);
     try {
@@ -475,21 +475,21 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
         return send(widget, body, detail);
       }
       show(widget, answer);
-      for (const field of widget.fields) {
+      for (const field of widget.shownFields) {
         (inputsBefore[field.question.key + field.question.kind] || []).forEach((oldInput, index) => {
           const input = field.inputs[index];
           if (input && /radio|checkbox/.test(input.type)) input.checked = oldInput.checked;
           else if (input) input.value = oldInput.value;
         });
       }
-      widget.fields[0]?.inputs[0].focus();
-    } catch (error) {
+      widget.shownFields[0]?.inputs[0].focus();
+    } catch {
       catching(() => sendFailed(widget));
     }
-  }
+  };
 
   // The one global: Trickle(command, ...) queue style, plus the methods below.
-  function Trickle(command, first, second, options) {
+  const Trickle = (command, first, second, options) => {
     catching(() => {
       if (command == 'load') load(first);
       else if (!booted) callQueue.push([command, first, second, options]);
@@ -500,7 +500,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
         identify(targetOf(options), {email: first, hash: second}, options.done);
       }
     });
-  }
+  };
   Trickle.track = (kind, options) => Trickle('track', kind, options);
   Trickle.withdrawConsent = (fieldKeys, options) => new Promise((done) =>
     Trickle('withdrawConsent', fieldKeys, Object.assign({}, options, {done})));

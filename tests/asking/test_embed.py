@@ -12,10 +12,11 @@ from app.embed.assets import WIDGET_BUILD, WIDGET_SOURCE
 from tests.databases import settings_for
 
 # /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
-# TARGET_GZIP_BYTES; the build reaches 6119 bytes (terser 5.51.4), so the test holds it there,
-# rounded up to 6 KiB, until the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+# TARGET_GZIP_BYTES; the build reaches 5903 bytes (terser 5.51.4; 6119 before the class names
+# and more properties were shortened), so the test holds it there, rounded up to 64 bytes, until
+# the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6144
+BUDGET_GZIP_BYTES = 5952
 
 
 @pytest.fixture

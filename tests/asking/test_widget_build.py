@@ -17,14 +17,18 @@ from app.embed.assets import WIDGET_SOURCE, build_widget, served_path, widget_as
 SOURCE = """/*! banner */
 ((w) => {
   const STYLE = `.card{--accent:var(--trickle-accent,red);
-color:var(--accent)}`;
+color:var(--accent)}.card.quiet .question{margin:0}`;
   w.style = () => STYLE;
+  w.classes = ['card quiet', 'question', 'status', 'card status'];
 })(window);
 """
 # Minified; the stylesheet compacted: line breaks gone, the own custom property shortened, the
-# public one (--trickle-accent) kept.
+# public one (--trickle-accent) kept; the class names shortened in the stylesheet and in the
+# literals made of class names only, except the kept ones (question); 'status' is no class.
 MINIFIED = (
-    b'/*! banner */\nwindow.style=()=>".card{--a:var(--trickle-accent,red);color:var(--a)}";\n'
+    b"/*! banner */\n"
+    b'(a=>{a.style=()=>".a{--a:var(--trickle-accent,red);color:var(--a)}.a.b .question{margin:0}",'
+    b'a.classes=["a b","question","status","card status"]})(window);\n'
 )
 
 
