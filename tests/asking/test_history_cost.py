@@ -61,6 +61,8 @@ def cost(step: Callable[[], object]) -> tuple[Counter[str], int]:
 
 def _name(statement: str) -> str:
     words = statement.split()
+    if words[0] == "WITH":
+        return " ".join(words[:2])
     if words[0] not in ("SELECT", "INSERT", "UPDATE", "DELETE"):
         return " ".join(words)
     target = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement)
@@ -140,3 +142,24 @@ def test_a_request_costs_the_same_for_1_and_5000_events(client, site, clock, tru
         assert "SELECT engagement_events" not in statements
         assert statements["INSERT engagement_events"] == (0 if request == "ask" else 1)
     assert tally_mismatches("acme", clock()) == []
+
+
+def test_an_event_is_one_insert_and_one_update(client, site, clock) -> None:
+    """A returning browser's event: the site check, its two locks, one INSERT (a repeated id
+    ignored by the database) and the tallies' UPDATE (one statement on PostgreSQL; SQLite runs
+    the contact's and the browser's on their own, in process); no stage rule ran (the event
+    cannot move the contact: mql needs a score of 100 000)."""
+    widget = Widget(client)
+    widget.ask()
+    widget.event()
+    sqlite = db.engine.dialect.name == "sqlite"
+
+    statements, _ = cost(lambda: widget.event("webinar", id="w-1"))
+    again, _ = cost(lambda: widget.event("webinar", id="w-1"))
+
+    updates = {"UPDATE visitors": 1, "UPDATE contacts": 1} if sqlite else {"WITH contact": 1}
+    locks = {"BEGIN IMMEDIATE": 1} if sqlite else {}
+    reads = {"SELECT sites": 1, "SELECT visitors": 1, "SELECT contacts": 1}
+    assert dict(statements) == {**locks, **reads, "INSERT engagement_events": 1, **updates}
+    # The same id again from this browser: the insert does nothing, nothing is updated.
+    assert dict(again) == {**locks, **reads, "INSERT engagement_events": 1}
