@@ -193,7 +193,31 @@ def seed(app: Flask, count: int, rng: random.Random) -> list[str]:
                     if batch:
                         conn.execute(insert(table), batch)
         finish_seeding()
+        build_tallies()
     return public_ids
+
+
+def build_tallies() -> None:
+    """The seeded contacts' and visitors' engagement tallies, as after an upgrade: counters from
+    the events, then the worker's rebuild (people.rebuild_stale_tallies)."""
+    from app.services.people import rebuild_stale_tallies
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE contacts SET tally_basis = NULL, tally_seq = (SELECT count(*)"
+                " FROM engagement_events e WHERE e.contact_id = contacts.id AND e.counted)"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE visitors SET tally_basis = NULL, tally_seq = (SELECT count(*)"
+                " FROM engagement_events e WHERE e.visitor_id = visitors.id"
+                " AND e.contact_id = visitors.contact_id)"
+            )
+        )
+        conn.execute(text("UPDATE sites SET tally_basis = NULL"))
+    rebuild_stale_tallies()
 
 
 def finish_seeding() -> None:

@@ -47,8 +47,9 @@ def engagement_score(
     """Sum of the weights of the distinct events, rounded to 4 decimals.
 
     A kind missing from ``weights`` weighs 0. With a positive ``half_life_days`` each weight
-    is multiplied by 0.5 ** (age in days / half_life_days); events dated after ``now`` have
-    age 0. None or a non-positive half-life means no decay.
+    is multiplied by 0.5 ** (age in days / half_life_days), the age taken at ``now`` or, when
+    an event is dated after ``now`` (stamped by a concurrent request), at the latest event.
+    None or a non-positive half-life means no decay.
     """
     return _score(distinct_events(events), weights, now, half_life_days)
 
@@ -83,6 +84,10 @@ def _score(
     now: datetime,
     half_life_days: float | None,
 ) -> float:
+    # Scored at ``now``, or at the latest event when one is dated after it (a concurrent
+    # request stamped it later): as a running tally scores it (``tally_score``).
+    if counted and counted[-1].occurred_at > now:
+        now = counted[-1].occurred_at
     return score_of(((e.kind, e.occurred_at) for e in counted), weights, now, half_life_days)
 
 
@@ -177,12 +182,11 @@ def tally_add(
     return Tally(total, at, last, tuple(stages), tally.seq + 1)  # type: ignore[arg-type]
 
 
-def tally_score(tally: Tally, now: datetime, half_life_days: float | None) -> float | None:
-    """The score at ``now``, rounded as ``engagement_score`` rounds it; None when ``now`` is
-    before the latest event (an event from the future has age 0, which a running total cannot
-    tell: score those from the events)."""
+def tally_score(tally: Tally, now: datetime, half_life_days: float | None) -> float:
+    """The score at ``now`` (or at the latest event, when that is later: as
+    ``engagement_score`` takes it), rounded as ``engagement_score`` rounds it."""
     if tally.last is not None and now < tally.last:
-        return None
+        now = tally.last
     if not _decays(half_life_days) or tally.at is None:
         return round(tally.total, 4) + 0.0
     assert half_life_days is not None

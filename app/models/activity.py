@@ -64,6 +64,8 @@ class EngagementEvent(db.Model):
     __table_args__ = (
         UniqueConstraint("contact_id", "visitor_id", "external_id"),
         Index("ix_engagement_events_contact_occurred", "contact_id", "occurred_at"),
+        # Whether a contact holds an id already (an event's insert asks, whatever the history).
+        Index("ix_engagement_events_contact_external", "contact_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

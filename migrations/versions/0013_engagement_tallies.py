@@ -6,7 +6,9 @@ Create Date: 2026-12-06 08:30:00
 
 Every ask, event and submit read all of a contact's events to score them. Contacts and visitors
 now hold a running tally (``tally_*``, see ``domain.engagement.Tally``) and skips the event
-counters at the skip (``seq_at``, ``own_seq_at``).
+counters at the skip (``seq_at``, ``own_seq_at``). Events get an index on (contact_id,
+external_id): an event's insert asks whether its contact holds the id already, which the unique
+key (contact_id, visitor_id, external_id) answered only by walking the contact's history.
 
 The upgrade fills in the counters from the events (so a skip waits exactly as before) and leaves
 each tally unbuilt (``tally_basis`` NULL): until the worker rebuilds a site's tallies with its
@@ -52,6 +54,9 @@ def upgrade() -> None:
             )
     with op.batch_alter_table("sites") as batch:
         batch.add_column(sa.Column("tally_basis", sa.String(16), nullable=True))
+    op.create_index(
+        "ix_engagement_events_contact_external", "engagement_events", ["contact_id", "external_id"]
+    )
     # The counters: what the events said so far (counted events for the contact, a browser's
     # own events of its contact for the browser), and at each skip, those up to the skip.
     op.execute(
@@ -73,6 +78,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_engagement_events_contact_external", table_name="engagement_events")
     with op.batch_alter_table("sites") as batch:
         batch.drop_column("tally_basis")
     with op.batch_alter_table("skips") as batch:

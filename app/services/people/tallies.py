@@ -7,8 +7,7 @@ submitting cost the same for a contact with one event and one with 20 000. A mer
 two tallies and takes away the copies of an id both had (the later one stops counting).
 
 A tally is read only when it was summed with the site's current weights and half-life
-(``SiteSnapshot.tally_basis``) and ``now`` is not before its latest event; otherwise the score
-comes from the events, exactly as before, while the worker rebuilds the site's tallies in
+(``SiteSnapshot.tally_basis``); otherwise the score comes from the events, exactly as before, while the worker rebuilds the site's tallies in
 batches (``rebuild_stale_tallies``), and the next event of a stale contact rebuilds its own.
 """
 
@@ -77,8 +76,7 @@ def engaged(site: SiteSnapshot, row: TallyRow, now: datetime) -> Engaged:
     tally = tally_of_row(row)
     if is_current(site, row):
         score = tally_score(tally, now, site.half_life_days)
-        if score is not None:
-            return Engaged(score, tally.reached_stage, tally.events, tally.seq)
+        return Engaged(score, tally.reached_stage, tally.events, tally.seq)
     if isinstance(row, Visitor):
         records = _records(row.contact_id, row.id)
     else:
