@@ -82,6 +82,10 @@ def test_a_returning_browser_s_ask_is_two_statements_without_a_transaction(
 
     assert [name for name, _ in statements] == ["SELECT sites", "WITH found"]
     assert {level for _, level in statements} == {"AUTOCOMMIT"}
+    # The pooled connection goes back to transactions for the next request's writes.
+    db.session.remove()
+    assert db.session.connection().get_isolation_level() != "AUTOCOMMIT"
+    db.session.rollback()
     offered = [q["key"] for q in json.loads(widget.bodies[-1])["questions"]]
     assert offered == expected_questions(widget, clock())
     assert "first_name" not in offered  # its own skip, read in the one statement
