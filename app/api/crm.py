@@ -27,7 +27,8 @@ def upsert_by_email(site: str, email: str) -> tuple[Response, int]:
     """200 with what changed; 201 when the contact was created."""
     require_token(site, "admin")
     body = load_body(UPSERT_IN)
-    done = upsert_contact(site, email, body["fields"], source=CRM, now=current_time())
+    origin, now = body.get("origin"), current_time()
+    done = upsert_contact(site, email, body["fields"], source=CRM, now=now, origin=origin)
     return jsonify(UPSERTED_OUT.dump(done)), 201 if done.created else 200
 
 
@@ -39,5 +40,5 @@ def upsert_bulk(site: str) -> Response:
     request.max_content_length = BULK_MAX_BYTES
     body = load_body(BULK_IN)
     people = [(one["email"], one["fields"]) for one in body["contacts"]]
-    done = import_contacts(site, people, source=CRM, now=current_time())
+    done = import_contacts(site, people, source=CRM, now=current_time(), origin=body.get("origin"))
     return jsonify(BULK_OUT.dump({"contacts": done, **tally(done)}))

@@ -11,32 +11,48 @@ from marshmallow import RAISE, Schema, fields, validate
 from app.api.schemas import Text
 
 MAX_FIELDS = 200
-_KEY = Text(validate=validate.Length(min=1, max=64))
 
 
-class UpsertContactIn(Schema):
-    """What the CRM knows of one person: values by field key."""
-
-    class Meta:
-        unknown = RAISE
-
-    fields = fields.Dict(
-        keys=_KEY,
+def _values() -> fields.Dict:
+    """Values by field key (any JSON: each field's rules check them in the service)."""
+    return fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=64)),
         values=fields.Raw(allow_none=True),
         required=True,
         validate=validate.Length(max=MAX_FIELDS),
     )
 
 
-class BulkContactIn(UpsertContactIn):
+def _origin() -> Text:
+    return Text(data_key="from", validate=validate.Length(min=1, max=64))
+
+
+class UpsertContactIn(Schema):
+    """What the CRM knows of one person: values by field key; ``from``: the destination the
+    values came from, not sent them back."""
+
+    class Meta:
+        unknown = RAISE
+
+    origin = _origin()
+    fields = _values()
+
+
+class BulkContactIn(Schema):
     """One person of a bulk upsert: the email and values by field key."""
 
+    class Meta:
+        unknown = RAISE
+
     email = Text(required=True, validate=validate.Length(min=1, max=320))
+    fields = _values()
 
 
 class BulkContactsIn(Schema):
     class Meta:
         unknown = RAISE
+
+    origin = _origin()
 
     contacts = fields.List(
         fields.Nested(BulkContactIn),

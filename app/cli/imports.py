@@ -106,6 +106,12 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
     help="YAML map of column headers to field keys (null: ignore the column).",
 )
 @click.option("--ignore", is_flag=True, help="Skip columns that map to no field.")
+@click.option(
+    "--from",
+    "origin",
+    metavar="DESTINATION",
+    help="The destination the rows came from: what they change is not sent back to it.",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
 @click.option("--batch", "batch_size", type=click.IntRange(1), default=1000, show_default=True)
 @click.option(
@@ -117,13 +123,20 @@ def import_contacts_command(
     pairs: tuple[str, ...],
     map_file: Path | None,
     ignore: bool,
+    origin: str | None,
     dry_run: bool,
     batch_size: int,
     kind: str | None,
 ) -> None:
     """Upsert the contacts of FILE into SITE by email (source "import", verified). Errors are
     reported as "row N, column C"; the exit status is 1 when any batch was not written."""
-    from app.services.people import IMPORT, check_contacts, email_key, write_contacts
+    from app.services.people import (
+        IMPORT,
+        check_contacts,
+        check_origin,
+        email_key,
+        write_contacts,
+    )
     from app.services.siteconfig import site_snapshot
 
     kind = kind or FORMATS.get(file.suffix.lower())
@@ -131,6 +144,7 @@ def import_contacts_command(
         fail(f"{file.name}: unknown format; name it .csv, .jsonl or .parquet, or use --format.")
     with exit_on_refusal():
         site = site_snapshot(site_key)
+        check_origin(site_key, origin)
     known = {*site.fields, email_key(site)}
     mapped = column_map(pairs, map_file)
     try:
@@ -159,7 +173,7 @@ def import_contacts_command(
             if problems:
                 failed += 1
             elif not dry_run:
-                done += write_contacts(site_key, checked, source=IMPORT, now=now)
+                done += write_contacts(site_key, checked, source=IMPORT, now=now, origin=origin)
             first += len(batch)
             bar.update(len(batch))
     _report(total, done, failed, dry_run)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Contact, OutboxEvent, ProfileValue, Submission
+from app.models import Contact, Delivery, OutboxEvent, ProfileValue, Submission
 from app.services.accounts import create_token
 from tests.factories import acme_config, make_site
 
@@ -16,7 +16,8 @@ BULK = "/api/v1/sites/{}/contacts/bulk"
 
 @pytest.fixture
 def tokens(app, clock):
-    make_site()
+    hook = {"key": "crm", "url": "https://crm.example/hooks", "events": ["contact.updated"]}
+    make_site(acme_config(destinations=[hook]))
     other = acme_config()
     other["site"] = {**other["site"], "key": "other", "name": "Other"}
     make_site(other)
@@ -42,7 +43,7 @@ def count(model) -> int:
 
 
 def test_put_creates_then_updates_then_changes_nothing(client, tokens):
-    body = {"fields": {"first_name": "Ada", "employees": 250}}
+    body = {"fields": {"first_name": "Ada", "employees": 250}, "from": "crm"}
     created = put(client, tokens["admin"], "Ada@Acme-Corp.example", body)
     assert created.status_code == 201
     assert created.get_json() == {
@@ -53,6 +54,8 @@ def test_put_creates_then_updates_then_changes_nothing(client, tokens):
     }
     updated = put(client, tokens["admin"], "ada@acme-corp.example", {"fields": {"employees": 300}})
     assert (updated.status_code, updated.get_json()["changed"]) == (200, ["employees"])
+    # Only the change the CRM did not send itself goes to it.
+    assert count(Delivery) == 1
     history, events = count(Submission), count(OutboxEvent)
     again = put(client, tokens["admin"], "ada@acme-corp.example", {"fields": {"employees": 300}})
     assert (again.status_code, again.get_json()["changed"]) == (200, [])
@@ -83,6 +86,11 @@ def test_put_needs_an_admin_token_of_the_site(client, tokens):
     assert put(client, tokens["other"], "ada@acme-corp.example", body).status_code == 403
     assert client.put(ONE.format("acme", "ada@acme-corp.example"), json=body).status_code == 401
     assert put(client, tokens["admin"], "ada@acme-corp.example", {"x": 1}).status_code == 422
+    unknown = put(client, tokens["admin"], "ada@", {**body, "from": "nope"})
+    assert unknown.status_code == 422
+    assert unknown.get_json()["error"]["fields"] == {
+        "from": ['No destination "nope" on site "acme".']
+    }
     assert count(Contact) == 0
 
 
@@ -91,7 +99,8 @@ def test_bulk_writes_all_and_counts(client, tokens):
         "contacts": [
             {"email": "ada@acme-corp.example", "fields": {"first_name": "Ada"}},
             {"email": "bo@beta.example", "fields": {"decision_maker": True}},
-        ]
+        ],
+        "from": "crm",
     }
     response = bulk(client, tokens["admin"], body)
     assert response.status_code == 200
@@ -100,6 +109,7 @@ def test_bulk_writes_all_and_counts(client, tokens):
     assert [c["email"] for c in data["contacts"]] == ["ada@acme-corp.example", "bo@beta.example"]
     again = bulk(client, tokens["admin"], body).get_json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert (count(OutboxEvent), count(Delivery)) == (2, 0)
 
 
 def test_bulk_is_all_or_nothing_with_errors_by_index_and_field(client, tokens):

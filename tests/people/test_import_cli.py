@@ -175,3 +175,9 @@ def test_an_unknown_site_or_format(runner, site, write):
     other = runner.invoke(args=["import", "contacts", "acme", write("crm.txt", CSV)])
     assert other.exit_code == 1
     assert "unknown format" in other.stderr
+    origin = runner.invoke(args=["import", "contacts", "acme", path, *MAP, "--from", "nope"])
+    assert (origin.exit_code, origin.stderr) == (
+        1,
+        'error: from: No destination "nope" on site "acme".\n',
+    )
+    assert count(Contact) == 0

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from app.domain.imports import CONSENT_NOT_IMPORTED, EMAIL_REQUIRED, NO_SUCH_FIELD
 from app.extensions import db
-from app.models import AccountValue, Contact, OutboxEvent, ProfileValue, Submission
+from app.models import (
+    AccountValue,
+    Contact,
+    Delivery,
+    Destination,
+    OutboxEvent,
+    ProfileValue,
+    Submission,
+)
 from app.services.errors import Invalid
 from app.services.people import (
     CRM,
@@ -19,7 +27,7 @@ from app.services.people import (
     upsert_contact,
     write_contacts,
 )
-from tests.factories import Widget, consent_config, make_site
+from tests.factories import Widget, acme_config, consent_config, make_site
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -167,3 +175,27 @@ def test_two_rows_of_one_email_in_a_batch_make_one_contact_the_later_winning(sit
     first, second = import_contacts("acme", rows, source=IMPORT, now=NOW)
     assert (first.created, second.created, first.contact_id) == (True, False, second.contact_id)
     assert values_of("ada@acme-corp.example")["first_name"] == ("Adeline", IMPORT, True)
+
+
+def test_what_a_destination_sent_is_not_sent_back_to_it(app):
+    hooks = [
+        {"key": "crm", "url": "https://crm.example/hooks", "events": ["contact.updated"]},
+        {"key": "bi", "url": "https://bi.example/hooks", "events": ["contact.updated"]},
+    ]
+    make_site({**acme_config(), "destinations": hooks})
+    people = [("ada@acme-corp.example", {"first_name": "Ada"})]
+    import_contacts("acme", people, source=CRM, now=NOW, origin="crm")
+    assert deliveries() == ["bi"]
+    import_contacts("acme", [("bo@beta.example", {"first_name": "Bo"})], source=CRM, now=NOW)
+    assert deliveries() == ["bi", "bi", "crm"]
+    with pytest.raises(Invalid) as refused:
+        import_contacts("acme", people, source=CRM, now=LATER, origin="nope")
+    assert refused.value.fields == {"from": ['No destination "nope" on site "acme".']}
+
+
+def deliveries() -> list[str]:
+    return db.session.scalars(
+        select(Destination.key)
+        .join(Delivery, Delivery.destination_id == Destination.id)
+        .order_by(Destination.key)
+    ).all()

@@ -6,8 +6,9 @@ written all or nothing (one ``commit_unit``). A contact is found by its normalis
 created (with its link digest and account, as a browser's email makes one); its values are
 verified, replace what is held and keep their history (``values.write_verified_values``). A
 value already held writes nothing, so importing the same rows again changes nothing and
-forwards nothing; a contact whose values changed is forwarded as ``contact.updated`` and its
-stage rules are judged again.
+forwards nothing; a contact whose values changed is forwarded as ``contact.updated`` (except
+to the destination the rows came from, when the caller names it) and its stage rules are
+judged again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from app.domain.identity import email_digest
 from app.domain.imports import ImportedRow, check_imported_row
 from app.extensions import db
-from app.models import Contact
+from app.models import Contact, Destination
 from app.services.errors import Invalid
 from app.services.people.identity import join_account
 from app.services.people.qualification import qualify
@@ -72,20 +73,46 @@ def check_contacts(
 
 
 def write_contacts(
-    site_key: str, rows: Sequence[ImportedRow], *, source: str, now: datetime
+    site_key: str,
+    rows: Sequence[ImportedRow],
+    *,
+    source: str,
+    now: datetime,
+    origin: str | None = None,
 ) -> list[Upserted]:
     """Upsert checked ``rows`` in one unit (all or nothing), in their order (a later row of
-    the same email wins)."""
+    the same email wins). ``origin``: the key of the destination the rows came from; what
+    they change is not sent back to it."""
     site = site_snapshot(site_key)
-    return commit_unit(lambda: [_upsert(site, row, source, now) for row in rows])
+    check_origin(site_key, origin)
+    return commit_unit(lambda: [_upsert(site, row, source, now, origin) for row in rows])
+
+
+def check_origin(site_key: str, origin: str | None) -> None:
+    """Invalid (naming ``from``) unless ``origin`` is None or a destination of the site."""
+    if origin is None:
+        return
+    site = site_snapshot(site_key)
+    known = db.session.scalar(
+        select(Destination.id).where(Destination.site_id == site.id, Destination.key == origin)
+    )
+    if known is None:
+        message = f'No destination "{origin}" on site "{site.key}".'
+        raise Invalid(message, {"from": [message]})
 
 
 def import_contacts(
-    site_key: str, people: Sequence[tuple[Any, Mapping[str, Any]]], *, source: str, now: datetime
+    site_key: str,
+    people: Sequence[tuple[Any, Mapping[str, Any]]],
+    *,
+    source: str,
+    now: datetime,
+    origin: str | None = None,
 ) -> list[Upserted]:
     """Check and upsert ``people`` (each an email and values by key), all or nothing: Invalid
     (nothing written) naming each bad value ``contacts.<index>.email`` or
     ``contacts.<index>.fields.<key>``."""
+    check_origin(site_key, origin)
     key = email_key(site_snapshot(site_key))
     checked, problems = check_contacts(site_key, [{**values, key: e} for e, values in people])
     if problems:
@@ -95,7 +122,7 @@ def import_contacts(
             for name, message in errors.items()
         }
         raise Invalid(f"{len(problems)} of {len(people)} contacts are not valid.", fields)
-    return write_contacts(site_key, checked, source=source, now=now)
+    return write_contacts(site_key, checked, source=source, now=now, origin=origin)
 
 
 def tally(done: Sequence[Upserted]) -> dict[str, int]:
@@ -106,11 +133,20 @@ def tally(done: Sequence[Upserted]) -> dict[str, int]:
 
 
 def upsert_contact(
-    site_key: str, email: Any, values: Mapping[str, Any], *, source: str, now: datetime
+    site_key: str,
+    email: Any,
+    values: Mapping[str, Any],
+    *,
+    source: str,
+    now: datetime,
+    origin: str | None = None,
 ) -> Upserted:
-    """Check and upsert one contact: Invalid naming ``email`` or ``fields.<key>``."""
+    """Check and upsert one contact: Invalid naming ``from``, ``email`` or ``fields.<key>``."""
+    check_origin(site_key, origin)
     try:
-        return import_contacts(site_key, [(email, values)], source=source, now=now)[0]
+        return import_contacts(site_key, [(email, values)], source=source, now=now, origin=origin)[
+            0
+        ]
     except Invalid as refused:
         fields = {
             name.partition(".")[2].partition(".")[2]: found
@@ -122,7 +158,9 @@ def upsert_contact(
 _BY_EMAIL = select(Contact).with_for_update()
 
 
-def _upsert(site: SiteSnapshot, row: ImportedRow, source: str, now: datetime) -> Upserted:
+def _upsert(
+    site: SiteSnapshot, row: ImportedRow, source: str, now: datetime, origin: str | None
+) -> Upserted:
     contact = db.session.scalars(
         _BY_EMAIL.where(Contact.site_id == site.id, Contact.email == row.email)
     ).one_or_none()
@@ -142,6 +180,6 @@ def _upsert(site: SiteSnapshot, row: ImportedRow, source: str, now: datetime) ->
     changed = write_verified_values(site, rows, source, row.values, now)
     if changed:
         db.session.flush()
-        announce_update(site, contact, changed, now, rows)
+        announce_update(site, contact, changed, now, rows, sparing=origin)
         qualify(site, contact, now)
     return Upserted(contact.id, row.email, created, changed)
