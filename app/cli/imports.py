@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -91,6 +92,25 @@ def _survey(path: Path, kind: str) -> tuple[int, list[str]]:
     return count, list(columns)
 
 
+def _columns(
+    file: Path, kind: str, mapped: dict[str, str | None], known: set[str], ignore: bool
+) -> tuple[int, dict[str, str]]:
+    """The file's row count and the field key of each column read (a refusal ends the
+    command: a file that cannot be read, a column that names no field without ``ignore``)."""
+    try:
+        total, columns = _survey(file, kind)
+    except (BadFile, UnicodeDecodeError, csv.Error) as exc:
+        fail(f"{file.name}: {exc}")
+    keys = {column: mapped.get(column, column) for column in columns}
+    unknown = [column for column, key in keys.items() if key is not None and key not in known]
+    if unknown and not ignore:
+        fail(
+            "columns that name no field: " + ", ".join(unknown) + ".",
+            details=["Map them with --map HEADER=KEY or --map-file, or skip them with --ignore."],
+        )
+    return total, {column: key for column, key in keys.items() if key in known}
+
+
 def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     while batch := list(islice(rows, size)):
         yield batch
@@ -135,6 +155,7 @@ def import_contacts_command(
         check_contacts,
         check_origin,
         email_key,
+        tally,
         write_contacts,
     )
     from app.services.siteconfig import site_snapshot
@@ -146,21 +167,10 @@ def import_contacts_command(
         site = site_snapshot(site_key)
         check_origin(site_key, origin)
     known = {*site.fields, email_key(site)}
-    mapped = column_map(pairs, map_file)
-    try:
-        total, columns = _survey(file, kind)
-    except (BadFile, UnicodeDecodeError, csv.Error) as exc:
-        fail(f"{file.name}: {exc}")
-    keys = {column: mapped.get(column, column) for column in columns}
-    unknown = [column for column, key in keys.items() if key is not None and key not in known]
-    if unknown and not ignore:
-        fail(
-            "columns that name no field: " + ", ".join(unknown) + ".",
-            details=["Map them with --map HEADER=KEY or --map-file, or skip them with --ignore."],
-        )
-    keys = {column: key for column, key in keys.items() if key in known}
+    total, keys = _columns(file, kind, column_map(pairs, map_file), known, ignore)
     header_of = {key: column for column, key in keys.items()}
-    failed, done, now = 0, [], current_time()
+    # Counts only: a file of millions of rows keeps nothing of the rows it wrote.
+    failed, counts, now = 0, Counter[str](), current_time()
     with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
         first = 1
         for batch in _batches(read_rows(file, kind), batch_size):
@@ -173,22 +183,21 @@ def import_contacts_command(
             if problems:
                 failed += 1
             elif not dry_run:
-                done += write_contacts(site_key, checked, source=IMPORT, now=now, origin=origin)
+                done = write_contacts(site_key, checked, source=IMPORT, now=now, origin=origin)
+                counts.update(tally(done))
             first += len(batch)
             bar.update(len(batch))
-    _report(total, done, failed, dry_run)
+    _report(total, counts, failed, dry_run)
 
 
-def _report(total: int, done: list[Any], failed: int, dry_run: bool) -> None:
+def _report(total: int, counts: Counter[str], failed: int, dry_run: bool) -> None:
     batches = f"{failed} batch{'es' if failed != 1 else ''} not written"
     if dry_run:
         click.echo(f"Checked {total} rows (dry run, nothing written): {batches}.")
     else:
-        from app.services.people import tally
-
-        counts = tally(done)
+        written = counts.total()
         click.echo(
-            f"Imported {len(done)} of {total} rows: {counts['created']} created, "
+            f"Imported {written} of {total} rows: {counts['created']} created, "
             f"{counts['updated']} updated, {counts['unchanged']} unchanged; {batches}."
         )
     if failed:
