@@ -39,7 +39,8 @@ def error_response(
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if status == 413:
-        limit_kb = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+        # The request's own limit (an endpoint may raise it, as the bulk upsert does).
+        limit_kb = (request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]) // 1024
         message = f"The request body is larger than the limit of {limit_kb} KB."
     else:
         message = exc.description or exc.name

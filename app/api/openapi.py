@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
+from app.api import crm_schemas as crm
 from app.api import schemas as s
 
 OPENAPI_VERSION = "3.1.0"
@@ -44,6 +45,10 @@ COMPONENTS: tuple[type[Schema], ...] = (
     s.TokenWithdrawOut,
     s.Erasure,
     s.ContactData,
+    crm.UpsertContactIn,
+    crm.UpsertedOut,
+    crm.BulkContactsIn,
+    crm.BulkContactsOut,
     s.Health,
 )
 
@@ -376,6 +381,26 @@ def _contact_paths() -> dict[str, Any]:
     }
 
 
+def _crm_call(summary: str, out: type[Schema], body: type[Schema], **extra: Any) -> dict:
+    operation = _token_call(summary, out, body)  # no 404: an upsert finds or creates
+    del operation["responses"]["404"]
+    return {**operation, "responses": _sorted({**operation["responses"], **extra})}
+
+
+def _crm_paths() -> dict[str, Any]:
+    email = _path("email", "The person's email (compared trimmed, case-insensitively)")
+    one = "Create or update one person's values by email, source crm (admin token)"
+    many = "Create or update up to 1000 people, all or nothing (admin token)"
+    created = _json(crm.UpsertedOut, "Created: no contact of the site had this email")
+    limit = _json(s.Error, "Body over the size limit (1 MB)")
+    put = _crm_call(one, crm.UpsertedOut, crm.UpsertContactIn, **{"201": created})
+    post = _crm_call(many, crm.BulkContactsOut, crm.BulkContactsIn, **{"413": limit})
+    return {
+        "/sites/{site}/contacts/by-email/{email}": {"put": {**put, "parameters": [_SITE, email]}},
+        "/sites/{site}/contacts/bulk": {"post": {**post, "parameters": [_SITE]}},
+    }
+
+
 @cache
 def _document() -> dict[str, Any]:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
@@ -402,6 +427,7 @@ def _document() -> dict[str, Any]:
         **_widget_paths(),
         **_export_paths(),
         **_contact_paths(),
+        **_crm_paths(),
         "/health": {
             "get": {
                 "summary": "Liveness: the process answers; touches no database",

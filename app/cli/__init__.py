@@ -2,7 +2,7 @@
 
 One module per command group: ``config`` (import-config, export-config), ``demo``, ``users``,
 ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
-``contacts``, ``identity`` (identity, links); ``errors`` is how every one of them reports a
+``contacts``, ``identity`` (identity, links), ``imports`` (import contacts); ``errors`` is how every one of them reports a
 refusal.
 """
 
@@ -17,6 +17,7 @@ from app.cli.deliveries import deliveries_group, worker_command
 from app.cli.demo import DEMO_CONFIG, demo_command
 from app.cli.exports import export_command
 from app.cli.identity import identity_group, links_command
+from app.cli.imports import import_group
 from app.cli.retention import retention_group
 from app.cli.tokens import tokens_group
 from app.cli.users import users_group
@@ -38,6 +39,7 @@ def register_commands(app: Flask) -> None:
         contacts_group,
         identity_group,
         links_command,
+        import_group,
     ):
         app.cli.add_command(command)
 

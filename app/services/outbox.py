@@ -28,15 +28,17 @@ def record_outbox(
     now: datetime,
     *,
     destinations: Sequence[Destination] | None = None,
+    sparing: str | None = None,
 ) -> list[Delivery]:
     """Record the event and queue it for each destination that wants it (or for exactly
     ``destinations``), in the caller's transaction: the change, its event and its deliveries
-    commit together or not at all. Returns the deliveries queued."""
+    commit together or not at all. ``sparing``: the key of a destination not to queue it for
+    (the one the change came from). Returns the deliveries queued."""
     event = OutboxEvent(
         site_id=site_id, type=event_type, contact_id=contact_id, payload=payload, created_at=now
     )
     db.session.add(event)
-    return enqueue_event(event, destinations)
+    return enqueue_event(event, destinations, sparing)
 
 
 def new_message_id() -> str:
@@ -45,7 +47,9 @@ def new_message_id() -> str:
 
 
 def enqueue_event(
-    event: OutboxEvent, destinations: Sequence[Destination] | None = None
+    event: OutboxEvent,
+    destinations: Sequence[Destination] | None = None,
+    sparing: str | None = None,
 ) -> list[Delivery]:
     """Queue ``event`` (just added to the session) for every destination of its site that wants
     it, or for exactly ``destinations`` (an erasure tells whoever received the person); returns
@@ -62,7 +66,7 @@ def enqueue_event(
                 Destination.archived_at.is_(None),
             )
         ).all()
-        destinations = [d for d in active if event.type in (d.events or ())]
+        destinations = [d for d in active if event.type in (d.events or ()) and d.key != sparing]
     if not destinations:
         return []
     db.session.flush()  # the event's id

@@ -159,9 +159,15 @@ def fuzz_config(world: dict[str, Any]) -> schemathesis.Config:
             # A schema-valid request may still be refused with 422 where validity depends on
             # what the document cannot know: whether an ask_token is one Trickle signed and the
             # answers fit the fields' rules (submit), and whether export filters name the
-            # site's stages, tiers and forms and parse as times. Everything else must be
-            # accepted as the document promises.
+            # site's stages, tiers and forms and parse as times, and whether the CRM's
+            # upserts name a valid email and the site's fields with values they accept.
+            # Everything else must be accepted as the document promises.
             "operations": [
+                _accepting_422("PUT", "/sites/{site}/contacts/by-email/{email}"),
+                {  # up to 1000 people: a schema-valid body may pass 1 MB too
+                    **(bulk := _accepting_422("POST", "/sites/{site}/contacts/bulk")),
+                    "checks": {**bulk["checks"], **_refusing_with_413("POST", "")["checks"]},
+                },
                 _accepting_422("POST", "/sites/{site}/forms/{form}/submit"),
                 _accepting_422("POST", PREVIEW + "/sites/{site}/forms/{form}/submit"),
                 _accepting_422("GET", "/sites/{site}/contacts/export"),

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app import create_app
+from app.api.crm_schemas import BulkContactsIn, BulkContactsOut, UpsertContactIn, UpsertedOut
 from app.api.openapi import COMPONENTS
 from app.api.preview import PreviewSubmitIn
 from app.api.schemas import (
@@ -69,6 +70,10 @@ def _keys(schema) -> set[str]:
         TokenWithdrawOut,
         Erasure,
         ContactData,
+        UpsertContactIn,
+        UpsertedOut,
+        BulkContactsIn,
+        BulkContactsOut,
     ],
     ids=lambda schema: schema.__name__,
 )

@@ -4,7 +4,8 @@ Inside: ``contacts`` (finding a browser and its contact, reading a contact's val
 ``state`` (a contact's rows read once per request: the state the rules see, the webhook payload),
 ``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
 (recording events), ``qualification`` (moving stages forward), ``records``
-(everything held on one person, read once for the console and data-subject requests).
+(everything held on one person, read once for the console and data-subject requests),
+``imports`` (contacts upserted by email from a file or the CRM).
 """
 
 from app.services.people.contacts import (
@@ -19,6 +20,19 @@ from app.services.people.contacts import (
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
 from app.services.people.identity import settle_identity, verify_link
+from app.services.people.imports import (
+    CRM,
+    IMPORT,
+    MAX_BULK,
+    Upserted,
+    check_contacts,
+    check_origin,
+    email_key,
+    import_contacts,
+    tally,
+    upsert_contact,
+    write_contacts,
+)
 from app.services.people.qualification import qualify
 from app.services.people.records import PersonRecords, load_person_records
 from app.services.people.state import (
@@ -44,8 +58,11 @@ from app.services.people.verification import (
 from app.services.people.views import ask_view
 
 __all__ = [
+    "CRM",
     "DEFAULT_OVERLAP_HOURS",
+    "IMPORT",
     "LINK_PARAMETER",
+    "MAX_BULK",
     "MAX_ROW_ID",
     "ContactRows",
     "EventInput",
@@ -53,14 +70,19 @@ __all__ = [
     "PersonRecords",
     "SecretInfo",
     "SignedLink",
+    "Upserted",
     "Written",
     "add_event",
     "announce_update",
     "ask_view",
+    "check_contacts",
+    "check_origin",
     "contact_payload",
     "contact_values",
+    "email_key",
     "find_visitor",
     "identify_visitor",
+    "import_contacts",
     "latest_consents",
     "load_contact_state",
     "load_person_records",
@@ -77,6 +99,9 @@ __all__ = [
     "settle_identity",
     "site_contact",
     "stored_visitor",
+    "tally",
+    "upsert_contact",
     "verify_link",
+    "write_contacts",
     "write_values",
 ]

@@ -262,9 +262,11 @@ def announce_update(
     changed: list[str],
     now: datetime,
     rows: ContactRows | None = None,
+    sparing: str | None = None,
 ) -> None:
     """Forward a change of ``changed`` keys as ``contact.updated`` (nothing when none changed);
-    ``rows``: the contact's rows as the caller holds them (see ``contact_payload``)."""
+    ``rows``: the contact's rows as the caller holds them (see ``contact_payload``);
+    ``sparing``: the destination the change came from, not told of it."""
     if changed:
         record_outbox(
             site.id,
@@ -272,4 +274,5 @@ def announce_update(
             contact.id,
             contact_payload(site, contact, changed, now, rows),
             now,
+            sparing=sparing,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -41,6 +41,33 @@ class Written:
     # Applied because they said what was held: the holder's provenance (and consent record)
     # stays the one in force.
     confirmed: set[str] = field(default_factory=set)
+
+
+class Given(NamedTuple):
+    """Who gave a value, as its history row keeps it."""
+
+    form_key: str
+    visitor_id: int | None
+    source: str
+    verified: bool
+    applied: bool = True
+
+
+def _keep_history(
+    contact: Contact, field_id: int, value: Any, previous: Any, now: datetime, given: Given
+) -> None:
+    """The history row of one value given for ``contact`` (its provenance, what it replaced)."""
+    db.session.add(
+        Submission(
+            site_id=contact.site_id,
+            contact_id=contact.id,
+            field_id=field_id,
+            value=value,
+            previous_value=previous,
+            created_at=now,
+            **given._asdict(),
+        )
+    )
 
 
 def may_replace(site: SiteSnapshot, key: str, row: ProfileValue | None, visitor: Visitor) -> bool:
@@ -97,26 +124,40 @@ def write_values(
             written.applied.add(key)
             if previous != value:
                 written.changed.append(key)
-        db.session.add(
-            Submission(
-                site_id=site.id,
-                contact_id=contact.id,
-                field_id=view.id,
-                form_key=form_key,
-                visitor_id=visitor.id,
-                value=value,
-                previous_value=previous,
-                created_at=now,
-                applied=applied,
-                verified=verified,
-                source=BROWSER,
-            )
-        )
+        given = Given(form_key, visitor.id, BROWSER, verified, applied)
+        _keep_history(contact, view.id, value, previous, now, given)
         if view.rule.scope == "account" and contact.account_id is not None and applied:
             offer_account_value(site, shared, contact, key, row, now)
     if values:
         contact.updated_at = now
     return written
+
+
+def write_verified_values(
+    site: SiteSnapshot, rows: ContactRows, source: str, values: dict[str, Any], now: datetime
+) -> list[str]:
+    """Store what a verified source (an import, the CRM) says of ``rows``' contact: each value
+    replaces the current one (newest wins), with its history row. A value that says what is
+    held writes nothing, so giving the same values again changes nothing. Returns the keys
+    whose value changed; ``rows`` are kept current."""
+    contact, changed = rows.contact, []
+    for key, value in values.items():
+        view, row = site.fields[key], rows.values.get(key)
+        previous = row.value if row is not None else None
+        if row is not None and previous == value:
+            continue
+        if row is None:
+            row = rows.values[key] = ProfileValue(contact_id=contact.id, field_id=view.id)
+            db.session.add(row)
+        row.value, row.updated_at, row.form_key, row.visitor_id = value, now, None, None
+        row.source, row.verified = source, True
+        _keep_history(contact, view.id, value, previous, now, Given(source, None, source, True))
+        if view.rule.scope == "account" and contact.account_id is not None:
+            offer_account_value(site, rows.account, contact, key, row, now)
+        changed.append(key)
+    if changed:
+        contact.updated_at = now
+    return changed
 
 
 def offer_account_value(
