@@ -18,6 +18,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
 from app.api import schemas as s
+from app.api.outcome_schemas import OutcomeIn, OutcomeOut
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -45,6 +46,8 @@ COMPONENTS: tuple[type[Schema], ...] = (
     s.Erasure,
     s.ContactData,
     s.Health,
+    OutcomeIn,
+    OutcomeOut,
 )
 
 
@@ -83,6 +86,7 @@ def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> 
 _SITE = _path("site", "The site's key")
 _FORM = _path("form", "The form's key")
 _CONTACT = _path("contact_id", "The contact's id", {"type": "integer", "minimum": 0})
+_EMAIL = _path("email", "The contact's email (case does not matter)")
 _PREVIEW = _path("token", "The preview token the console's preview page carries")
 
 _RETRY_AFTER = {
@@ -373,7 +377,16 @@ def _contact_paths() -> dict[str, Any]:
                 s.TokenWithdrawIn,
             )
         },
+        "/sites/{site}/contacts/{contact_id}/outcomes": {"post": _outcome(_CONTACT)},
+        "/sites/{site}/contacts/by-email/{email}/outcomes": {"post": _outcome(_EMAIL)},
     }
+
+
+def _outcome(contact: dict[str, Any]) -> dict[str, Any]:
+    """Record a sales outcome (docs/sales.md): 201 with it, the first answer again on a replay."""
+    call = _token_call("Record a sales outcome on the contact (admin token)", OutcomeOut, OutcomeIn)
+    call["responses"]["201"] = call["responses"].pop("200") | {"description": "Recorded"}
+    return {**call, "parameters": [_SITE, contact], "responses": _sorted(call["responses"])}
 
 
 @cache

@@ -21,6 +21,7 @@ from app.models.contact import (
 )
 from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.privacy import ConsentRecord, ContactErasure
+from app.models.sales import SalesOutcome
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -65,6 +66,7 @@ __all__ = [
     "OutboxEvent",
     "ProfileValue",
     "QuestionStat",
+    "SalesOutcome",
     "Site",
     "Skip",
     "StageChange",

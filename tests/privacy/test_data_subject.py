@@ -160,6 +160,7 @@ def test_delete_erases_and_the_email_then_starts_afresh(client, clock, tokens):
             "events": 2,
             "skips": 0,
             "stage_changes": 1,
+            "sales_outcomes": 0,
             "consents": 1,
             "merges": 0,
             "visitors": 1,

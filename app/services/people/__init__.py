@@ -19,7 +19,7 @@ from app.services.people.contacts import (
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
 from app.services.people.identity import settle_identity, verify_link
-from app.services.people.qualification import qualify
+from app.services.people.qualification import qualify, record_stage_move
 from app.services.people.records import PersonRecords, load_person_records
 from app.services.people.state import (
     ContactRows,
@@ -72,6 +72,7 @@ __all__ = [
     "read_contact",
     "rebuild_stale_tallies",
     "record_engagement",
+    "record_stage_move",
     "resolve_visitor",
     "secret_status",
     "settle_identity",
