@@ -384,7 +384,9 @@ def _contact_paths() -> dict[str, Any]:
 
 def _outcome(contact: dict[str, Any]) -> dict[str, Any]:
     """Record a sales outcome (docs/sales.md): 201 with it, the first answer again on a replay."""
-    call = _token_call("Record a sales outcome on the contact (admin token)", OutcomeOut, OutcomeIn)
+    call = _token_call(
+        "Record a sales outcome on the contact (sales or admin token)", OutcomeOut, OutcomeIn
+    )
     call["responses"]["201"] = call["responses"].pop("200") | {"description": "Recorded"}
     return {**call, "parameters": [_SITE, contact], "responses": _sorted(call["responses"])}
 

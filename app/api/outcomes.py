@@ -1,5 +1,5 @@
 """The token API's sales outcomes (docs/sales.md): a rep or the CRM reports what happened to a
-contact, by id or by email. Admin token (a ``sales`` role is not there yet)."""
+contact, by id or by email. A ``sales`` token (it may do nothing else) or an admin token."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.api.outcome_schemas import OutcomeIn, OutcomeOut
 from app.api.routes import load_body
 from app.clock import current_time
 from app.domain.sales import OutcomeInput
+from app.models import SALES
 from app.services.sales import ContactRef, record_outcome
 
 OUTCOME_IN, OUTCOME_OUT = OutcomeIn(), OutcomeOut()
@@ -29,7 +30,7 @@ def outcome_by_email(site: str, email: str) -> tuple[Response, int]:
 
 
 def _record(site: str, contact: ContactRef) -> tuple[Response, int]:
-    require_token(site, "admin")
+    require_token(site, SALES)
     body = load_body(OUTCOME_IN)
     data = OutcomeInput(
         kind=body["kind"],

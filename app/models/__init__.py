@@ -35,12 +35,22 @@ from app.models.site import (
     Tier,
 )
 from app.models.token import ApiToken
-from app.models.user import ROLES, ConsoleSession, LoginThrottle, User
+from app.models.user import (
+    ROLES,
+    SALES,
+    TOKEN_ROLES,
+    ConsoleSession,
+    LoginThrottle,
+    User,
+    role_allows,
+)
 
 __all__ = [
     "BROWSER",
     "CLAIMED",
     "ROLES",
+    "SALES",
+    "TOKEN_ROLES",
     "VERIFIED",
     "Account",
     "AccountValue",
@@ -74,4 +84,5 @@ __all__ = [
     "Tier",
     "User",
     "Visitor",
+    "role_allows",
 ]

@@ -223,3 +223,22 @@ def test_only_an_admin_token_of_the_site_may_record(client, token, clock):
     assert post(client, marketer, contact, outcome(clock)).status_code == 403
     assert client.post(URL.format(site="acme", ref=contact), json=outcome(clock)).status_code == 401
     assert recorded() == 0
+
+
+def test_a_sales_token_records_outcomes_and_nothing_else(client, token, clock):
+    contact = add_contact("acme", "ada@acme-corp.example")
+    sales = create_token("acme", "sales", "CRM workflow", now=clock())[1]
+    assert post(client, sales, contact, outcome(clock)).status_code == 201
+    headers = {"Authorization": f"Bearer {sales}"}
+    refused = [
+        client.get("/api/v1/sites/acme/contacts/export?format=csv", headers=headers),
+        client.get(f"/api/v1/sites/acme/contacts/{contact}", headers=headers),
+        client.delete(f"/api/v1/sites/acme/contacts/{contact}", headers=headers),
+        client.post("/api/v1/sites/acme/links", json={"emails": []}, headers=headers),
+    ]
+    for response in refused:
+        assert response.status_code == 403
+        assert error_of(response)["message"] == (
+            "This API token's role (sales) may not do this: it needs "
+            + ("analyst." if response.request.method == "GET" else "admin.")
+        )
