@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
 from app.api import schemas as s
-from app.api.outcome_schemas import OutcomeIn, OutcomeOut
+from app.api.outcome_schemas import OutcomeIn
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -44,10 +44,10 @@ COMPONENTS: tuple[type[Schema], ...] = (
     s.TokenWithdrawIn,
     s.TokenWithdrawOut,
     s.Erasure,
+    OutcomeIn,
+    s.OutcomeOut,  # before ContactData, which nests it
     s.ContactData,
     s.Health,
-    OutcomeIn,
-    OutcomeOut,
 )
 
 
@@ -385,7 +385,7 @@ def _contact_paths() -> dict[str, Any]:
 def _outcome(contact: dict[str, Any]) -> dict[str, Any]:
     """Record a sales outcome (docs/sales.md): 201 with it, the first answer again on a replay."""
     call = _token_call(
-        "Record a sales outcome on the contact (sales or admin token)", OutcomeOut, OutcomeIn
+        "Record a sales outcome on the contact (sales or admin token)", s.OutcomeOut, OutcomeIn
     )
     call["responses"]["201"] = call["responses"].pop("200") | {"description": "Recorded"}
     return {**call, "parameters": [_SITE, contact], "responses": _sorted(call["responses"])}

@@ -1,5 +1,5 @@
-"""Bodies of the sales outcomes endpoints (docs/sales.md), kept apart from ``schemas`` (which
-is at its size limit); the OpenAPI document lists them with the others.
+"""The body the sales outcomes endpoints load (docs/sales.md), kept apart from ``schemas``
+(near its size limit, it holds ``OutcomeOut``); the OpenAPI document lists it with the others.
 
 The body's types are checked here; what the site's config agrees on (the kinds, reasons,
 currencies, how far ahead ``occurred_at`` may be) is the service's to check.
@@ -50,23 +50,3 @@ class OutcomeIn(Schema):
     external_id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
     amount = Amount(allow_none=True, metadata={"type": "number", "minimum": 0})
     currency = Text(allow_none=True, metadata={"enum": sorted(CURRENCIES)})
-
-
-class OutcomeStageOut(Schema):
-    from_ = fields.String(required=True, allow_none=True, data_key="from", attribute="from")
-    to = fields.String(required=True)
-
-
-class OutcomeOut(Schema):
-    id = fields.Integer(required=True)
-    contact_id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"enum": list(OUTCOME_KINDS)})
-    reason = fields.String(required=True, allow_none=True)
-    note = fields.String(required=True, allow_none=True)
-    external_id = fields.String(required=True, allow_none=True)
-    amount = fields.String(required=True, allow_none=True, metadata={"pattern": r"^\d+\.\d\d$"})
-    currency = fields.String(required=True, allow_none=True)
-    by = fields.String(required=True)
-    occurred_at = fields.String(required=True, metadata=_MOMENT)
-    recorded_at = fields.String(required=True, metadata=_MOMENT)
-    stage = fields.Nested(OutcomeStageOut, required=True, allow_none=True)

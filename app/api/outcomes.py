@@ -7,8 +7,9 @@ from flask import Response, jsonify
 
 from app.api import api_bp
 from app.api.auth import require_token, token_api_limited
-from app.api.outcome_schemas import OutcomeIn, OutcomeOut
+from app.api.outcome_schemas import OutcomeIn
 from app.api.routes import load_body
+from app.api.schemas import OutcomeOut
 from app.clock import current_time
 from app.domain.sales import OutcomeInput
 from app.models import SALES

@@ -5,8 +5,9 @@ Revises: 0014 (0015 is reserved for another branch: rechain to 0015 when both la
 Create Date: 2026-12-06 09:30:00
 
 A new table ``sales_outcomes`` (one row per reported outcome, unique idempotency key per site)
-and ``sites.sales_outcomes``, the config section as loaded (NULL: the site has none). Nothing
-existing changes; the downgrade drops both.
+``sites.sales_outcomes``, the config section as loaded (NULL: the site has none), and
+``contacts.requalify_score``, the score a recycled contact must reach to qualify again (NULL: no
+hold). Nothing existing changes; the downgrade drops all three.
 """
 
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("sites") as batch:
         batch.add_column(sa.Column("sales_outcomes", sa.JSON(), nullable=True))
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(sa.Column("requalify_score", sa.Double(), nullable=True))
     op.create_table(
         "sales_outcomes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,5 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_sales_outcomes_contact_occurred", table_name="sales_outcomes")
     op.drop_table("sales_outcomes")
+    with op.batch_alter_table("contacts") as batch:
+        batch.drop_column("requalify_score")
     with op.batch_alter_table("sites") as batch:
         batch.drop_column("sales_outcomes")

@@ -242,3 +242,17 @@ def test_a_sales_token_records_outcomes_and_nothing_else(client, token, clock):
             "This API token's role (sales) may not do this: it needs "
             + ("analyst." if response.request.method == "GET" else "admin.")
         )
+
+
+def test_the_data_subject_document_lists_the_outcomes_and_erasure_removes_them(
+    client, token, clock
+):
+    contact = add_contact("acme", "ada@acme-corp.example")
+    later = post(client, token, contact, outcome(clock, "contacted", key="b", minutes_ago=5))
+    earlier = post(client, token, contact, outcome(clock, "contacted", key="a", minutes_ago=9))
+    headers = {"Authorization": f"Bearer {token}"}
+    document = client.get(f"/api/v1/sites/acme/contacts/{contact}", headers=headers).get_json()
+    assert document["sales_outcomes"] == [earlier.get_json(), later.get_json()]
+    erased = client.delete(f"/api/v1/sites/acme/contacts/{contact}", headers=headers)
+    assert erased.get_json()["removed"]["sales_outcomes"] == 2
+    assert recorded() == 0

@@ -22,12 +22,16 @@ def qualify(
     site: SiteSnapshot, contact: Contact, now: datetime, state: ContactState | None = None
 ) -> StageMove | None:
     """Move ``contact`` to the furthest stage whose rule holds, if that is forward; record the
-    move with its rule and forward ``contact.stage_changed``. None when nothing moves."""
+    move with its rule and forward ``contact.stage_changed``. None when nothing moves, and while
+    a contact sales recycled has not reached its ``requalify_score``."""
     if not site.stages:
         return None
-    move = next_stage(
-        site.stages, contact.lifecycle_stage, state or load_contact_state(site, contact, now)
-    )
+    state = state or load_contact_state(site, contact, now)
+    if contact.requalify_score is not None:
+        if state.score < contact.requalify_score:
+            return None  # recycled by sales: held until the new engagement is there
+        contact.requalify_score = None
+    move = next_stage(site.stages, contact.lifecycle_stage, state)
     if move is None:
         return None
     record_stage_move(site, contact, move.from_stage, move.to_stage, move.rule.as_config(), now)

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Contact, SalesOutcome
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import record_outbox
-from app.services.people import record_stage_move, site_contact
+from app.services.people import load_contact_state, record_stage_move, site_contact
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.transactions import commit_unit
 
@@ -105,8 +105,21 @@ def _record(
         rule: dict[str, Any] = {"outcome": data.kind, "outcome_id": row.id}
         if data.kind == "recycled":
             rule["reason"] = data.reason
+        contact.requalify_score = _requalify_score(site, contact, data.kind, now)
         record_stage_move(site, contact, current, target, rule, now)
     return row
+
+
+def _requalify_score(
+    site: SiteSnapshot, contact: Contact, kind: str, now: datetime
+) -> float | None:
+    """For a recycle with ``requalify_after``: the score the contact must reach before the
+    stage rules move it on again (its score now plus ``min_new_score``). Any other move by an
+    outcome lifts the hold: sales took the contact back."""
+    requalify = (site.sales_outcomes or {}).get("requalify_after")
+    if kind != "recycled" or not requalify:
+        return None
+    return load_contact_state(site, contact, now).score + requalify["min_new_score"]
 
 
 def outcome_view(row: SalesOutcome) -> dict[str, Any]:
