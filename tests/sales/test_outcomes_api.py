@@ -13,7 +13,7 @@ from app.models import SalesOutcome
 from app.services.accounts import create_token
 from tests.api.support import error_of
 from tests.factories import acme_config, make_site
-from tests.sales.support import add_contact, moves, outbox, sales_site, stage_of
+from tests.sales.support import add_contact, moves, outbox, sales_config, sales_site, stage_of
 
 URL = "/api/v1/sites/{site}/contacts/{ref}/outcomes"
 
@@ -256,3 +256,18 @@ def test_the_data_subject_document_lists_the_outcomes_and_erasure_removes_them(
     erased = client.delete(f"/api/v1/sites/acme/contacts/{contact}", headers=headers)
     assert erased.get_json()["removed"]["sales_outcomes"] == 2
     assert recorded() == 0
+
+
+def test_a_replay_is_answered_as_first_judged_even_when_the_rules_changed(client, token, clock):
+    contact = add_contact("acme", "ada@acme-corp.example")
+    first = post(client, token, contact, outcome(clock, "rejected", reason="not_ready"))
+    config = sales_config()
+    config["sales_outcomes"] = {**config["sales_outcomes"], "rejection_reasons": ["bad_fit"]}
+    make_site(config)
+    again = post(client, token, contact, outcome(clock, "rejected", reason="not_ready"))
+    assert (again.status_code, again.get_json()) == (201, first.get_json())
+    fresh = post(client, token, contact, outcome(clock, "rejected", key="k2", reason="not_ready"))
+    assert error_of(fresh)["fields"] == {
+        "reason": ["must be one of the agreed rejection_reasons: bad_fit"]
+    }
+    assert recorded() == 1

@@ -32,9 +32,6 @@ def record_outcome(
     an outcome the rules refuse. The same idempotency key again gets the first answer back and
     records nothing."""
     site = site_snapshot(site_key)
-    problems = outcome_problems(data, site.sales_outcomes, now)
-    if problems:
-        raise Invalid("Invalid outcome: " + ", ".join(sorted(problems)) + ".", problems)
 
     def work() -> dict[str, Any]:
         person = _find_contact(site, contact)
@@ -44,8 +41,11 @@ def record_outcome(
                 SalesOutcome.idempotency_key == data.idempotency_key,
             )
         )
-        if kept is not None:
+        if kept is not None:  # a replay: judged when it was first sent
             return outcome_view(kept)
+        problems = outcome_problems(data, site.sales_outcomes, now)
+        if problems:
+            raise Invalid("Invalid outcome: " + ", ".join(sorted(problems)) + ".", problems)
         return outcome_view(_record(site, person, data, now))
 
     return commit_unit(work)
