@@ -116,6 +116,7 @@ def test_capability_packages_form_no_cycle():
         "insights",
         "people",
         "privacy",
+        "sales",
         "siteconfig",
     ]
 

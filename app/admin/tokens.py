@@ -16,7 +16,7 @@ from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.forms import ActionForm, attach_errors
 from app.clock import current_time
-from app.models import ROLES, ApiToken
+from app.models import ROLES, TOKEN_ROLES, ApiToken
 from app.services.accounts import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token
 from app.services.errors import Invalid, NotFound
 
@@ -25,7 +25,7 @@ class NewTokenForm(FlaskForm):
     """Checks only the role; ``create_token`` checks the name, like the CLI."""
 
     name = StringField("Name")
-    role = SelectField("Role", choices=list(ROLES), default=ROLES[0])
+    role = SelectField("Role", choices=list(TOKEN_ROLES), default=ROLES[0])
 
 
 def _tokens_page(

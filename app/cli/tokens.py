@@ -14,7 +14,7 @@ tokens_group = click.Group("tokens", help="API tokens for the token API: create,
 
 @tokens_group.command("create")
 @click.option("--site", "site_key", required=True, help="The site the token may read.")
-@click.option("--role", type=click.Choice(["analyst", "marketer", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["analyst", "marketer", "admin", "sales"]), required=True)
 @click.option("--name", default="cli", show_default=True, help="To tell this token from others.")
 def create_token_command(site_key: str, role: str, name: str) -> None:
     """Create an API token and print it, once: only its hash is kept."""

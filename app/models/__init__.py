@@ -21,6 +21,7 @@ from app.models.contact import (
 )
 from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.privacy import ConsentRecord, ContactErasure
+from app.models.sales import SalesOutcome
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -34,12 +35,22 @@ from app.models.site import (
     Tier,
 )
 from app.models.token import ApiToken
-from app.models.user import ROLES, ConsoleSession, LoginThrottle, User
+from app.models.user import (
+    ROLES,
+    SALES,
+    TOKEN_ROLES,
+    ConsoleSession,
+    LoginThrottle,
+    User,
+    role_allows,
+)
 
 __all__ = [
     "BROWSER",
     "CLAIMED",
     "ROLES",
+    "SALES",
+    "TOKEN_ROLES",
     "VERIFIED",
     "Account",
     "AccountValue",
@@ -65,6 +76,7 @@ __all__ = [
     "OutboxEvent",
     "ProfileValue",
     "QuestionStat",
+    "SalesOutcome",
     "Site",
     "Skip",
     "StageChange",
@@ -72,4 +84,5 @@ __all__ = [
     "Tier",
     "User",
     "Visitor",
+    "role_allows",
 ]

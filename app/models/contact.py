@@ -71,6 +71,9 @@ class Contact(EngagementTally, db.Model):
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     lifecycle_stage: Mapped[str | None] = mapped_column(String(64))
+    # Set when sales recycled the contact (``sales_outcomes.requalify_after``): the engagement
+    # score it must reach before the stage rules move it forward again. None: no hold.
+    requalify_score: Mapped[float | None] = mapped_column(Double)
     # The keyed digest of the email a signed link names (the link never carries the address):
     # base64url(HMAC-SHA256(site link key, email))[:22]. None while anonymous.
     email_digest: Mapped[str | None] = mapped_column(String(32))

@@ -35,6 +35,8 @@ class Site(db.Model):
     retention_ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # {kind: {"weight": n, "stage": "early"|"mid"|"late"|None}} for every configured event kind.
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The config's ``sales_outcomes`` section as loaded (reasons, stage moves); None without one.
+    sales_outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     config_version: Mapped[int] = mapped_column(default=0)
     # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
     # the worker rebuilds the tallies when the config's differs.

@@ -13,6 +13,18 @@ from app.extensions import db
 from app.models.types import UTCDateTime
 
 ROLES: tuple[str, ...] = ("analyst", "marketer", "admin")  # each role can do all the previous can
+# Outside the hierarchy: records sales outcomes (docs/sales.md) and nothing else; an admin may
+# do what it does. API tokens only, so far (no console screen for it yet).
+SALES = "sales"
+TOKEN_ROLES: tuple[str, ...] = (*ROLES, SALES)
+
+
+def role_allows(held: str, needed: str) -> bool:
+    """True when role ``held`` may do what needs ``needed``: the hierarchy for its roles;
+    ``sales`` work for the sales role and admin, and nothing else for the sales role."""
+    if needed == SALES:
+        return held in (SALES, "admin")
+    return held in ROLES and needed in ROLES and ROLES.index(held) >= ROLES.index(needed)
 
 
 class User(UserMixin, db.Model):
@@ -38,7 +50,7 @@ class User(UserMixin, db.Model):
 
     def can(self, role: str) -> bool:
         """True when this user's role is ``role`` or above it."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_allows(self.role, role)
 
 
 class ConsoleSession(db.Model):

@@ -8,6 +8,7 @@ package's ``__init__`` names the verbs that views, the CLI and other packages ma
 - ``exports/``     contact and history exports streamed as CSV, JSON Lines, Parquet
 - ``privacy/``     consent, data-subject access and erasure, retention
 - ``insights/``    what the console reads: overview, contact pages, dashboard charts, question counters
+- ``sales/``       what sales report back: outcomes and the stage moves they cause
 - ``accounts/``    console users and API tokens
 
 Shared ground, at this root: ``errors`` (service errors), ``transactions`` (``commit_unit``),

@@ -96,8 +96,8 @@ def test_a_name_of_200_characters_is_kept_whole(sites, clock):
 @pytest.mark.parametrize(
     ("role", "name", "fields"),
     [
-        ("owner", "BI", {"role": ["Choose one of: analyst, marketer, admin."]}),
-        ("", "BI", {"role": ["Choose one of: analyst, marketer, admin."]}),
+        ("owner", "BI", {"role": ["Choose one of: analyst, marketer, admin, sales."]}),
+        ("", "BI", {"role": ["Choose one of: analyst, marketer, admin, sales."]}),
         ("analyst", "", {"name": ["Enter a name, so you can tell this token from others."]}),
         ("analyst", " \t ", {"name": ["Enter a name, so you can tell this token from others."]}),
         ("analyst", "x" * 201, {"name": ["Use at most 200 characters."]}),
@@ -108,7 +108,7 @@ def test_a_name_of_200_characters_is_kept_whole(sites, clock):
             "Admin",
             "",
             {
-                "role": ["Choose one of: analyst, marketer, admin."],
+                "role": ["Choose one of: analyst, marketer, admin, sales."],
                 "name": ["Enter a name, so you can tell this token from others."],
             },
         ),

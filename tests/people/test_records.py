@@ -9,7 +9,7 @@ import dataclasses
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AccountValue, Contact, ContactMerge, Field, OutboxEvent
+from app.models import AccountValue, Contact, ContactMerge, Field, OutboxEvent, SalesOutcome
 from app.services.people import PersonRecords, load_person_records
 from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, consent_config, make_site
@@ -44,7 +44,8 @@ def rows_of(held: PersonRecords) -> dict[str, list[object]]:
 
 
 def a_person_in_every_table(client) -> int:
-    """Ada: answers and a consent, a stage, a skip, a company value, deliveries, and a second
+    """Ada: answers and a consent, a stage, a skip, a company value, deliveries, a sales
+    outcome, and a second
     browser whose anonymous contact merges into hers. Returns her contact id."""
     make_site({**consent_config(), "stages": STAGES, "destinations": [CRM]})
     ada = Widget(client)
@@ -61,6 +62,17 @@ def a_person_in_every_table(client) -> int:
     merged = db.session.scalar(select(ContactMerge.merged_contact_id))
     db.session.add(  # what a destination was told of the laptop's contact before the merge
         OutboxEvent(site_id=contact.site_id, type="contact.updated", contact_id=merged, payload={})
+    )
+    db.session.add(
+        SalesOutcome(
+            site_id=contact.site_id,
+            contact_id=contact.id,
+            kind="accepted",
+            by="rep@acme.example",
+            idempotency_key="k1",
+            occurred_at=contact.created_at,
+            recorded_at=contact.created_at,
+        )
     )
     db.session.add(
         AccountValue(

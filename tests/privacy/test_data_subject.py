@@ -102,6 +102,7 @@ def test_get_returns_everything_held_on_the_person(client, clock, tokens):
         "stage_changes": [
             {"from": None, "to": "lead", "rule": {"stage": "lead", "when": {"fields_known": ["email"]}}, "at": at},
         ],
+        "sales_outcomes": [],
         "skips": [],
         "visitors": [{"id": public_id, "first_seen": at, "last_seen": at, "trust": "claimed", "verified_by": None, "verified_at": None}],
         "merged_contacts": [],
@@ -160,6 +161,7 @@ def test_delete_erases_and_the_email_then_starts_afresh(client, clock, tokens):
             "events": 2,
             "skips": 0,
             "stage_changes": 1,
+            "sales_outcomes": 0,
             "consents": 1,
             "merges": 0,
             "visitors": 1,

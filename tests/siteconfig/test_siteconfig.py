@@ -624,7 +624,8 @@ ORIGIN_RULE = (
     "lower case, no path or trailing slash"
 )
 EVENTS_RULE = (
-    "must be one of: contact.updated, contact.merged, contact.stage_changed, contact.deleted"
+    "must be one of: contact.updated, contact.merged, contact.stage_changed, contact.deleted,"
+    " contact.outcome_recorded"
 )
 PRIVATE_RULE = (
     "points to a private, loopback or link-local address "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from app.domain.specs import is_storable_text
 from app.extensions import db
-from app.models import ROLES, ApiToken, Site, User
+from app.models import TOKEN_ROLES, ApiToken, Site, User, role_allows
 from app.services.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from app.services.transactions import commit_unit
 
@@ -46,14 +46,14 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token of ``site_key`` with ``role``, and the token itself (shown once, never stored).
 
-    Unknown site → NotFound; a role not in ROLES, or a name that is blank, longer than 200
+    Unknown site → NotFound; a role not in TOKEN_ROLES (the hierarchy, and ``sales``), or a name that is blank, longer than 200
     characters or holds control characters → Invalid naming ``role`` / ``name``; nothing saved.
     """
     site_id = _site_id(site_key)
     name = name.strip()
     errors: dict[str, list[str]] = {}
-    if role not in ROLES:
-        errors["role"] = [f"Choose one of: {', '.join(ROLES)}."]
+    if role not in TOKEN_ROLES:
+        errors["role"] = [f"Choose one of: {', '.join(TOKEN_ROLES)}."]
     if not name:
         errors["name"] = ["Enter a name, so you can tell this token from others."]
     elif len(name) > MAX_NAME_LENGTH:
@@ -131,7 +131,7 @@ def authenticate_token(raw: str | None, site_key: str, role: str, now: datetime)
         raise Unauthenticated(NOT_VALID)
     if token.site.key != site_key:
         raise Forbidden("This API token belongs to another site.")
-    if ROLES.index(token.role) < ROLES.index(role):
+    if not role_allows(token.role, role):
         raise Forbidden(f"This API token's role ({token.role}) may not do this: it needs {role}.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         _record_use(token.id, now)

@@ -33,7 +33,7 @@ from app.services.people.imports import (
     upsert_contact,
     write_contacts,
 )
-from app.services.people.qualification import qualify
+from app.services.people.qualification import qualify, record_stage_move
 from app.services.people.records import PersonRecords, load_person_records
 from app.services.people.state import (
     ContactRows,
@@ -94,6 +94,7 @@ __all__ = [
     "read_contact",
     "rebuild_stale_tallies",
     "record_engagement",
+    "record_stage_move",
     "resolve_visitor",
     "secret_status",
     "settle_identity",

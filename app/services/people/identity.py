@@ -28,6 +28,7 @@ from app.models import (
     ContactMerge,
     EngagementEvent,
     ProfileValue,
+    SalesOutcome,
     Skip,
     Submission,
     Visitor,
@@ -199,7 +200,8 @@ def merge_contact(
 
 
 def _move_rows(absorbed_id: int, survivor_id: int) -> None:
-    """History, events, skips, consents, browsers and earlier merges move to the survivor."""
+    """History, events, skips, consents, browsers, sales outcomes and earlier merges move to
+    the survivor."""
     _drop_duplicates(absorbed_id, survivor_id)
     for model, column in (
         (Submission, Submission.contact_id),
@@ -208,6 +210,7 @@ def _move_rows(absorbed_id: int, survivor_id: int) -> None:
         (Visitor, Visitor.contact_id),
         (AccountValue, AccountValue.contact_id),
         (ConsentRecord, ConsentRecord.contact_id),
+        (SalesOutcome, SalesOutcome.contact_id),
     ):
         db.session.execute(
             update(model).where(column == absorbed_id).values(contact_id=survivor_id),

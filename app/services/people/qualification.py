@@ -7,6 +7,7 @@ transaction): "MQL at T" is one fact in the console, the export and the CRM.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.domain.qualification import StageMove, next_stage
 from app.domain.specs import ContactState, iso, iso_or_none
@@ -21,22 +22,39 @@ def qualify(
     site: SiteSnapshot, contact: Contact, now: datetime, state: ContactState | None = None
 ) -> StageMove | None:
     """Move ``contact`` to the furthest stage whose rule holds, if that is forward; record the
-    move with its rule and forward ``contact.stage_changed``. None when nothing moves."""
+    move with its rule and forward ``contact.stage_changed``. None when nothing moves, and while
+    a contact sales recycled has not reached its ``requalify_score``."""
     if not site.stages:
         return None
-    move = next_stage(
-        site.stages, contact.lifecycle_stage, state or load_contact_state(site, contact, now)
-    )
+    state = state or load_contact_state(site, contact, now)
+    if contact.requalify_score is not None:
+        if state.score < contact.requalify_score:
+            return None  # recycled by sales: held until the new engagement is there
+        contact.requalify_score = None
+    move = next_stage(site.stages, contact.lifecycle_stage, state)
     if move is None:
         return None
-    contact.lifecycle_stage = move.to_stage
-    rule = move.rule.as_config()
+    record_stage_move(site, contact, move.from_stage, move.to_stage, move.rule.as_config(), now)
+    return move
+
+
+def record_stage_move(
+    site: SiteSnapshot,
+    contact: Contact,
+    from_stage: str | None,
+    to_stage: str,
+    rule: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Put ``contact`` on ``to_stage``, record the move with what caused it (``rule``: the stage
+    rule, or the sales outcome) and forward ``contact.stage_changed``, in the caller's unit."""
+    contact.lifecycle_stage = to_stage
     db.session.add(
         StageChange(
             site_id=site.id,
             contact_id=contact.id,
-            from_stage=move.from_stage,
-            to_stage=move.to_stage,
+            from_stage=from_stage,
+            to_stage=to_stage,
             rule=rule,
             changed_at=now,
         )
@@ -44,14 +62,13 @@ def qualify(
     payload = {
         "contact_id": contact.id,
         "email": contact.email,
-        "from_stage": move.from_stage,
-        "to_stage": move.to_stage,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
         "rule": rule,
         "changed_at": iso(now),
-        "follow_up_by": iso_or_none(follow_up_by(site, move.to_stage, now)),
+        "follow_up_by": iso_or_none(follow_up_by(site, to_stage, now)),
     }
     record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
-    return move
 
 
 def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> datetime | None:

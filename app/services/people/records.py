@@ -26,6 +26,7 @@ from app.models import (
     Field,
     OutboxEvent,
     ProfileValue,
+    SalesOutcome,
     Skip,
     StageChange,
     Submission,
@@ -54,6 +55,7 @@ class PersonRecords:
     consents: tuple[ConsentRecord, ...]
     stage_changes: tuple[StageChange, ...]
     skips: tuple[Skip, ...]
+    sales_outcomes: tuple[SalesOutcome, ...]  # in the order they happened
     merges: tuple[ContactMerge, ...]  # contacts merged into this one
     # What was kept and sent downstream about the person (or a contact merged into them):
     # events stored for delivery, and every delivery with its exact body as (destination, row).
@@ -128,6 +130,12 @@ def load_person_records(site: SiteSnapshot, contact_id: int, *, sent: bool = Tru
             StageChange.id,
         ),
         skips=_rows(Skip, Skip.contact_id == contact.id, Skip.skipped_at, Skip.id),
+        sales_outcomes=_rows(
+            SalesOutcome,
+            SalesOutcome.contact_id == contact.id,
+            SalesOutcome.occurred_at,
+            SalesOutcome.id,
+        ),
         merges=merges,
         recorded_events=_rows(
             OutboxEvent,

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import ContactErasure
 from app.services.people import load_person_records, site_contact
 from app.services.privacy.erasure import REQUEST, erase_contacts
+from app.services.sales import outcome_view
 from app.services.siteconfig import site_snapshot
 from app.services.transactions import commit_unit
 
@@ -115,6 +116,7 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
             {"from": r.from_stage, "to": r.to_stage, "rule": r.rule, "at": iso(r.changed_at)}
             for r in held.stage_changes
         ],
+        "sales_outcomes": [outcome_view(row) for row in held.sales_outcomes],
         "skips": [
             {"field": key(row.field_id), "form": row.form_key, "at": iso(row.skipped_at)}
             for row in held.skips

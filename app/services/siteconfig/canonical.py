@@ -17,6 +17,7 @@ from app.services.siteconfig.schema import (
     DestinationIn,
     FieldIn,
     FormIn,
+    SalesOutcomesIn,
     SiteIn,
     TierIn,
     schema_defaults,
@@ -38,6 +39,8 @@ def site_config(site: Site, default_engagement: Mapping[str, float]) -> dict[str
     destinations = [_destination(destination) for destination in _active(site.destinations)]
     if destinations:
         config["destinations"] = destinations
+    if site.sales_outcomes is not None:
+        config["sales_outcomes"] = _sales_outcomes(site.sales_outcomes)
     return config
 
 
@@ -157,3 +160,12 @@ def _destination(destination: Destination) -> dict[str, Any]:
         "secret_env": destination.secret_env,
     }
     return without_defaults(values, DestinationIn)
+
+
+def _sales_outcomes(section: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(section)
+    if values.get("requalify_after"):
+        values["requalify_after"] = {
+            name: _plain(value) for name, value in values["requalify_after"].items()
+        }
+    return without_defaults(values, SalesOutcomesIn)

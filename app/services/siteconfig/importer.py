@@ -57,7 +57,7 @@ DEFAULT_ENGAGEMENT: dict[str, float] = {
     "email_click": 1,
     "form_submit": 2,
 }
-_ORDER = ("site", "engagement", *SECTIONS)
+_ORDER = ("site", "engagement", *SECTIONS, "sales_outcomes")
 
 Row = TypeVar("Row", Tier, Field, Form, LifecycleStage, Destination)
 
@@ -226,6 +226,7 @@ def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
     site.engagement = engagement_weights(config["engagement"])
+    site.sales_outcomes = config["sales_outcomes"]
     if _tally_basis(site) != scored_with:
         # New weights or half-life: the worker rebuilds the contacts' engagement tallies
         # (people.rebuild_stale_tallies); until then they are scored from their events.

@@ -77,6 +77,7 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
             )
             for key in _mapping_keys(when.get("field_equals")):
                 report.reference(f"{path}.field_equals.{key}", key, keys["fields"], "field")
+    _check_sales_outcomes(report, data.get("sales_outcomes"), keys["stages"])
     for i, destination in entries(data, "destinations"):
         for key in _mapping_keys(destination.get("mapping")):
             report.reference(f"destinations[{i}].mapping.{key}", key, keys["fields"], "field")
@@ -87,6 +88,19 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
                 "(set TRICKLE_ALLOW_PRIVATE_TARGETS=true to allow it)",
             )
     return report.problems
+
+
+def _check_sales_outcomes(report: _Report, section: Any, stages: set[str]) -> None:
+    """Every stage ``sales_outcomes`` moves a contact to is a configured lifecycle stage."""
+    if not isinstance(section, Mapping):
+        return
+    moves = section.get("stages")
+    moves = moves if isinstance(moves, Mapping) else {}
+    for kind in ("accepted", "opportunity", "won"):
+        path = f"sales_outcomes.stages.{kind}"
+        report.reference(path, moves.get(kind), stages, "lifecycle stage")
+    recycle_to = section.get("recycle_to")
+    report.reference("sales_outcomes.recycle_to", recycle_to, stages, "lifecycle stage")
 
 
 def _check_consent_line(

@@ -41,6 +41,7 @@ EVENTS: tuple[str, ...] = (
     "contact.merged",
     "contact.stage_changed",
     "contact.deleted",
+    "contact.outcome_recorded",
 )
 FORMATS: tuple[str, ...] = ("trickle", "segment")
 CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
@@ -322,6 +323,33 @@ class DestinationIn(ConfigSchema):
     )
 
 
+class OutcomeStagesIn(ConfigSchema):
+    """Which lifecycle stage an outcome moves a contact to (forward only; rules.py checks that
+    each names a configured stage)."""
+
+    accepted = Text(validate=KEY)
+    opportunity = Text(validate=KEY)
+    won = Text(validate=KEY)
+
+
+class RequalifyIn(ConfigSchema):
+    min_new_score = Number(required=True, validate=at_least(0))
+
+
+def _reasons() -> ListOf:
+    return ListOf(Text(validate=KEY), load_default=list, validate=_distinct)
+
+
+class SalesOutcomesIn(ConfigSchema):
+    """What sales and marketing agreed on: the reasons a rep may give, and the stage moves."""
+
+    rejection_reasons = _reasons()
+    loss_reasons = _reasons()
+    stages = Section(OutcomeStagesIn, load_default=dict)
+    recycle_to = Text(load_default=None, validate=KEY)
+    requalify_after = Section(RequalifyIn, load_default=None)
+
+
 def _entries(schema: type[Schema]) -> ListOf:
     return ListOf(Section(schema), required=True, validate=length(1))
 
@@ -340,6 +368,7 @@ class ConfigIn(ConfigSchema):
     forms = _entries(FormIn)
     stages = ListOf(Section(StageIn), load_default=list)
     destinations = ListOf(Section(DestinationIn), load_default=list)
+    sales_outcomes = Section(SalesOutcomesIn, load_default=None)
 
     @post_load
     def _consent_fields(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

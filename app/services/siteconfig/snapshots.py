@@ -74,6 +74,8 @@ class SiteSnapshot:
     stages: tuple[StageRule, ...] = ()  # lifecycle stages, in order
     handoff_stage: str | None = None  # the stage sales follow up within followup_hours
     followup_hours: int = 48
+    # The config's ``sales_outcomes`` (reasons, stage moves), None when it has none.
+    sales_outcomes: dict[str, Any] | None = None
     # Keys the email digests of signed links (never shown in a repr or a log line).
     link_key: str = dataclass_field(default="", repr=False)
 
@@ -176,6 +178,7 @@ def _build(site_id: int) -> SiteSnapshot:
         handoff_stage=next((s.key for s in stages if s.handoff), None)
         or next((s.key for s in stages if s.key == "mql"), None),
         followup_hours=site.followup_hours,
+        sales_outcomes=site.sales_outcomes,
         link_key=site.link_key,
     )
 

@@ -1,0 +1,62 @@
+"""A site whose stages and sales_outcomes section the sales tests share, and its helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Contact, OutboxEvent, Site, StageChange
+from app.services.accounts import create_token
+from tests.factories import acme_config, make_site
+
+NEVER = {"min_score": 1_000_000}  # stages only sales outcomes move a contact to
+STAGES = [
+    {"key": "lead", "when": {"fields_known": ["email"]}},
+    {"key": "nurture", "when": NEVER},
+    {"key": "mql", "when": {"min_score": 10}, "handoff": True},
+    {"key": "sal", "when": NEVER},
+    {"key": "opportunity", "when": NEVER},
+    {"key": "customer", "when": NEVER},
+]
+SALES = {
+    "rejection_reasons": ["bad_fit", "no_budget", "not_ready"],
+    "loss_reasons": ["price", "competitor"],
+    "stages": {"accepted": "sal", "opportunity": "opportunity", "won": "customer"},
+    "recycle_to": "nurture",
+    "requalify_after": {"min_new_score": 15},
+}
+
+
+def sales_config(**overrides: Any) -> dict[str, Any]:
+    return acme_config(stages=STAGES, sales_outcomes=SALES, **overrides)
+
+
+def add_contact(site_key: str, email: str | None, stage: str | None = "mql") -> int:
+    site_id = db.session.scalar(select(Site.id).where(Site.key == site_key))
+    contact = Contact(site_id=site_id, email=email, lifecycle_stage=stage)
+    db.session.add(contact)
+    db.session.commit()
+    return contact.id
+
+
+def sales_site(now: datetime, config: dict[str, Any] | None = None) -> str:
+    """Acme with the sales config; returns an admin token of it."""
+    make_site(config or sales_config())
+    return create_token("acme", "admin", "CRM", now=now)[1]
+
+
+def stage_of(contact_id: int) -> str | None:
+    db.session.expire_all()
+    return db.session.get(Contact, contact_id).lifecycle_stage
+
+
+def moves() -> list[tuple[str | None, str, dict | None]]:
+    rows = db.session.scalars(select(StageChange).order_by(StageChange.id))
+    return [(c.from_stage, c.to_stage, c.rule) for c in rows]
+
+
+def outbox() -> list[tuple[str, dict]]:
+    return [(e.type, e.payload) for e in db.session.scalars(select(OutboxEvent).order_by("id"))]
