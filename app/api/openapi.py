@@ -35,7 +35,7 @@ from app.api.openapi_parts import (
     _schema_name,
     _sorted,
 )
-from app.api.outcome_schemas import OutcomeIn
+from app.api.outcome_schemas import InboundOutcomeIn, OutcomeIn
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -62,6 +62,7 @@ COMPONENTS: tuple[type[Schema], ...] = (
     s.TokenWithdrawOut,
     s.Erasure,
     OutcomeIn,
+    InboundOutcomeIn,
     s.OutcomeOut,  # before ContactData, which nests it
     s.ContactData,
     crm.UpsertContactIn,
@@ -313,6 +314,7 @@ def _contact_paths() -> dict[str, Any]:
         },
         "/sites/{site}/contacts/{contact_id}/outcomes": {"post": _outcome(_CONTACT)},
         "/sites/{site}/contacts/by-email/{email}/outcomes": {"post": _outcome(_EMAIL)},
+        "/sites/{site}/inbound/outcomes": {"post": _inbound_outcome()},
     }
 
 
@@ -345,6 +347,27 @@ def _outcome(contact: dict[str, Any]) -> dict[str, Any]:
     return {**call, "parameters": [_SITE, contact], "responses": _sorted(call["responses"])}
 
 
+def _inbound_outcome() -> dict[str, Any]:
+    """The CRM's inbound webhook: signed, Standard Webhooks, instead of a token; no 403."""
+    call = _outcome(_SITE)
+    del call["responses"]["403"]
+    call["responses"]["401"]["description"] = (
+        "webhook-id, webhook-timestamp or webhook-signature missing or not verifying with the "
+        "site's inbound secret, a timestamp over 5 minutes off, or no inbound secret set"
+    )
+    return {
+        **call,
+        "summary": "Record a sales outcome sent by a CRM workflow (Standard Webhooks signed)",
+        "security": [{"standardWebhooks": []}],
+        "parameters": [_SITE],
+        "requestBody": {**call["requestBody"], "content": _body(InboundOutcomeIn)},
+    }
+
+
+def _body(schema: type[Schema]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
 @cache
 def _document() -> dict[str, Any]:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
@@ -363,6 +386,16 @@ def _document() -> dict[str, Any]:
             "type": "http",
             "scheme": "bearer",
             "description": "An API token (trk_…) from the console or `trickle tokens create`",
+        },
+    )
+    spec.components.security_scheme(
+        "standardWebhooks",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "webhook-signature",
+            "description": "v1,<base64 HMAC-SHA256 of id.timestamp.body> by the site's inbound "
+            "secret (`trickle sales inbound-secret`), with webhook-id and webhook-timestamp",
         },
     )
     for schema in COMPONENTS:

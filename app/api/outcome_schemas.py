@@ -11,7 +11,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.schemas import Text
 from app.domain.sales import CURRENCIES, NOTE_MAX, OUTCOME_KINDS
@@ -50,3 +50,19 @@ class OutcomeIn(Schema):
     external_id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
     amount = Amount(allow_none=True, metadata={"type": "number", "minimum": 0})
     currency = Text(allow_none=True, metadata={"enum": sorted(CURRENCIES)})
+
+
+class InboundOutcomeIn(OutcomeIn):
+    """The inbound webhook's body: an outcome and its contact, by ``contact_id`` or ``email``
+    (exactly one); without an ``idempotency_key`` the ``webhook-id`` header is the key."""
+
+    idempotency_key = Text(validate=validate.Length(min=1, max=128))
+    contact_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    email = Text(validate=validate.Length(min=1, max=320))
+
+    @validates_schema
+    def _one_contact(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("contact_id" in data) == ("email" in data):
+            raise ValidationError(
+                "Give the contact's contact_id or its email: one of them.", "contact_id"
+            )

@@ -2,8 +2,8 @@
 
 One module per command group: ``config`` (import-config, export-config), ``demo``, ``users``,
 ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
-``contacts``, ``identity`` (identity, links), ``imports`` (import contacts); ``errors`` is how every one of them reports a
-refusal.
+``contacts``, ``identity`` (identity, links), ``imports`` (import contacts), ``sales`` (sales
+inbound-secret); ``errors`` is how every one of them reports a refusal.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from app.cli.exports import export_command
 from app.cli.identity import identity_group, links_command
 from app.cli.imports import import_group
 from app.cli.retention import retention_group
+from app.cli.sales import sales_group
 from app.cli.tokens import tokens_group
 from app.cli.users import users_group
 
@@ -40,6 +41,7 @@ def register_commands(app: Flask) -> None:
         identity_group,
         links_command,
         import_group,
+        sales_group,
     ):
         app.cli.add_command(command)
 

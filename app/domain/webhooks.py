@@ -4,6 +4,7 @@ signed, what a response means, and when the next attempt is due.
 Signing follows the Standard Webhooks spec: the signed content is ``"{id}.{timestamp}.{body}"``,
 the key is the base64 part of a ``whsec_`` secret, and each signature is ``v1,<base64 HMAC-SHA256>``;
 during a secret rotation the header carries one signature per valid secret, space separated.
+``verified`` is the receiving side, for webhooks sent to Trickle (docs/sales.md, "Inbound webhook").
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ FAILING_DAYS_BEFORE_DISABLE = 5
 RETRY_AFTER_MAX_SECONDS = 24 * 3600.0
 _DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII digits only: "²".isdigit() is true too
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix every signing secret has, not a secret
+# How far a received webhook's timestamp may be from now, either way (replays of old requests).
+TIMESTAMP_TOLERANCE_SECONDS = 300
 MASK = "***"  # what stands in for each secret part of a destination URL
 
 
@@ -110,6 +113,21 @@ def signature(secrets: Iterable[str], message_id: str, timestamp: int, body: byt
         "v1," + base64.b64encode(hmac.new(secret_key(s), content, hashlib.sha256).digest()).decode()
         for s in secrets
     )
+
+
+def verified(
+    secret: str, message_id: str, timestamp: str, header: str, body: bytes, now: datetime
+) -> bool:
+    """True when ``header`` (a ``webhook-signature``) carries a ``v1`` signature by ``secret`` of
+    this id, timestamp and body (any of its space-separated signatures; each compared in constant
+    time) and the timestamp is within ``TIMESTAMP_TOLERANCE_SECONDS`` of ``now`` either way."""
+    if not message_id or not _DELTA_SECONDS.fullmatch(timestamp) or len(timestamp) > 12:
+        return False
+    if abs(now.timestamp() - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
+        return False
+    expected = signature([secret], message_id, int(timestamp), body).encode()
+    matches = [hmac.compare_digest(part.encode(), expected) for part in header.split(" ")]
+    return any(matches)
 
 
 @dataclass(frozen=True)

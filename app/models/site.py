@@ -37,6 +37,9 @@ class Site(db.Model):
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The config's ``sales_outcomes`` section as loaded (reasons, stage moves); None without one.
     sales_outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The secret a CRM signs inbound webhooks with (whsec_..., Standard Webhooks; docs/sales.md).
+    # It must be readable to verify, so it is stored; shown once, when made, and never exported.
+    inbound_secret: Mapped[str | None] = mapped_column(String(200))
     config_version: Mapped[int] = mapped_column(default=0)
     # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
     # the worker rebuilds the tallies when the config's differs.

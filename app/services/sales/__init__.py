@@ -1,9 +1,17 @@
 """Sales: what reps and the CRM report back about a contact (docs/sales.md).
 
 Inside: ``outcomes`` (recording an outcome: its rules, idempotency, the stage it moves to, the
-``contact.outcome_recorded`` webhook).
+``contact.outcome_recorded`` webhook) and ``inbound`` (the secret a CRM signs its inbound
+webhooks with, and checking their signatures).
 """
 
+from app.services.sales.inbound import check_inbound_signature, new_inbound_secret
 from app.services.sales.outcomes import ContactRef, outcome_view, record_outcome
 
-__all__ = ["ContactRef", "outcome_view", "record_outcome"]
+__all__ = [
+    "ContactRef",
+    "check_inbound_signature",
+    "new_inbound_secret",
+    "outcome_view",
+    "record_outcome",
+]

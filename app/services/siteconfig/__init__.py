@@ -48,6 +48,7 @@ from app.services.siteconfig.schema import (
     MAX_RETENTION_DAYS,
 )
 from app.services.siteconfig.signing import (
+    generate_signing_secret,
     rotate_generated_secret,
 )
 from app.services.siteconfig.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
@@ -76,6 +77,7 @@ __all__ = [
     "editable_config",
     "engagement_weights",
     "export_site_config",
+    "generate_signing_secret",
     "import_site_config",
     "import_uploaded_config",
     "move_field",

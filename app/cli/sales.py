@@ -1,0 +1,22 @@
+"""`trickle sales`: what sales and the CRM report back (docs/sales.md)."""
+
+from __future__ import annotations
+
+import click
+
+from app.cli.errors import exit_on_refusal
+
+sales_group = click.Group("sales", help="Sales outcomes: the CRM's inbound webhook secret.")
+
+
+@sales_group.command("inbound-secret")
+@click.argument("site_key", metavar="SITE")
+def inbound_secret_command(site_key: str) -> None:
+    """Generate the site's inbound webhook secret (or replace the current one, which stops
+    verifying at once) and print it, once."""
+    from app.services.sales import new_inbound_secret
+
+    with exit_on_refusal():
+        secret = new_inbound_secret(site_key)
+    click.echo(f"New inbound webhook secret for site {site_key!r} (shown once): {secret}")
+    click.echo("It will not be shown again: put it in your CRM workflow's webhook settings now.")
