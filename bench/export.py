@@ -65,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -858,19 +858,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str]) -> None:
-    args = parse_args(argv)
-    if args.child:
-        child(args.child, args.out)
-        return
+def each_engine(
+    argv: list[str],
+    args: argparse.Namespace,
+    script: str,
+    bench_engine: Callable[[str | None, argparse.Namespace, str], str],
+) -> None:
+    """``bench_engine`` on SQLite, then on PostgreSQL unless ``args.sqlite_only`` or no server
+    is named (``args.postgres``, else TRICKLE_TEST_POSTGRES_URL); the headlines at the end."""
     from app.config import postgres_test_url
+    from bench.ask import command_line
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanups on `kill` too
     server_url = None if args.sqlite_only else args.postgres or postgres_test_url()
-    from bench.ask import command_line
-
     command = command_line(
-        argv, "export.py", from_environment=server_url is not None and not args.postgres
+        argv, script, from_environment=server_url is not None and not args.postgres
     )
     headlines = [bench_engine(None, args, command)]
     if server_url:
@@ -878,6 +880,14 @@ def main(argv: list[str]) -> None:
     else:
         print("\nPostgreSQL skipped: no --postgres and no TRICKLE_TEST_POSTGRES_URL")
     print("\n" + "\n".join(headlines))
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    if args.child:
+        child(args.child, args.out)
+        return
+    each_engine(argv, args, "export.py", bench_engine)
 
 
 if __name__ == "__main__":
