@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.specs import KnownValue, iso
@@ -35,7 +34,6 @@ _VISITOR = select(Visitor).where(
     Visitor.public_id == bindparam("public_id"), Visitor.site_id == bindparam("site_id")
 )
 _VISITOR_LOCKED = _VISITOR.with_for_update()
-_VISITOR_WITH_CONTACT = _VISITOR.options(joinedload(Visitor.contact))
 _CONTACT_LOCKED = (
     select(Contact)
     .where(Contact.id == bindparam("contact_id"))
@@ -58,11 +56,11 @@ def site_contact(site: SiteSnapshot, contact_id: int, *, lock: bool = False) -> 
     return contact
 
 
-def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -> Visitor | None:
-    """The visitor a token names on this site; None for a missing, forged or unknown one.
+def find_visitor(site: SiteSnapshot, token: str | None) -> Visitor | None:
+    """The visitor a token names on this site, its row locked until commit; None for a
+    missing, forged or unknown one. (An ask reads without locks: ``people.ask_view``.)
 
-    ``lock``: hold the visitor's row until commit. Every unit that writes for a visitor locks
-    it first, so a merge and a concurrent event or submit of the same browser run one after
+    Every unit that writes for a visitor locks it first, so a merge and a concurrent event or submit of the same browser run one after
     the other, and the second sees the contact the first left behind (PostgreSQL; SQLite has
     one writer at a time anyway). Then it locks the visitor's contact: see ``_lock_contact``.
     """
@@ -70,15 +68,13 @@ def find_visitor(site: SiteSnapshot, token: str | None, *, lock: bool = False) -
     if public_id is None:
         return None
     params = {"public_id": public_id, "site_id": site.id}
-    if lock:
-        # Lock the visitor row alone; its contact is read after the lock is granted.
-        visitor = db.session.scalars(_VISITOR_LOCKED, params).one_or_none()
-        if visitor is not None:
-            # Held by the visitor: the session keeps no other reference, and would read the
-            # contact again on ``visitor.contact``.
-            set_committed_value(visitor, "contact", _lock_contact(visitor.contact_id))
-        return visitor
-    return db.session.scalars(_VISITOR_WITH_CONTACT, params).one_or_none()
+    # Lock the visitor row alone; its contact is read after the lock is granted.
+    visitor = db.session.scalars(_VISITOR_LOCKED, params).one_or_none()
+    if visitor is not None:
+        # Held by the visitor: the session keeps no other reference, and would read the
+        # contact again on ``visitor.contact``.
+        set_committed_value(visitor, "contact", _lock_contact(visitor.contact_id))
+    return visitor
 
 
 def _lock_contact(contact_id: int) -> Contact | None:
@@ -107,7 +103,7 @@ def stored_visitor(site: SiteSnapshot, token: str | None, now: datetime) -> Visi
     writes at once both insert it; the second meets the first's row (a unique violation) and
     ``commit_unit`` reruns it, finding that row.
     """
-    visitor = find_visitor(site, token, lock=True)
+    visitor = find_visitor(site, token)
     if visitor is None:
         public_id = unstored_visitor_id(site.key, token)
         if public_id is not None:

@@ -221,7 +221,7 @@ def withdraw_for_visitor(site_key: str, token: str, keys: Iterable[str], now: da
     checked = check_consent_keys(site, keys)
 
     def work() -> None:
-        visitor = find_visitor(site, token, lock=True)
+        visitor = find_visitor(site, token)
         if visitor is not None:
             withdraw_consents(
                 site,
