@@ -21,7 +21,7 @@ from app.models.contact import (
 )
 from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.privacy import ConsentRecord, ContactErasure
-from app.models.sales import SalesOutcome
+from app.models.sales import MARKETING_TEAM, SALES_TEAM, Handoff, SalesOutcome
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -48,8 +48,10 @@ from app.models.user import (
 __all__ = [
     "BROWSER",
     "CLAIMED",
+    "MARKETING_TEAM",
     "ROLES",
     "SALES",
+    "SALES_TEAM",
     "TOKEN_ROLES",
     "VERIFIED",
     "Account",
@@ -69,6 +71,7 @@ __all__ = [
     "Form",
     "FormField",
     "FormTier",
+    "Handoff",
     "IdempotentResponse",
     "IdentitySecret",
     "LifecycleStage",
