@@ -24,7 +24,8 @@ PER_PAGE = 50
 def contacts(site: str) -> str:
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)  # not a number: the first page
-    overdue = request.args.get("overdue") == "1"
+    # overdue=1 (sales, as before there was a marketing list) or overdue=marketing
+    overdue = {"1": "sales", "marketing": "marketing"}.get(request.args.get("overdue", ""), "")
     now = current_time()
     try:
         listing = list_contacts(site, query, page, PER_PAGE, now=now, overdue=overdue)

@@ -20,7 +20,16 @@ OUTCOME_KINDS: tuple[str, ...] = (
     "opportunity",
     "won",
     "lost",
+    "nurtured",
 )
+# The first of these on or after a hand-off to sales stops its clock (docs/sales.md).
+SALES_TOUCHES: frozenset[str] = frozenset({"accepted", "contacted", "rejected", "recycled"})
+# Outcomes that take a contact off the sales queue: sales decided (or the deal went on).
+QUEUE_CLOSERS: frozenset[str] = frozenset(
+    {"accepted", "rejected", "recycled", "opportunity", "won", "lost"}
+)
+# The marketing touch a recycled contact is owed within ``recycle_followup_days``.
+MARKETING_TOUCH = "nurtured"
 # Outcomes that need a reason, and the config list it must come from.
 REASON_LISTS: dict[str, str] = {
     "rejected": "rejection_reasons",
@@ -67,6 +76,28 @@ CURRENCIES: frozenset[str] = frozenset(
 MAX_SKEW = timedelta(minutes=5)  # how far in the future an occurred_at may be (clock skew)
 NOTE_MAX = 2000
 AMOUNT_LIMIT = Decimal(10) ** 15
+
+
+@dataclass(frozen=True)
+class SlaView:
+    """Where one hand-off stands on its service level, as the console and the API show it."""
+
+    status: str  # "met" | "breached" | "due" | "no window"
+    due_at: datetime | None
+    touched_at: datetime | None
+    left: timedelta | None  # due_at - now while untouched and due; None otherwise
+
+
+def sla_view(due_at: datetime | None, touched_at: datetime | None, now: datetime) -> SlaView:
+    """The hand-off's SLA at ``now``: met when first touched by ``due_at``; breached when
+    touched later, or untouched past it; due while untouched before it; no window without one."""
+    if due_at is None:
+        return SlaView("no window", None, touched_at, None)
+    if touched_at is not None:
+        return SlaView("met" if touched_at <= due_at else "breached", due_at, touched_at, None)
+    if now > due_at:
+        return SlaView("breached", due_at, None, None)
+    return SlaView("due", due_at, None, due_at - now)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,11 @@ class SalesOutcome(db.Model):
     to_stage: Mapped[str | None] = mapped_column(String(64))
 
 
+# The hand-offs the worker watches for a breach: open, untouched, with a window. (A touch or a
+# close that comes late records its breach itself, so the index holds only what is pending.)
+UNBREACHED = (
+    "due_at IS NOT NULL AND touched_at IS NULL AND breached_at IS NULL AND closed_at IS NULL"
+)
 SALES_TEAM = "sales"
 MARKETING_TEAM = "marketing"
 
@@ -65,8 +70,8 @@ class Handoff(db.Model):
         Index(
             "ix_handoffs_unbreached",
             "due_at",
-            sqlite_where=text("breached_at IS NULL AND due_at IS NOT NULL"),
-            postgresql_where=text("breached_at IS NULL AND due_at IS NOT NULL"),
+            sqlite_where=text(UNBREACHED),
+            postgresql_where=text(UNBREACHED),
         ),
     )
 

@@ -56,7 +56,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_handoffs_contact_started", "handoffs", ["contact_id", "started_at"])
     op.create_index("ix_handoffs_site_open", "handoffs", ["site_id", "team", "closed_at", "due_at"])
-    where = sa.text("breached_at IS NULL AND due_at IS NOT NULL")
+    where = sa.text("due_at IS NOT NULL AND touched_at IS NULL AND breached_at IS NULL AND closed_at IS NULL")
     op.create_index(
         "ix_handoffs_unbreached",
         "handoffs",
@@ -79,7 +79,7 @@ def _open_current_handoffs() -> None:
             " (SELECT MAX(sc.changed_at) FROM stage_changes sc"
             "   WHERE sc.contact_id = c.id AND sc.to_stage = st.key)"
             " FROM contacts c JOIN sites s ON s.id = c.site_id"
-            " JOIN lifecycle_stages st ON st.site_id = s.id AND st.handoff"
+            " JOIN lifecycle_stages st ON st.site_id = s.id AND st.handoff AND st.archived_at IS NULL"
             " WHERE c.lifecycle_stage = st.key"
         )
     ).all()
@@ -107,7 +107,7 @@ def _open_current_handoffs() -> None:
             continue
         outcomes = bind.execute(
             sa.text(
-                "SELECT kind, occurred_at, by FROM sales_outcomes"
+                'SELECT kind, occurred_at, "by" FROM sales_outcomes'
                 " WHERE contact_id = :id AND occurred_at >= :since ORDER BY occurred_at, id"
             ),
             {"id": contact_id, "since": reached},

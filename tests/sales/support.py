@@ -31,7 +31,7 @@ SALES = {
 
 
 def sales_config(**overrides: Any) -> dict[str, Any]:
-    return acme_config(stages=STAGES, sales_outcomes=SALES, **overrides)
+    return acme_config(**{"stages": STAGES, "sales_outcomes": SALES, **overrides})
 
 
 def add_contact(site_key: str, email: str | None, stage: str | None = "mql") -> int:

@@ -31,6 +31,7 @@ from app.services.delivery.attempts import Claimed, claim, record_attempt, recor
 from app.services.delivery.http import SendResult
 from app.services.people import rebuild_stale_tallies
 from app.services.privacy import RetentionReport, run_due
+from app.services.sales import breach_overdue_handoffs
 
 log = logging.getLogger("trickle.worker")
 # How often an idle worker purges expired sign-in throttle rows and looks for sites due for
@@ -40,6 +41,9 @@ MAINTENANCE_EVERY = timedelta(hours=1)
 # How often a worker looks for sites whose engagement tallies need rebuilding (a changed weight
 # or half-life, an upgrade): until then those contacts are scored from their events (slower).
 TALLIES_EVERY = timedelta(seconds=10)
+# How often a worker looks for hand-offs past their due time untouched (``contact.sla_breached``):
+# a breach goes out at most this long after it happened.
+SLA_EVERY = timedelta(seconds=10)
 # How long a worker, given an answer, waits for more of the batch's answers to record them in
 # the same transaction. A batch sent side by side is mostly answered within a few milliseconds:
 # this made one transaction of what were two or three (a commit is a round trip and a WAL
@@ -77,6 +81,7 @@ class DeliveryWorker:
         self._pool = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix="send")
         self._maintained_at: datetime | None = None
         self._tallies_at: datetime | None = None
+        self._sla_at: datetime | None = None
 
     def now(self) -> datetime:
         return time_by(self.app)
@@ -164,6 +169,25 @@ class DeliveryWorker:
                 db.session.rollback()
                 log.exception("worker %s: rebuilding tallies failed; trying again", self.name)
 
+    def breach_handoffs_if_due(self) -> int:
+        """``breach_overdue_handoffs`` (until none is left) at most once per ``SLA_EVERY``; a
+        failure is logged. Returns how many hand-offs it marked breached."""
+        now = self.now()
+        if self._sla_at is not None and now - self._sla_at < SLA_EVERY:
+            return 0
+        self._sla_at = now
+        marked = 0
+        with self.app.app_context():
+            try:
+                while (found := breach_overdue_handoffs(now)) > 0:
+                    marked += found
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: checking hand-off SLAs failed; trying again", self.name)
+        if marked:
+            log.info("worker %s: %d hand-off(s) breached their SLA", self.name, marked)
+        return marked
+
     def _record(self, item: Claimed, result: SendResult) -> str:
         """Record the attempt; should that fail (an answer the database refuses, say), record it
         again without the receiver's words, so that no answer can make a delivery unrecordable
@@ -220,6 +244,7 @@ class DeliveryWorker:
                 sent = 0
             self.maintain_if_due()  # hourly at most, busy or not
             self.rebuild_tallies_if_due()
+            self.breach_handoffs_if_due()
             if sent == 0:
                 if idle is not None:
                     idle()

@@ -7,11 +7,21 @@ webhooks with, and checking their signatures).
 
 from app.services.sales.inbound import check_inbound_signature, new_inbound_secret
 from app.services.sales.outcomes import ContactRef, outcome_view, record_outcome
+from app.services.sales.sla import (
+    breach_overdue_handoffs,
+    handoff_view,
+    overdue_for_marketing,
+    overdue_for_sales,
+)
 
 __all__ = [
     "ContactRef",
+    "breach_overdue_handoffs",
     "check_inbound_signature",
+    "handoff_view",
     "new_inbound_secret",
     "outcome_view",
+    "overdue_for_marketing",
+    "overdue_for_sales",
     "record_outcome",
 ]

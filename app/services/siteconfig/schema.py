@@ -42,6 +42,7 @@ EVENTS: tuple[str, ...] = (
     "contact.stage_changed",
     "contact.deleted",
     "contact.outcome_recorded",
+    "contact.sla_breached",
 )
 FORMATS: tuple[str, ...] = ("trickle", "segment")
 CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
@@ -348,6 +349,8 @@ class SalesOutcomesIn(ConfigSchema):
     stages = Section(OutcomeStagesIn, load_default=dict)
     recycle_to = Text(load_default=None, validate=KEY)
     requalify_after = Section(RequalifyIn, load_default=None)
+    # Days marketing have to touch a contact sales recycled (the reverse SLA); None: no window.
+    recycle_followup_days = Integer(load_default=None, validate=at_least(1))
 
 
 def _entries(schema: type[Schema]) -> ListOf:
