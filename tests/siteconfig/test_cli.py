@@ -144,7 +144,9 @@ def test_demo_loads_the_demo_site(runner):
 
     assert result.exit_code == 0, result.output
     first_line, login_line = result.output.splitlines()
-    assert first_line == "Demo site 'demo' loaded: forms blog, case_study, pricing"
+    assert first_line == (
+        "Demo site 'demo' loaded: forms blog, case_study, pricing; 6 demo contacts added"
+    )
     assert re.fullmatch(r"Demo console login: admin@demo\.example / \S{20}", login_line)
     exported = export_site_config("demo")
     assert exported["site"]["origins"] == [
