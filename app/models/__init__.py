@@ -29,9 +29,9 @@ from app.models.site import (
     Form,
     FormField,
     FormTier,
-    IdentitySecret,
     LifecycleStage,
     Site,
+    SiteSecret,
     Tier,
 )
 from app.models.token import ApiToken
@@ -73,7 +73,6 @@ __all__ = [
     "FormTier",
     "Handoff",
     "IdempotentResponse",
-    "IdentitySecret",
     "LifecycleStage",
     "LoginThrottle",
     "OutboxEvent",
@@ -81,6 +80,7 @@ __all__ = [
     "QuestionStat",
     "SalesOutcome",
     "Site",
+    "SiteSecret",
     "Skip",
     "StageChange",
     "Submission",

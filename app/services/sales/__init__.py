@@ -5,7 +5,12 @@ Inside: ``outcomes`` (recording an outcome: its rules, idempotency, the stage it
 webhooks with, and checking their signatures).
 """
 
-from app.services.sales.inbound import check_inbound_signature, new_inbound_secret
+from app.services.sales.inbound import (
+    DEFAULT_INBOUND_OVERLAP_HOURS,
+    check_inbound_signature,
+    inbound_secret_status,
+    new_inbound_secret,
+)
 from app.services.sales.outcomes import ContactRef, outcome_view, record_outcome
 from app.services.sales.sla import (
     breach_overdue_handoffs,
@@ -15,10 +20,12 @@ from app.services.sales.sla import (
 )
 
 __all__ = [
+    "DEFAULT_INBOUND_OVERLAP_HOURS",
     "ContactRef",
     "breach_overdue_handoffs",
     "check_inbound_signature",
     "handoff_view",
+    "inbound_secret_status",
     "new_inbound_secret",
     "outcome_view",
     "overdue_for_marketing",

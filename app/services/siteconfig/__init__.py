@@ -4,7 +4,8 @@ the revision history, destinations' signing secrets, and the snapshot every requ
 Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON text),
 ``schema``/``fields``/``rules`` (validation), ``canonical`` (the exported shape), ``editing``
 (the console's entry-by-entry edits), ``history`` (revisions), ``masking`` (destination URLs
-as non-admins read them, and back on import), ``signing`` (secrets), ``snapshots`` (the cached
+as non-admins read them, and back on import), ``signing`` (destinations' secrets), ``secrets`` (the site's identity and inbound secrets,
+rotated with an overlap), ``snapshots`` (the cached
 read model of a site).
 """
 
@@ -47,6 +48,14 @@ from app.services.siteconfig.schema import (
     KEY_PATTERN,
     MAX_RETENTION_DAYS,
 )
+from app.services.siteconfig.secrets import (
+    IDENTITY,
+    INBOUND,
+    SecretInfo,
+    live_secrets,
+    rotate_secret,
+    secrets_shown,
+)
 from app.services.siteconfig.signing import (
     generate_signing_secret,
     rotate_generated_secret,
@@ -59,6 +68,8 @@ __all__ = [
     "DEFAULT_ENGAGEMENT",
     "EVENTS",
     "FORMATS",
+    "IDENTITY",
+    "INBOUND",
     "KEY_PATTERN",
     "MAX_RETENTION_DAYS",
     "Config",
@@ -66,6 +77,7 @@ __all__ = [
     "EditableConfig",
     "FieldView",
     "FormView",
+    "SecretInfo",
     "SiteSnapshot",
     "asking_order",
     "changed_engagement",
@@ -80,6 +92,7 @@ __all__ = [
     "generate_signing_secret",
     "import_site_config",
     "import_uploaded_config",
+    "live_secrets",
     "move_field",
     "problems_for_entry",
     "put_entry",
@@ -91,5 +104,7 @@ __all__ = [
     "remove_tier",
     "revision_diff",
     "rotate_generated_secret",
+    "rotate_secret",
+    "secrets_shown",
     "site_snapshot",
 ]
