@@ -3,7 +3,8 @@
 Inside: ``contacts`` (finding a browser and its contact, reading a contact's values),
 ``state`` (a contact's rows read once per request: the state the rules see, the webhook payload),
 ``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
-(recording events), ``qualification`` (moving stages forward), ``records``
+(recording events), ``hot_activity`` (a late-stage event telling sales of the handed-off
+contacts of its account), ``qualification`` (moving stages forward), ``records``
 (everything held on one person, read once for the console and data-subject requests),
 ``imports`` (contacts upserted by email from a file or the CRM), ``handoffs`` (opening a
 hand-off with its service level when a contact reaches the hand-off stage or is recycled).

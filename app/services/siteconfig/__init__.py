@@ -9,6 +9,7 @@ rotated with an overlap), ``snapshots`` (the cached
 read model of a site).
 """
 
+from app.domain.engagement import DEFAULT_ENGAGEMENT
 from app.services.siteconfig.canonical import changed_engagement
 from app.services.siteconfig.editing import (
     Config,
@@ -35,7 +36,6 @@ from app.services.siteconfig.history import (
     revision_diff,
 )
 from app.services.siteconfig.importer import (
-    DEFAULT_ENGAGEMENT,
     engagement_weights,
     export_site_config,
     import_site_config,
