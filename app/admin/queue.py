@@ -107,7 +107,8 @@ def queue_outcome(site: str, contact_id: int) -> Response | tuple[str, int]:
         return _queue_page(
             site, page, _refusal(contact_id, form, exc.fields or {"": [exc.message]})
         )
-    email = contact_label(site, contact_id)
+    # A replayed key answers the outcome it first recorded: confirm that one.
+    email = contact_label(site, recorded["contact_id"])
     flash(BUTTONS[recorded["kind"]].format(email=email, reason=recorded["reason"]))
     return redirect(url_for("admin.queue", site=site, page=page if page > 1 else None))
 

@@ -41,6 +41,7 @@ def test_a_rep_reads_a_brief_and_rejects_a_lead(browser, trickle, app, clock):
     page.get_by_role("link", name="ada@corp.example").click()
     expect(page.get_by_role("heading", name="ada@corp.example")).to_be_visible()
     expect(page.locator("#sla")).to_contain_text("overdue by 2 h")
+    page.screenshot(path=str(ARTIFACTS / "console-brief.png"), full_page=True)
     page.get_by_role("link", name="Back to the queue").click()
     expect(page).to_have_url(trickle.url + "/admin/sites/acme/queue")
 
