@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.clock import current_time
+from app.domain.wording import answer_text, number_text
 from app.services.errors import Invalid, NotFound
 from app.services.insights import contact_detail, list_contacts
 from app.services.privacy import ADMIN, erase_contact, erasures, withdraw_for_contact
@@ -96,13 +97,7 @@ def contact_erase(site: str, contact_id: int) -> Response | tuple[str, int]:
 @admin_bp.app_template_filter("profile_value")
 def profile_value(value: Any) -> str:
     """A stored value as plain text (escaped by the template): lists joined, booleans Yes/No."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list | tuple):
-        return ", ".join(profile_value(item) for item in value)
-    return str(value)
+    return answer_text(value)
 
 
 @admin_bp.app_template_filter("console_time")
@@ -113,4 +108,4 @@ def console_time(moment: datetime | None) -> str:
 @admin_bp.app_template_filter("score_text")
 def score_text(value: float) -> str:
     """6.0 → "6", 2.5 → "2.5": scores are sums of weights, usually whole."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    return number_text(value)

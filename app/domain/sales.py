@@ -79,28 +79,6 @@ AMOUNT_LIMIT = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)
-class SlaView:
-    """Where one hand-off stands on its service level, as the console and the API show it."""
-
-    status: str  # "met" | "breached" | "due" | "no window"
-    due_at: datetime | None
-    touched_at: datetime | None
-    left: timedelta | None  # due_at - now while untouched and due; None otherwise
-
-
-def sla_view(due_at: datetime | None, touched_at: datetime | None, now: datetime) -> SlaView:
-    """The hand-off's SLA at ``now``: met when first touched by ``due_at``; breached when
-    touched later, or untouched past it; due while untouched before it; no window without one."""
-    if due_at is None:
-        return SlaView("no window", None, touched_at, None)
-    if touched_at is not None:
-        return SlaView("met" if touched_at <= due_at else "breached", due_at, touched_at, None)
-    if now > due_at:
-        return SlaView("breached", due_at, None, None)
-    return SlaView("due", due_at, None, due_at - now)
-
-
-@dataclass(frozen=True)
 class OutcomeInput:
     """One outcome as reported (the API's body, or later the CRM's inbound webhook)."""
 

@@ -36,6 +36,7 @@ from app.models.site import (
 )
 from app.models.token import ApiToken
 from app.models.user import (
+    CONSOLE_ROLES,
     ROLES,
     SALES,
     TOKEN_ROLES,
@@ -48,6 +49,7 @@ from app.models.user import (
 __all__ = [
     "BROWSER",
     "CLAIMED",
+    "CONSOLE_ROLES",
     "MARKETING_TEAM",
     "ROLES",
     "SALES",

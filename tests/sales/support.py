@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Contact, OutboxEvent, Site, StageChange
+from app.models import SALES_TEAM, Contact, Handoff, OutboxEvent, Site, StageChange
 from app.services.accounts import create_token
 from tests.factories import acme_config, make_site
 
@@ -60,3 +60,36 @@ def moves() -> list[tuple[str | None, str, dict | None]]:
 
 def outbox() -> list[tuple[str, dict]]:
     return [(e.type, e.payload) for e in db.session.scalars(select(OutboxEvent).order_by("id"))]
+
+
+def add_handoff(
+    contact_id: int,
+    started_at: datetime,
+    due_at: datetime | None = None,
+    *,
+    touched_at: datetime | None = None,
+    touched_by: str | None = None,
+    touch_kind: str | None = None,
+    team: str = SALES_TEAM,
+    closed_at: datetime | None = None,
+    stage: str | None = "mql",
+) -> int:
+    """A hand-off row as the stage moves and outcomes would leave it (the queue only reads
+    them)."""
+    contact = db.session.get(Contact, contact_id)
+    handoff = Handoff(
+        site_id=contact.site_id,
+        contact_id=contact_id,
+        team=team,
+        stage=stage,
+        started_at=started_at,
+        due_at=due_at,
+        touched_at=touched_at,
+        touched_by=touched_by,
+        touch_kind=touch_kind,
+        closed_at=closed_at,
+        closed_by="accepted" if closed_at else None,
+    )
+    db.session.add(handoff)
+    db.session.commit()
+    return handoff.id

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.domain.sales import sla_view
+from app.domain.sla import sla_view
 from app.extensions import db
 from app.models import Contact, Handoff, OutboxEvent, SalesOutcome
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.domain.sales import sla_view
+from app.domain.sla import sla_view
 from app.extensions import db
 from app.models import Contact, Handoff, OutboxEvent
 from app.services.delivery import DeliveryWorker

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.engagement import distinct_events
-from app.domain.sales import SlaView, sla_view
+from app.domain.sla import SlaView, sla_view
 from app.domain.specs import EventRecord
 from app.models import Handoff, SalesOutcome
 from app.services.insights.contact_list import ContactRow, contact_rows

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.sales import MARKETING_TOUCH, QUEUE_CLOSERS, SALES_TOUCHES, sla_view
+from app.domain.sales import MARKETING_TOUCH, QUEUE_CLOSERS, SALES_TOUCHES
+from app.domain.sla import sla_view
 from app.domain.specs import iso, iso_or_none
 from app.extensions import db
 from app.models import MARKETING_TEAM, SALES_TEAM, Contact, Handoff, SalesOutcome
