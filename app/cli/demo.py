@@ -10,6 +10,7 @@ from app.cli.errors import exit_on_refusal
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "demo.yaml"
 DEMO_ADMIN = "admin@demo.example"
+DEMO_SALES = "sales@demo.example"  # a sales rep: the hand-off queue and briefs only
 
 
 @click.command("demo")
@@ -26,7 +27,7 @@ DEMO_ADMIN = "admin@demo.example"
 )
 def demo_command(inbox_url: str | None, no_contacts: bool) -> None:
     """Load (or refresh) the demo site ``demo``, its contacts (handed to sales, with outcomes;
-    added once) and a demo admin with a fresh password.
+    added once), a demo admin and a demo sales rep, each with a fresh password.
 
     The demo's pages are served only by an app with ``TRICKLE_DEMO=1`` (``make run``)."""
     from app.clock import current_time
@@ -41,11 +42,13 @@ def demo_command(inbox_url: str | None, no_contacts: bool) -> None:
     with exit_on_refusal(problems_listed=True):
         site = import_site_config(data, author="trickle demo")
     _admin, password = create_or_reset_user(DEMO_ADMIN, "admin")
+    _rep, sales_password = create_or_reset_user(DEMO_SALES, "sales")
     forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
     loaded = f"Demo site {site.key!r} loaded: forms {forms}"
     if not no_contacts:
         loaded += f"; {load_demo_people(site.key, current_time())} demo contacts added"
     click.echo(loaded)
     click.echo(f"Demo console login: {DEMO_ADMIN} / {password}")
+    click.echo(f"Demo sales login (the hand-off queue): {DEMO_SALES} / {sales_password}")
     if inbox_url:
         click.echo(f"Demo webhooks (destination 'inbox') are delivered to {inbox_url}")

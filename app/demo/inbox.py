@@ -36,6 +36,7 @@ INBOX_EVENTS = (
     "contact.deleted",
     "contact.outcome_recorded",
     "contact.sla_breached",
+    "contact.engaged",
 )
 KEPT = 50
 MAX_BODY_BYTES = 32 * 1024

@@ -1,6 +1,7 @@
 """The demo's people: a handful of visitors who answered the demo forms and engaged, were handed
 to sales, and got the outcomes a real week brings (one waiting, one breached, one contacted,
-one accepted with an opportunity, one rejected, one recycled), so the console's queue, brief,
+one accepted with an opportunity, one rejected, one recycled; and a colleague of the waiting
+one whose demo request is hot activity on her account), so the console's queue, brief,
 contact pages and hand-off SLA have something to show on first run.
 
 Everything goes through the same services a browser and the CRM use (ask, submit, events,
@@ -87,6 +88,13 @@ PEOPLE: tuple[Person, ...] = (
         _person("eva@litware.example", "Eva", "Litware", "Student", company_size="1-10"),
         96,
         outcomes=(("rejected", 90, {"reason": "bad_fit", "note": "Researching for a thesis."}),),
+    ),
+    # Ada's colleague asked for a demo an hour ago: hot activity on Ada's account (the queue
+    # marks her). Not handed off himself: no job title given, so not an mql.
+    Person(
+        {"email": "gus@northwind.example", "first_name": "Gus", "company": "Northwind"},
+        1,
+        events=("demo_request",),
     ),
     # Recycled to nurture: not ready this year; marketing owe a touch within 14 days.
     Person(

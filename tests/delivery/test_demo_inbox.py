@@ -83,7 +83,7 @@ def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
     result = runner.invoke(args=["demo", "--no-contacts", "--inbox-url", INBOX_URL])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[2] == (
+    assert result.output.splitlines()[3] == (
         f"Demo webhooks (destination 'inbox') are delivered to {INBOX_URL}"
     )
     destination = db.session.scalars(select(Destination)).one()
@@ -100,6 +100,7 @@ def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
         "contact.deleted",
         "contact.outcome_recorded",
         "contact.sla_breached",
+        "contact.engaged",
     ]
     assert destination.secret.startswith("whsec_")
 

@@ -26,7 +26,7 @@ def state(now):
 def test_the_demo_hands_people_to_sales_with_outcomes_and_one_breach(runner, clock):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].endswith("; 6 demo contacts added")
+    assert result.output.splitlines()[0].endswith("; 7 demo contacts added")
     assert state(clock()) == [
         ("ada@northwind.example", "mql", "sales", "due", None),
         ("ben@contoso.example", "mql", "sales", "breached", None),
@@ -35,6 +35,12 @@ def test_the_demo_hands_people_to_sales_with_outcomes_and_one_breach(runner, clo
         ("eva@litware.example", "mql", "sales", "met", "rejected"),
         ("finn@adatum.example", "nurture", "sales", "met", "recycled"),
         ("finn@adatum.example", "nurture", "marketing", "due", None),
+    ]
+    engaged = db.session.scalars(
+        select(OutboxEvent.payload).where(OutboxEvent.type == "contact.engaged")
+    ).all()
+    assert [(e["email"], e["by"]["email"]) for e in engaged] == [
+        ("ada@northwind.example", "gus@northwind.example")
     ]
     breaches = db.session.scalars(
         select(OutboxEvent.payload).where(OutboxEvent.type == "contact.sla_breached")
@@ -55,6 +61,6 @@ def test_the_demo_hands_people_to_sales_with_outcomes_and_one_breach(runner, clo
 
     again = runner.invoke(args=["demo"])
     assert again.output.splitlines()[0].endswith("; 0 demo contacts added")
-    assert db.session.scalar(select(func.count()).select_from(Contact)) == 6
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 7
     assert db.session.scalar(select(func.count()).select_from(SalesOutcome)) == 5
     assert db.session.scalar(select(func.count()).select_from(Handoff)) == 7
