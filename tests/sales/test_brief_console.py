@@ -128,8 +128,9 @@ def test_the_brief_says_who_why_and_what_happened(ada, client):
     assert '<h1>ada@corp.example <small class="count">#1</small></h1>' in html
     assert "<dt>Name</dt><dd>Ada</dd>" in html
     assert "<dt>Company</dt><dd>corp.example</dd>" in html
-    assert "<dt>Time left</dt><dd>1 d 22 h left</dd>" in html
-    assert '<span class="tag sla-due">due</span>' in html
+    # The contact attempt 30 minutes ago stopped the clock: met, no time left to count.
+    assert "<dt>Time left</dt><dd>—</dd>" in html
+    assert '<span class="tag sla-met">met</span>' in html
     assert "<li>Engagement score ≥ 10 (was 22.5)</li>" in html
     assert table_rows(html) == [
         # their answers, in field order, options by their labels

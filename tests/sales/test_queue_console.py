@@ -138,16 +138,28 @@ def test_the_queue_pages_by_50(rep, client, clock):
 
 
 @pytest.mark.parametrize(
-    ("kind", "reason", "note", "message"),
+    ("kind", "reason", "note", "message", "still_queued"),
     [
-        ("accepted", "", "", "Accepted ada@corp.example."),
-        ("contacted", "", "Left a voicemail", "Logged a contact attempt for ada@corp.example."),
-        ("rejected", "no_budget", "Revisit in Q3", "Rejected ada@corp.example (no_budget)."),
-        ("recycled", "not_ready", "", "Recycled ada@corp.example to marketing (not_ready)."),
+        ("accepted", "", "", "Accepted ada@corp.example.", False),
+        (
+            "contacted",
+            "",
+            "Left a voicemail",
+            "Logged a contact attempt for ada@corp.example.",
+            True,
+        ),
+        ("rejected", "no_budget", "Revisit in Q3", "Rejected ada@corp.example (no_budget).", False),
+        (
+            "recycled",
+            "not_ready",
+            "",
+            "Recycled ada@corp.example to marketing (not_ready).",
+            False,
+        ),
     ],
 )
 def test_each_button_records_the_outcome_as_the_user(
-    rep, client, clock, kind, reason, note, message
+    rep, client, clock, kind, reason, note, message, still_queued
 ):
     ada = add_contact("acme", "ada@corp.example")
     add_handoff(ada, clock() - timedelta(hours=1), clock() + timedelta(hours=47))
@@ -155,7 +167,11 @@ def test_each_button_records_the_outcome_as_the_user(
     response = client.post(POST.format(id=ada), data={**fields, "reason": reason, "note": note})
     assert (response.status_code, response.location) == (302, QUEUE)
     assert outcomes() == [(ada, kind, reason or None, note or None, "rep@acme.example", clock())]
-    assert message in client.get(QUEUE).get_data(as_text=True)
+    after = client.get(QUEUE).get_data(as_text=True)
+    assert message in after
+    # A contact attempt stops the clock (met) and keeps her queued; a decision takes her off.
+    listed = [row[0] for row in table_rows(after)]
+    assert listed == (["ada@corp.example"] if still_queued else [])
 
 
 def test_rejecting_without_a_reason_shows_why_and_records_nothing(rep, client, clock):

@@ -60,7 +60,7 @@ class ContactBrief:
     account_domain: str | None
     stage: str | None
     answers: tuple[BriefAnswer, ...]  # the person's own, in field order
-    account_answers: tuple[BriefAnswer, ...]  # their company's
+    account_answers: tuple[BriefAnswer, ...]  # their company's: account fields' values
     qualified: tuple[str, ...]  # why they reached the hand-off stage, one line per condition
     qualified_at: datetime | None
     handoff: QueueRow | None  # the open hand-off with its service level
@@ -85,8 +85,8 @@ def contact_brief(site_key: str, contact_id: int, *, now: datetime) -> ContactBr
         company=company,
         account_domain=contact.account.domain if contact.account else None,
         stage=contact.lifecycle_stage,
-        answers=_answers(site, [v for v in values if not v.from_account]),
-        account_answers=_answers(site, [v for v in values if v.from_account]),
+        answers=_answers(site, [v for v in values if not _about_company(site, v)]),
+        account_answers=_answers(site, [v for v in values if _about_company(site, v)]),
         qualified=_why(site, move) if move else (),
         qualified_at=move.changed_at if move else None,
         handoff=queue_row(site, handoff, contact, now) if handoff else None,
@@ -103,6 +103,12 @@ def contact_brief(site_key: str, contact_id: int, *, now: datetime) -> ContactBr
         ),
         activity=_activity(site, contact),
     )
+
+
+def _about_company(site: SiteSnapshot, value: CurrentValue) -> bool:
+    """An account field's value (whoever of the company gave it), or one only the account
+    holds: the Company card's, not the person's."""
+    return value.from_account or site.fields[value.key].rule.scope == "account"
 
 
 def _answers(site: SiteSnapshot, values: list[CurrentValue]) -> tuple[BriefAnswer, ...]:
