@@ -14,7 +14,7 @@ from app.models import MARKETING_TEAM, Contact, ProfileValue, SalesOutcome
 from app.services.siteconfig import site_snapshot
 from tests.console import table_rows
 from tests.factories import acme_config, make_site
-from tests.sales.support import add_contact, add_handoff, sales_config
+from tests.sales.support import SALES, add_contact, add_handoff, sales_config
 
 QUEUE = "/admin/sites/acme/queue"
 POST = "/admin/sites/acme/queue/{id}/outcomes"
@@ -97,7 +97,9 @@ def test_the_queue_lists_open_sales_handoffs_most_urgent_first(rep, client, cloc
     assert '<h1>Hand-off queue <small class="count">8</small></h1>' in html
 
 
-def test_name_company_and_the_hot_marker(rep, client, clock):
+def test_name_company_and_the_hot_marker(app, signed_in, client, clock):
+    make_site(sales_config(sales_outcomes={**SALES, "hot_activity": {"events": ["webinar"]}}))
+    signed_in("sales", "rep@acme.example")
     now = clock()
     ada = add_contact("acme", "ada@corp.example")
     add_handoff(ada, now - timedelta(hours=2), now + timedelta(hours=46))
@@ -109,6 +111,7 @@ def test_name_company_and_the_hot_marker(rep, client, clock):
     add_handoff(cold, now - timedelta(hours=1), now + timedelta(hours=47))
     db.session.get(Contact, cold).engaged_at = now - timedelta(hours=3)  # before it: not hot
     db.session.commit()
+    clock.advance(hours=22, minutes=59)  # Ada's report is 23 h 59 min old: still hot (24 h)
 
     html = client.get(QUEUE).get_data(as_text=True)
     rows = [row[:8] for row in table_rows(html)]
@@ -117,6 +120,8 @@ def test_name_company_and_the_hot_marker(rep, client, clock):
     assert rows[1][0] == "cold@corp.example"
     assert rows[1][7] == ""
     assert "Corp &lt;b&gt;Inc&lt;/b&gt;" in html
+    clock.advance(minutes=2)  # past the window: no longer hot
+    assert [row[7] for row in table_rows(client.get(QUEUE).get_data(as_text=True))] == ["", ""]
 
 
 def test_an_empty_queue_says_nothing_is_waiting(rep, client):
@@ -222,13 +227,14 @@ def test_a_tampered_form_is_refused(rep, client, clock, change, problem):
 def test_the_same_form_sent_twice_records_once(rep, client, clock):
     ada = add_contact("acme", "ada@corp.example")
     add_handoff(ada, clock(), clock() + timedelta(hours=48))
-    fields = form_of(client.get(QUEUE).get_data(as_text=True), ada, "accepted")
+    fields = form_of(client.get(QUEUE).get_data(as_text=True), ada, "contacted")
     assert client.post(POST.format(id=ada), data=fields).status_code == 302
     clock.advance(seconds=2)
     assert client.post(POST.format(id=ada), data=fields).status_code == 302
     assert len(outcomes()) == 1
-    again = form_of(client.get(QUEUE).get_data(as_text=True), ada, "accepted")
-    assert again["key"] != fields["key"]  # a new drawing, a new key: a second press is new
+    again = form_of(client.get(QUEUE).get_data(as_text=True), ada, "contacted")
+    # A contact attempt keeps her queued; a new drawing, a new key: a second press is new.
+    assert again["key"] != fields["key"]
 
 
 def test_a_post_without_the_csrf_token_is_refused(rep, client, clock):

@@ -77,7 +77,7 @@ def handoff_queue(site_key: str, page: int, per_page: int = 50, *, now: datetime
         .offset((page - 1) * per_page)
     ).all()
     names = person_names(site, [contact for _, contact in found])
-    rows = tuple(_row(handoff, contact, names, now) for handoff, contact in found)
+    rows = tuple(_row(site, handoff, contact, names, now) for handoff, contact in found)
     reasons = tuple((site.sales_outcomes or {}).get("rejection_reasons") or ())
     return HandoffQueue(site.key, rows, page, pages, total, reasons)
 
@@ -144,10 +144,11 @@ def _rank(now: datetime) -> ColumnElement[int]:
 
 def queue_row(site: SiteSnapshot, handoff: Handoff, contact: Contact, now: datetime) -> QueueRow:
     """One contact's hand-off as the queue shows it."""
-    return _row(handoff, contact, person_names(site, [contact]), now)
+    return _row(site, handoff, contact, person_names(site, [contact]), now)
 
 
 def _row(
+    site: SiteSnapshot,
     handoff: Handoff,
     contact: Contact,
     names: dict[int, tuple[str | None, str | None]],
@@ -167,7 +168,16 @@ def _row(
         touched_at=handoff.touched_at,
         touched_by=handoff.touched_by,
         touch_kind=handoff.touch_kind,
-        hot=contact.engaged_at is not None and contact.engaged_at >= handoff.started_at,
+        hot=is_hot(site, handoff, contact, now),
+    )
+
+
+def is_hot(site: SiteSnapshot, handoff: Handoff, contact: Contact, now: datetime) -> bool:
+    """Hot activity was reported for the contact since its hand-off began, within the site's
+    ``hot_activity`` window (a site that names no hot activity any more shows none)."""
+    told, hot = contact.engaged_at, site.hot_activity
+    return (
+        told is not None and hot is not None and told >= max(handoff.started_at, now - hot.window)
     )
 
 
