@@ -11,6 +11,12 @@ read model of a site).
 
 from app.domain.engagement import DEFAULT_ENGAGEMENT
 from app.services.siteconfig.canonical import changed_engagement
+from app.services.siteconfig.definition import (
+    DEFINITION_KEYS,
+    definition_changed,
+    definition_diff,
+    definition_of,
+)
 from app.services.siteconfig.editing import (
     Config,
     EditableConfig,
@@ -66,6 +72,7 @@ __all__ = [
     "ASK_IF_OPS",
     "CHOICE_KINDS",
     "DEFAULT_ENGAGEMENT",
+    "DEFINITION_KEYS",
     "EVENTS",
     "FORMATS",
     "IDENTITY",
@@ -84,6 +91,9 @@ __all__ = [
     "config_history",
     "create_site",
     "current_config_yaml",
+    "definition_changed",
+    "definition_diff",
+    "definition_of",
     "dump_config",
     "edit_config",
     "editable_config",
