@@ -18,10 +18,12 @@ from app.services.sales.sla import (
     overdue_for_marketing,
     overdue_for_sales,
 )
+from app.services.sales.whatif import WhatIf, simulate_definition
 
 __all__ = [
     "DEFAULT_INBOUND_OVERLAP_HOURS",
     "ContactRef",
+    "WhatIf",
     "breach_overdue_handoffs",
     "check_inbound_signature",
     "handoff_view",
@@ -31,4 +33,5 @@ __all__ = [
     "overdue_for_marketing",
     "overdue_for_sales",
     "record_outcome",
+    "simulate_definition",
 ]
