@@ -3,34 +3,15 @@ by week, with what became of each group and who would enter or leave the queue."
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime, timedelta
 
 from app.domain.qualification import StageRule
 from app.domain.specs import KnownValue
 from app.domain.whatif import Definition, Step, first_handoff
 from app.services.sales import simulate_definition
-from tests.factories import Widget
-from tests.sales.support import STAGES, sales_config, sales_site
+from tests.sales.support import engage, sales_site, stricter
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def stricter(min_score: int) -> dict:
-    """The sales config with the mql rule asking for ``min_score``."""
-    config = sales_config()
-    config["stages"] = copy.deepcopy(STAGES)
-    config["stages"][2]["when"] = {"min_score": min_score}
-    return config
-
-
-def engage(client, email: str, webinars: int) -> Widget:
-    widget = Widget(client)
-    widget.ask()
-    assert widget.submit({"email": email}).status_code == 200  # 2 points
-    for _ in range(webinars):
-        widget.event("webinar")  # 5 points each
-    return widget
 
 
 def report(client, token, clock, email, kind, key, **extra):
