@@ -124,7 +124,7 @@ def prepared(url: str, n: int) -> tuple[str, float]:
     with app.app_context():
         upgrade()
         site = import_site_config(parse_config_text(CONFIG.replace("MQL", "10")))
-        fields = dict(db.session.execute(select(Field.key, Field.id)).tuples().all())
+        fields = {key: id_ for key, id_ in db.session.execute(select(Field.key, Field.id))}
         started = time.perf_counter()
         with db.engine.begin() as conn:
             for statement in seed_sql(db.engine.dialect.name, n, site.id, **_ids(fields)):

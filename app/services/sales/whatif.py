@@ -96,30 +96,43 @@ def _active_contacts(
     site: SiteSnapshot, start: datetime, end: datetime
 ) -> Iterator[list[tuple[int, int | None]]]:
     """The contacts with a counted event or an applied answer in the window, by id, in batches
-    (each with its account)."""
-    events = select(EngagementEvent.contact_id.label("id")).where(
-        EngagementEvent.site_id == site.id,
-        EngagementEvent.counted.is_(True),
-        EngagementEvent.occurred_at.between(start, end),
-    )
-    answers = select(Submission.contact_id.label("id")).where(
-        Submission.site_id == site.id,
-        Submission.applied.is_(True),
-        Submission.created_at.between(start, end),
-    )
-    active = union(events, answers).subquery()
+    (each with its account). Each batch is read from where the last ended (``contact_id >``),
+    both sides walking the contact index in order, so a batch costs the same at the end of a
+    large site as at its start."""
     after = 0
     while True:
-        batch = db.session.execute(
-            select(Contact.id, Contact.account_id)
-            .where(Contact.id.in_(select(active.c.id)), Contact.id > after)
-            .order_by(Contact.id)
+        events = (
+            select(EngagementEvent.contact_id.label("id"))
+            .where(
+                EngagementEvent.site_id == site.id,
+                EngagementEvent.contact_id > after,
+                EngagementEvent.counted.is_(True),
+                EngagementEvent.occurred_at.between(start, end),
+            )
+            .distinct()
+            .order_by(EngagementEvent.contact_id)
             .limit(BATCH)
-        ).all()
-        if not batch:
+        )
+        answers = (
+            select(Submission.contact_id.label("id"))
+            .where(
+                Submission.site_id == site.id,
+                Submission.contact_id > after,
+                Submission.applied.is_(True),
+                Submission.created_at.between(start, end),
+            )
+            .distinct()
+            .order_by(Submission.contact_id)
+            .limit(BATCH)
+        )
+        active = union(events.subquery().select(), answers.subquery().select()).subquery()
+        ids = db.session.scalars(select(active.c.id).order_by(active.c.id).limit(BATCH)).all()
+        if not ids:
             return
-        yield [(contact_id, account_id) for contact_id, account_id in batch]
-        after = batch[-1][0]
+        owned = select(Contact.id, Contact.account_id).where(Contact.id.in_(ids))
+        accounts = {contact_id: account_id for contact_id, account_id in db.session.execute(owned)}
+        yield [(contact_id, accounts.get(contact_id)) for contact_id in ids]
+        after = ids[-1]
 
 
 def _histories(
