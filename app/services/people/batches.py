@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from app.domain.identity import email_digest
 from app.domain.imports import ImportedRow
@@ -243,24 +243,32 @@ def _insert_contacts(
     site: SiteSnapshot, emails: list[str], account_of: dict[str, int | None], now: datetime
 ) -> list[int]:
     """Create a contact for each of ``emails`` (with its link digest and account); their ids,
-    in order."""
+    in order. On PostgreSQL the ids are taken from the sequence first and the rows copied in
+    (``insert_rows``); elsewhere an INSERT … RETURNING."""
     if not emails:
         return []
     table = Contact.__table__
-    rows = [
-        {
-            "site_id": site.id,
-            "email": email,
-            "email_digest": email_digest(site.link_key, email),
-            "account_id": account_of[email],
-            "created_at": now,
-            "updated_at": now,
-            **_NO_EVENTS,
-        }
-        for email in emails
-    ]
+    rows = [(email, email_digest(site.link_key, email), account_of[email]) for email in emails]
+    fixed = {"site_id": site.id, "created_at": now, "updated_at": now, **_NO_EVENTS}
+    columns = ("email", "email_digest", "account_id")
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = sorted(db.session.scalars(_NEXT_IDS, {"n": len(emails)}))
+        insert_rows(
+            table, ("id", *columns), [(i, *row) for i, row in zip(ids, rows, strict=True)], fixed
+        )
+        return ids
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    return list(
+        db.session.scalars(
+            statement, [dict(zip(columns, row, strict=True)) | fixed for row in rows]
+        )
+    )
+
+
+# ``n`` fresh contact ids from the table's sequence (PostgreSQL).
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, :n)"
+)
 
 
 def _values(site: SiteSnapshot, contact_ids: list[int]) -> dict[int, dict[str, Held]]:
