@@ -91,9 +91,10 @@ def record_outbox_many(
     *,
     sparing: str | None = None,
 ) -> None:
-    """``record_outbox`` for many events of one type (each a contact id and its payload), in
-    a few statements: the events in one executemany, their deliveries in another. In order:
-    the events' ids follow ``events``."""
+    """``record_outbox`` for many events of one type (each a contact id and its payload): the
+    events in one statement (straight to the driver when no destination wants them, see
+    ``insert_rows``), their deliveries queued as ``record_outbox`` queues them (the session
+    inserts them together). The events' ids follow the order of ``events``."""
     if not events:
         return
     destinations = subscribers(site_id, event_type, sparing)
@@ -114,14 +115,9 @@ def record_outbox_many(
     ]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids = db.session.scalars(statement, rows).all()
-    db.session.execute(
-        insert(Delivery.__table__),
-        [
-            delivery_row(d, event_type, contact_id, payload, now, event_id)
-            for event_id, (contact_id, payload) in zip(ids, events, strict=True)
-            for d in destinations
-        ],
-    )
+    for event_id, (contact_id, payload) in zip(ids, events, strict=True):
+        for destination in destinations:
+            queue_delivery(destination, event_type, contact_id, payload, now, event_id)
 
 
 def queue_delivery(
@@ -133,26 +129,6 @@ def queue_delivery(
     outbox_event_id: int | None,
     message_id: str | None = None,
 ) -> Delivery:
-    delivery = Delivery(
-        **delivery_row(
-            destination, event_type, contact_id, data, occurred_at, outbox_event_id, message_id
-        )
-    )
-    db.session.add(delivery)
-    return delivery
-
-
-def delivery_row(
-    destination: Destination,
-    event_type: str,
-    contact_id: int | None,
-    data: dict[str, Any],
-    occurred_at: datetime,
-    outbox_event_id: int | None,
-    message_id: str | None = None,
-) -> dict[str, Any]:
-    """The columns of one delivery of ``data`` to ``destination``: its body is encoded once,
-    here, in the destination's format and mapping."""
     message_id = message_id or new_message_id()
     body = webhooks.encode(
         webhooks.payload(
@@ -164,18 +140,20 @@ def delivery_row(
             destination.mapping or {},
         )
     )
-    return {
-        "site_id": destination.site_id,
-        "destination_id": destination.id,
-        "outbox_event_id": outbox_event_id,
-        "event_type": event_type,
-        "contact_id": contact_id,
-        "message_id": message_id,
-        "body": body,
-        "status": PENDING,
-        "next_attempt_at": occurred_at,
-        "created_at": occurred_at,
-    }
+    delivery = Delivery(
+        site_id=destination.site_id,
+        destination_id=destination.id,
+        outbox_event_id=outbox_event_id,
+        event_type=event_type,
+        contact_id=contact_id,
+        message_id=message_id,
+        body=body,
+        status=PENDING,
+        next_attempt_at=occurred_at,
+        created_at=occurred_at,
+    )
+    db.session.add(delivery)
+    return delivery
 
 
 def follow_merge(absorbed_id: int, survivor_id: int) -> None:

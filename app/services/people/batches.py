@@ -320,28 +320,27 @@ def _domains(account_ids: set[int | None]) -> dict[int, str]:
 # --- writing it -------------------------------------------------------------------------------
 
 _VALUES, _SHARED = ProfileValue.__table__, AccountValue.__table__
-_UPDATE_VALUE = (
-    update(_VALUES)
-    .where(_VALUES.c.id == bindparam("row_id"))
-    .values(
-        value=bindparam("new_value", type_=_VALUES.c.value.type),
-        updated_at=bindparam("at", type_=_VALUES.c.updated_at.type),
-        source=bindparam("given_by"),
-        verified=True,
-        form_key=None,
-        visitor_id=None,
+
+
+def _update_by_id(table: Any, **fixed: Any) -> Any:
+    """An UPDATE of one row by id (``row_id``): its value (``new_value``) and time (``at``)
+    bound per row, ``fixed`` the other columns."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            value=bindparam("new_value", type_=table.c.value.type),
+            updated_at=bindparam("at", type_=table.c.updated_at.type),
+            **fixed,
+        )
     )
+
+
+_UPDATE_VALUE = _update_by_id(
+    _VALUES, source=bindparam("given_by"), verified=True, form_key=None, visitor_id=None
 )
-_UPDATE_SHARED = (
-    update(_SHARED)
-    .where(_SHARED.c.id == bindparam("row_id"))
-    .values(
-        value=bindparam("new_value", type_=_SHARED.c.value.type),
-        updated_at=bindparam("at", type_=_SHARED.c.updated_at.type),
-        contact_id=bindparam("given_for"),
-        trusted=True,
-        form_key=None,
-    )
+_UPDATE_SHARED = _update_by_id(
+    _SHARED, contact_id=bindparam("given_for"), trusted=True, form_key=None
 )
 
 
