@@ -48,7 +48,7 @@ run: $(STAMP) widget
 	$(BIN)/trickle db upgrade
 	TRICKLE_ALLOW_PRIVATE_TARGETS=true $(BIN)/trickle demo --inbox-url http://$(HOST):$(PORT)/demo/inbox
 	@echo ""
-	@echo "  Console (sign in with the login above)  http://$(HOST):$(PORT)/admin/"
+	@echo "  Console (sign in with a login above)    http://$(HOST):$(PORT)/admin/"
 	@echo "  Demo site (blog, case study, pricing)   http://$(HOST):$(PORT)/demo/"
 	@echo "  Webhooks the demo received              http://$(HOST):$(PORT)/demo/inbox"
 	@echo "  Widget                                  http://$(HOST):$(PORT)/widget.js"

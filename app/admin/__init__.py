@@ -1,4 +1,4 @@
-"""The marketer and analyst console: server-rendered pages behind a login."""
+"""The console for marketers, analysts and sales: server-rendered pages behind a login."""
 
 from flask import Blueprint
 
@@ -14,6 +14,7 @@ from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_
     exports,
     navigation,
     questions,
+    queue,
     routes,
     site_settings,
     tokens,

@@ -29,14 +29,16 @@ PREVIEW_CSP = (
 )
 
 
-def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Logged in, with ``role`` or a higher one (analyst < marketer < admin); else 403."""
+def role_required(role: str, *others: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Logged in, with ``role`` or a higher one (analyst < marketer < admin), or one that
+    ``others`` allow (``role_required("analyst", SALES)``: any analyst and up, and sales);
+    else 403. The sales role passes only where ``SALES`` is named (and admin with it)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         @login_required
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.can(role):
+            if not current_user.can(role, *others):
                 abort(403)
             return view(*args, **kwargs)
 

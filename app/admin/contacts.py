@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.clock import current_time
+from app.domain.wording import answer_text, number_text
 from app.services.errors import Invalid, NotFound
 from app.services.insights import contact_detail, list_contacts
 from app.services.privacy import ADMIN, erase_contact, erasures, withdraw_for_contact
@@ -24,7 +25,8 @@ PER_PAGE = 50
 def contacts(site: str) -> str:
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)  # not a number: the first page
-    overdue = request.args.get("overdue") == "1"
+    # overdue=1 (sales, as before there was a marketing list) or overdue=marketing
+    overdue = {"1": "sales", "marketing": "marketing"}.get(request.args.get("overdue", ""), "")
     now = current_time()
     try:
         listing = list_contacts(site, query, page, PER_PAGE, now=now, overdue=overdue)
@@ -95,13 +97,7 @@ def contact_erase(site: str, contact_id: int) -> Response | tuple[str, int]:
 @admin_bp.app_template_filter("profile_value")
 def profile_value(value: Any) -> str:
     """A stored value as plain text (escaped by the template): lists joined, booleans Yes/No."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list | tuple):
-        return ", ".join(profile_value(item) for item in value)
-    return str(value)
+    return answer_text(value)
 
 
 @admin_bp.app_template_filter("console_time")
@@ -112,4 +108,4 @@ def console_time(moment: datetime | None) -> str:
 @admin_bp.app_template_filter("score_text")
 def score_text(value: float) -> str:
     """6.0 → "6", 2.5 → "2.5": scores are sums of weights, usually whole."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    return number_text(value)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.admin import access, admin_bp
 from app.clock import current_time
+from app.models import SALES
 from app.services.accounts import sign_in_locks
 from app.services.delivery import suspended_destinations
 from app.services.insights import site_names
@@ -22,6 +23,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.questions", "Questions"),
     ("admin.forms", "Forms"),
     ("admin.contacts", "Contacts"),
+    ("admin.queue", "Queue"),
     ("admin.exports", "Export"),
     ("admin.explain", "Explain"),
     ("admin.site_settings", "Settings"),
@@ -29,13 +31,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.tokens", "API tokens"),
     ("admin.config", "History"),
 )
-# Sections only some roles may open; the others do not see them in the menu.
-_ROLE_OF = {"admin.destinations": "admin", "admin.tokens": "admin"}
+# The roles that may open a section (any of them; default analyst and up); the others do not
+# see it in the menu. A sales user sees the queue only.
+_ROLES_OF: dict[str, tuple[str, ...]] = {
+    "admin.destinations": ("admin",),
+    "admin.tokens": ("admin",),
+    "admin.queue": ("analyst", SALES),
+}
 _SECTION_OF = {
     "admin.tier": "admin.questions",
     "admin.field": "admin.questions",
     "admin.form": "admin.forms",
     "admin.contact": "admin.contacts",
+    "admin.brief": "admin.queue",
     "admin.config_revision": "admin.config",
     "admin.destination": "admin.destinations",
     "admin.destination_edit": "admin.destinations",
@@ -58,21 +66,29 @@ def _site_navigation() -> dict[str, Any]:
     return {
         "nav_site": args["site"],
         "nav_sites": sites,
-        "nav_sections": [
-            (endpoint, label)
-            for endpoint, label in SECTIONS
-            if current_user.can(_ROLE_OF.get(endpoint, "analyst"))
-        ],
+        "nav_sections": visible_sections(),
         "nav_current": _SECTION_OF.get(endpoint, endpoint),
     }
+
+
+def visible_sections() -> list[tuple[str, str]]:
+    """The sections of a site the signed-in user may open, in menu order."""
+    return [
+        (endpoint, label)
+        for endpoint, label in SECTIONS
+        if current_user.can(*_ROLES_OF.get(endpoint, ("analyst",)))
+    ]
 
 
 @admin_bp.app_context_processor
 def _suspended_notice() -> dict[str, Any]:
     """Suspended destinations, on every console page: a site's pages show the site's own (but
-    not the one whose page it is: that page says it at length), other pages every site's."""
+    not the one whose page it is: that page says it at length), other pages every site's.
+    Not to sales users, who may not see destinations."""
     args = request.view_args or {}
     if request.blueprint != "admin" or not current_user.is_authenticated:
+        return {}
+    if not current_user.can("analyst"):
         return {}
     if "site" not in args:
         return {"suspended_destinations": suspended_destinations()}
@@ -94,13 +110,15 @@ def _sign_in_lock_notice() -> dict[str, Any]:
 
 
 @admin_bp.get("/switch")
-@access.role_required("analyst")
+@access.role_required("analyst", SALES)
 def switch_site() -> Response:
-    """The site switcher's target: the same section of another site."""
+    """The site switcher's target: the same section of another site (or the first section
+    the user may open)."""
     site = request.args.get("site", "")
     section = request.args.get("section", "")
-    if section not in dict(SECTIONS):
-        section = SECTIONS[0][0]
+    sections = visible_sections()
+    if section not in dict(sections):
+        section = sections[0][0]
     if site not in {key for key, _ in site_names()}:
         return redirect(url_for("admin.home"))
     return redirect(url_for(section, site=site))

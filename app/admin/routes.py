@@ -13,6 +13,7 @@ from app.admin import access, admin_bp
 from app.admin.forms import LoginForm, LogoutForm
 from app.clock import current_time
 from app.extensions import limiter
+from app.models import SALES
 from app.services.accounts import authenticate_user, end_console_session, start_console_session
 from app.services.errors import TooManyAttempts
 from app.services.insights import site_overviews
@@ -77,8 +78,11 @@ def logout() -> Response:
 
 
 @admin_bp.get("/")
-@access.role_required("analyst")
-def home() -> str:
+@access.role_required("analyst", SALES)
+def home() -> str | Response:
+    """Every site; a sales user, who may open the queues only, lands on them."""
+    if not current_user.can("analyst"):
+        return redirect(url_for("admin.queues"))
     return render_template("admin/home.html", sites=site_overviews(), user=current_user)
 
 

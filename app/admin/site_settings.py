@@ -1,7 +1,7 @@
 """Site settings (marketer): a new site, and a site's settings and engagement weights; the
-site's identity secret (admin).
+site's identity secret and inbound-webhook secret (admin).
 
-A new identity secret is shown once, in the body of the page that answers the form: never
+A new secret is shown once, in the body of the page that answers the form: never
 flashed (the session cookie is only signed, not encrypted), never in a URL; console pages are
 answered with ``Cache-Control: no-store``.
 """
@@ -37,6 +37,11 @@ from app.services.people import (
     new_identity_secret,
     secret_status,
 )
+from app.services.sales import (
+    DEFAULT_INBOUND_OVERLAP_HOURS,
+    inbound_secret_status,
+    new_inbound_secret,
+)
 from app.services.siteconfig import (
     DEFAULT_ENGAGEMENT,
     Config,
@@ -59,30 +64,64 @@ class IdentitySecretForm(FlaskForm):
     )
 
 
+class InboundSecretForm(FlaskForm):
+    """Parses the overlap only; ``new_inbound_secret`` checks its range, as for the CLI."""
+
+    overlap_hours = IntegerField(
+        "Keep the current secret working for (hours)",
+        default=DEFAULT_INBOUND_OVERLAP_HOURS,
+        description="0 to 720. Until then webhooks signed with either secret verify, so your CRM "
+        "can switch; 0 stops the current one now.",
+        validators=[number_parsed],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "inbound")  # ids apart from the identity card's on one page
+        super().__init__(*args, **kwargs)
+
+
 @dataclass(frozen=True)
-class IdentityCard:
-    """What an admin sees of the site's identity verification."""
+class SecretCard:
+    """What an admin sees of one of the site's secrets (never the secret, but once)."""
 
     current: SecretInfo | None
     replaced: list[SecretInfo]  # still signing until their expires_at
-    link_key: str
-    form: IdentitySecretForm
+    form: FlaskForm
     new_secret: str | None = None  # just generated: shown on this page only
+    link_key: str | None = None  # the identity card's: for email tools that mint links
+
+
+def _card(
+    secrets: list[SecretInfo], form: FlaskForm, new_secret: str | None, **extra: str
+) -> SecretCard:
+    current = next((info for info in secrets if info.expires_at is None), None)
+    replaced = [info for info in secrets if info is not current]
+    return SecretCard(current, replaced, form, new_secret, **extra)
 
 
 def identity_card(
     site: str, form: IdentitySecretForm | None = None, new_secret: str | None = None
-) -> IdentityCard | None:
+) -> SecretCard | None:
     """The identity verification card; None for anyone but an admin."""
     if not current_user.can("admin"):
         return None
-    secrets = secret_status(site, current_time())
-    current = next((info for info in secrets if info.expires_at is None), None)
-    return IdentityCard(
-        current,
-        [info for info in secrets if info is not current],
-        site_snapshot(site).link_key,
+    return _card(
+        secret_status(site, current_time()),
         form or IdentitySecretForm(formdata=None),
+        new_secret,
+        link_key=site_snapshot(site).link_key,
+    )
+
+
+def inbound_card(
+    site: str, form: InboundSecretForm | None = None, new_secret: str | None = None
+) -> SecretCard | None:
+    """The inbound webhook card; None for anyone but an admin."""
+    if not current_user.can("admin"):
+        return None
+    return _card(
+        inbound_secret_status(site, current_time()),
+        form or InboundSecretForm(formdata=None),
         new_secret,
     )
 
@@ -144,6 +183,7 @@ def site_settings(site: str) -> Page:
         version=submitted_version(config),
         site_key=site,
         identity=identity_card(site),
+        inbound=inbound_card(site),
     )
 
 
@@ -166,10 +206,32 @@ def identity_secret(site: str) -> tuple[str, int]:
     return page, 422
 
 
+@admin_bp.post("/sites/<site>/settings/inbound-secret")
+@access.role_required("admin")
+def inbound_secret(site: str) -> tuple[str, int]:
+    """Generate (or replace) the site's inbound webhook secret and show it, this once."""
+    config = editable_or_404(site)
+    form = InboundSecretForm()
+    if form.validate():  # CSRF is checked (400) before the view runs
+        try:
+            secret = new_inbound_secret(
+                site, current_user.email, current_time(), form.overlap_hours.data
+            )
+        except Invalid as exc:
+            attach_errors(form, exc)
+        else:
+            return _settings_page(site, config, inbound=inbound_card(site, new_secret=secret))
+    page, _status = _settings_page(site, config, inbound=inbound_card(site, form))
+    return page, 422
+
+
 def _settings_page(
-    site: str, config: EditableConfig, identity: IdentityCard | None = None
+    site: str,
+    config: EditableConfig,
+    identity: SecretCard | None = None,
+    inbound: SecretCard | None = None,
 ) -> tuple[str, int]:
-    """The settings page as opened: the saved settings (and the identity card for admins)."""
+    """The settings page as opened: the saved settings (and the secrets' cards for admins)."""
     form = SiteForm(formdata=None)
     engagement = EngagementForm(formdata=None, prefix="engagement")
     form.load(config.config["site"])
@@ -181,5 +243,6 @@ def _settings_page(
         version=config.version,
         site_key=site,
         identity=identity or identity_card(site),
+        inbound=inbound or inbound_card(site),
     )
     return page, 200

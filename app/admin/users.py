@@ -15,7 +15,7 @@ from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.forms import attach_errors
 from app.clock import current_time
-from app.models import ROLES, User
+from app.models import CONSOLE_ROLES, User
 from app.services.accounts import (
     create_user,
     find_user,
@@ -35,7 +35,7 @@ class NewUserForm(FlaskForm):
     """Checks only sizes and the role; ``create_user`` checks the rest, like the CLI."""
 
     email = EmailField("Email")
-    role = SelectField("Role", choices=list(ROLES), default=ROLES[0])
+    role = SelectField("Role", choices=list(CONSOLE_ROLES), default=CONSOLE_ROLES[0])
     password = PasswordField(
         "Password (optional)",
         validators=[
@@ -48,7 +48,7 @@ class NewUserForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    role = SelectField("Role", choices=list(ROLES))
+    role = SelectField("Role", choices=list(CONSOLE_ROLES))
     active = BooleanField("Active: may sign in")
 
 

@@ -21,11 +21,11 @@ from marshmallow import (
     validates_schema,
 )
 
-from app.domain.sales import OUTCOME_KINDS
+from app.api.sales_out import MOMENT as _MOMENT
+from app.api.sales_out import HandoffOut, OutcomeOut
 from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
 _TOKEN = validate.Length(min=1, max=2048)
-_MOMENT = {"format": "date-time"}  # ISO 8601 in UTC with a Z (``app.domain.specs.iso``)
 
 
 class Text(fields.String):
@@ -399,26 +399,6 @@ class DeliveryRecordOut(Schema):
     body = fields.Dict(required=True, metadata={"description": "The exact webhook body sent"})
 
 
-class OutcomeStageOut(Schema):
-    from_ = fields.String(required=True, allow_none=True, data_key="from", attribute="from")
-    to = fields.String(required=True)
-
-
-class OutcomeOut(Schema):
-    id = fields.Integer(required=True)
-    contact_id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"enum": list(OUTCOME_KINDS)})
-    reason = fields.String(required=True, allow_none=True)
-    note = fields.String(required=True, allow_none=True)
-    external_id = fields.String(required=True, allow_none=True)
-    amount = fields.String(required=True, allow_none=True, metadata={"pattern": r"^\d+\.\d\d$"})
-    currency = fields.String(required=True, allow_none=True)
-    by = fields.String(required=True)
-    occurred_at = fields.String(required=True, metadata=_MOMENT)
-    recorded_at = fields.String(required=True, metadata=_MOMENT)
-    stage = fields.Nested(OutcomeStageOut, required=True, allow_none=True)
-
-
 class ContactData(Schema):
     """Everything held on one person: a data-subject access request (docs/api.md)."""
 
@@ -436,6 +416,7 @@ class ContactData(Schema):
     stage_changes = fields.List(fields.Nested(StageChangeOut), required=True)
     skips = fields.List(fields.Nested(SkipOut), required=True)
     sales_outcomes = fields.List(fields.Nested(OutcomeOut), required=True)
+    handoffs = fields.List(fields.Nested(HandoffOut), required=True)
     visitors = fields.List(fields.Nested(VisitorOut), required=True)
     merged_contacts = fields.List(fields.Nested(MergedContactOut), required=True)
     recorded_events = fields.List(fields.Nested(RecordedEventOut), required=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli.config import export_config_command, import_config_command
+from app.cli.config import config_group, export_config_command, import_config_command
 from app.cli.contacts import contacts_group
 from app.cli.deliveries import deliveries_group, worker_command
 from app.cli.demo import DEMO_CONFIG, demo_command
@@ -42,6 +42,7 @@ def register_commands(app: Flask) -> None:
         links_command,
         import_group,
         sales_group,
+        config_group,
     ):
         app.cli.add_command(command)
 

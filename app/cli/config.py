@@ -1,4 +1,5 @@
-"""`trickle import-config` and `trickle export-config`: a site's config as a file."""
+"""`trickle import-config` and `trickle export-config`: a site's config as a file; `trickle
+config ...`: what the definition's changes would do."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 
 from app.cli.errors import exit_on_refusal
+from app.cli.whatif import simulate_command
 
 
 @click.command("import-config")
@@ -34,3 +36,7 @@ def export_config_command(site: str, fmt: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+config_group = click.Group("config", help="A site's definition: what a change would do.")
+config_group.add_command(simulate_command)

@@ -9,7 +9,7 @@ from app.clock import current_time
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--once", is_flag=True, help="Check hand-off SLAs, send what is due now, then exit.")
 def worker_command(once: bool) -> None:
     """Deliver webhooks: claim due deliveries, send them, retry on schedule (DESIGN §6).
 
@@ -29,6 +29,7 @@ def worker_command(once: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     worker = DeliveryWorker(app)
     if once:
+        worker.breach_handoffs_if_due()  # breaches found now go out in this run too
         total = 0
         while sent := worker.run_once():
             total += sent

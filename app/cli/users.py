@@ -11,7 +11,7 @@ users_group = click.Group("users", help="Console users: create and list them, li
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["analyst", "marketer", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["analyst", "marketer", "admin", "sales"]), required=True)
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
 def create_user_command(email: str, role: str, generate_password: bool) -> None:
     """Create a console user; asks for the password unless --generate-password."""

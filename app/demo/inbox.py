@@ -29,7 +29,15 @@ from app.services.delivery import signing_secrets
 
 DEMO_SITE = "demo"
 INBOX_DESTINATION = "inbox"
-INBOX_EVENTS = ("contact.updated", "contact.merged", "contact.stage_changed", "contact.deleted")
+INBOX_EVENTS = (
+    "contact.updated",
+    "contact.merged",
+    "contact.stage_changed",
+    "contact.deleted",
+    "contact.outcome_recorded",
+    "contact.sla_breached",
+    "contact.engaged",
+)
 KEPT = 50
 MAX_BODY_BYTES = 32 * 1024
 TOLERANCE_SECONDS = 5 * 60

@@ -12,6 +12,16 @@ from app.domain.specs import STAGES, EventRecord, stage_rank
 
 _SECONDS_PER_DAY = 86_400
 
+# Event weights every site starts from; a config's ``engagement`` adds kinds or changes weights.
+DEFAULT_ENGAGEMENT: dict[str, float] = {
+    "page_view": 1,
+    "content_download": 3,
+    "video_play": 2,
+    "webinar": 5,
+    "email_click": 1,
+    "form_submit": 2,
+}
+
 
 @dataclass(frozen=True)
 class EngagementSummary:

@@ -20,7 +20,16 @@ OUTCOME_KINDS: tuple[str, ...] = (
     "opportunity",
     "won",
     "lost",
+    "nurtured",
 )
+# The first of these on or after a hand-off to sales stops its clock (docs/sales.md).
+SALES_TOUCHES: frozenset[str] = frozenset({"accepted", "contacted", "rejected", "recycled"})
+# Outcomes that take a contact off the sales queue: sales decided (or the deal went on).
+QUEUE_CLOSERS: frozenset[str] = frozenset(
+    {"accepted", "rejected", "recycled", "opportunity", "won", "lost"}
+)
+# The marketing touch a recycled contact is owed within ``recycle_followup_days``.
+MARKETING_TOUCH = "nurtured"
 # Outcomes that need a reason, and the config list it must come from.
 REASON_LISTS: dict[str, str] = {
     "rejected": "rejection_reasons",

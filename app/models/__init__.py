@@ -21,7 +21,7 @@ from app.models.contact import (
 )
 from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.privacy import ConsentRecord, ContactErasure
-from app.models.sales import SalesOutcome
+from app.models.sales import MARKETING_TEAM, SALES_TEAM, Handoff, SalesOutcome, WhatIfRun
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -29,13 +29,14 @@ from app.models.site import (
     Form,
     FormField,
     FormTier,
-    IdentitySecret,
     LifecycleStage,
     Site,
+    SiteSecret,
     Tier,
 )
 from app.models.token import ApiToken
 from app.models.user import (
+    CONSOLE_ROLES,
     ROLES,
     SALES,
     TOKEN_ROLES,
@@ -48,8 +49,11 @@ from app.models.user import (
 __all__ = [
     "BROWSER",
     "CLAIMED",
+    "CONSOLE_ROLES",
+    "MARKETING_TEAM",
     "ROLES",
     "SALES",
+    "SALES_TEAM",
     "TOKEN_ROLES",
     "VERIFIED",
     "Account",
@@ -69,8 +73,8 @@ __all__ = [
     "Form",
     "FormField",
     "FormTier",
+    "Handoff",
     "IdempotentResponse",
-    "IdentitySecret",
     "LifecycleStage",
     "LoginThrottle",
     "OutboxEvent",
@@ -78,11 +82,13 @@ __all__ = [
     "QuestionStat",
     "SalesOutcome",
     "Site",
+    "SiteSecret",
     "Skip",
     "StageChange",
     "Submission",
     "Tier",
     "User",
     "Visitor",
+    "WhatIfRun",
     "role_allows",
 ]

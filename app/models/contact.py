@@ -74,6 +74,9 @@ class Contact(EngagementTally, db.Model):
     # Set when sales recycled the contact (``sales_outcomes.requalify_after``): the engagement
     # score it must reach before the stage rules move it forward again. None: no hold.
     requalify_score: Mapped[float | None] = mapped_column(Double)
+    # When ``contact.engaged`` (hot activity of a handed-off contact or its account) was last
+    # sent for this contact: at most one per ``sales_outcomes.hot_activity.window_hours``.
+    engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The keyed digest of the email a signed link names (the link never carries the address):
     # base64url(HMAC-SHA256(site link key, email))[:22]. None while anonymous.
     email_digest: Mapped[str | None] = mapped_column(String(32))

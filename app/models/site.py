@@ -37,9 +37,6 @@ class Site(db.Model):
     engagement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The config's ``sales_outcomes`` section as loaded (reasons, stage moves); None without one.
     sales_outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # The secret a CRM signs inbound webhooks with (whsec_..., Standard Webhooks; docs/sales.md).
-    # It must be readable to verify, so it is stored; shown once, when made, and never exported.
-    inbound_secret: Mapped[str | None] = mapped_column(String(200))
     config_version: Mapped[int] = mapped_column(default=0)
     # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
     # the worker rebuilds the tallies when the config's differs.
@@ -228,17 +225,19 @@ class ConfigRevision(db.Model):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class IdentitySecret(db.Model):
-    """A site's identity secret: it signs identity hashes and signed links (HMAC-SHA256).
+class SiteSecret(db.Model):
+    """A secret a site's own systems sign with: ``identity`` (identity hashes and signed links,
+    HMAC-SHA256) or ``inbound`` (the CRM's inbound webhooks, the Standard Webhooks way).
 
     It must be readable to check a signature, so it is stored; it is shown once, when made, and
     never exported. A rotation gives the replaced secret an ``expires_at``: until then both sign.
     """
 
-    __tablename__ = "identity_secrets"
+    __tablename__ = "site_secrets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="identity")
     secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     created_by: Mapped[str | None] = mapped_column(String(320))

@@ -1,4 +1,4 @@
-"""People who use the console: marketers, analysts, admins."""
+"""People who use the console: marketers, analysts, admins, and sales reps."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from app.models.types import UTCDateTime
 
 ROLES: tuple[str, ...] = ("analyst", "marketer", "admin")  # each role can do all the previous can
 # Outside the hierarchy: records sales outcomes (docs/sales.md) and nothing else; an admin may
-# do what it does. API tokens only, so far (no console screen for it yet).
+# do what it does. A sales token records outcomes through the API; a sales console user works
+# the hand-off queue and reads the briefs (docs/console.md), nothing more.
 SALES = "sales"
 TOKEN_ROLES: tuple[str, ...] = (*ROLES, SALES)
+CONSOLE_ROLES: tuple[str, ...] = TOKEN_ROLES  # who may be a console user
 
 
 def role_allows(held: str, needed: str) -> bool:
@@ -48,9 +50,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def can(self, role: str) -> bool:
-        """True when this user's role is ``role`` or above it."""
-        return role_allows(self.role, role)
+    def can(self, role: str, *others: str) -> bool:
+        """True when this user's role allows ``role`` (or one of ``others``): it is that role
+        or above it, as ``role_allows`` says."""
+        return any(role_allows(self.role, needed) for needed in (role, *others))
 
 
 class ConsoleSession(db.Model):

@@ -89,3 +89,12 @@ def test_demo_prints_a_working_admin_login_and_renews_it(runner, clock):
     assert second != password
     assert authenticate_user(email, password, clock()) is None
     assert authenticate_user(email, second, clock()) is not None
+
+
+def test_demo_prints_a_sales_login_that_opens_the_queue_only(runner, clock):
+    result = runner.invoke(args=["demo", "--no-contacts"])
+    email, password = re.search(
+        r"Demo sales login \(the hand-off queue\): (\S+) / (\S+)", result.output
+    ).groups()
+    assert email == "sales@demo.example"
+    assert authenticate_user(email, password, clock()).role == "sales"

@@ -3,6 +3,11 @@ deliveries."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app.clock import current_time
@@ -11,6 +16,8 @@ from app.models import Delivery, DeliveryAttempt, Destination, Site
 from app.services.delivery import DeliveryWorker
 from app.services.outbox import record_outbox
 from tests.factories import acme_config
+
+TRICKLE = Path(sys.executable).with_name("trickle")
 
 
 def destination_config(url: str, **overrides: object) -> dict[str, object]:
@@ -81,3 +88,25 @@ def queue_many(destination: Destination, count: int, contacts: int, when) -> lis
     ids = [delivery.message_id for delivery in queued]  # before the commit expires them
     db.session.commit()
     return ids
+
+
+def start_worker(database_url: str, log: Path, **settings: str) -> subprocess.Popen:
+    """``trickle worker`` in its own process, on the test's database, logging to ``log``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRICKLE_")}
+    env.update(
+        TRICKLE_DATABASE_URL=database_url,
+        TRICKLE_SECRET_KEY="worker-test",
+        TRICKLE_ALLOW_PRIVATE_TARGETS="true",
+        TRICKLE_DELIVERY_LEASE_SECONDS="1",
+        TRICKLE_DELIVERY_POLL_SECONDS="0.05",
+        TRICKLE_DELIVERY_TIMEOUT_SECONDS="0.8",
+    )
+    env.update(settings)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(TRICKLE), "worker"],
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

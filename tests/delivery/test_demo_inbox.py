@@ -40,7 +40,7 @@ def app_settings(request: pytest.FixtureRequest) -> dict[str, object]:
 
 @pytest.fixture
 def inbox(runner) -> Destination:
-    result = runner.invoke(args=["demo", "--inbox-url", INBOX_URL])
+    result = runner.invoke(args=["demo", "--no-contacts", "--inbox-url", INBOX_URL])
     assert result.exit_code == 0, result.output
     return db.session.scalars(select(Destination).where(Destination.key == "inbox")).one()
 
@@ -80,10 +80,10 @@ def listed(client) -> list[tuple[str, str, Any]]:
 
 
 def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
-    result = runner.invoke(args=["demo", "--inbox-url", INBOX_URL])
+    result = runner.invoke(args=["demo", "--no-contacts", "--inbox-url", INBOX_URL])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[2] == (
+    assert result.output.splitlines()[3] == (
         f"Demo webhooks (destination 'inbox') are delivered to {INBOX_URL}"
     )
     destination = db.session.scalars(select(Destination)).one()
@@ -98,6 +98,9 @@ def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
         "contact.merged",
         "contact.stage_changed",
         "contact.deleted",
+        "contact.outcome_recorded",
+        "contact.sla_breached",
+        "contact.engaged",
     ]
     assert destination.secret.startswith("whsec_")
 
@@ -105,7 +108,7 @@ def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
 def test_demo_refuses_a_private_inbox_url_unless_private_targets_are_allowed(app, runner):
     app.config["ALLOW_PRIVATE_TARGETS"] = False
 
-    result = runner.invoke(args=["demo", "--inbox-url", INBOX_URL])
+    result = runner.invoke(args=["demo", "--no-contacts", "--inbox-url", INBOX_URL])
 
     assert result.exit_code == 1
     assert result.stderr == (

@@ -8,13 +8,10 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,10 +21,8 @@ from app.extensions import db
 from app.models import Delivery, DeliveryAttempt
 from app.services.delivery import DeliveryWorker
 from tests.databases import settings_for
-from tests.delivery.support import drain, queue_many
+from tests.delivery.support import drain, queue_many, start_worker
 from tests.receiver import Answer
-
-TRICKLE = Path(sys.executable).with_name("trickle")
 
 
 def pending() -> int:
@@ -45,28 +40,6 @@ def wait_until(condition, timeout: float, what: str) -> None:
 
 
 # --- 12: kill -9 ----------------------------------------------------------------------------------
-
-
-def start_worker(database_url: str, log: Path, **settings: str) -> subprocess.Popen:
-    """``trickle worker`` in its own process, on the test's database, logging to ``log``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRICKLE_")}
-    env.update(
-        TRICKLE_DATABASE_URL=database_url,
-        TRICKLE_SECRET_KEY="worker-test",
-        TRICKLE_ALLOW_PRIVATE_TARGETS="true",
-        TRICKLE_DELIVERY_LEASE_SECONDS="1",
-        TRICKLE_DELIVERY_POLL_SECONDS="0.05",
-        TRICKLE_DELIVERY_TIMEOUT_SECONDS="0.8",
-    )
-    env.update(settings)
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [str(TRICKLE), "worker"],
-            env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def test_a_killed_worker_loses_nothing(app, database_url, clock, destination, receiver, tmp_path):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.domain.identity import mint_link_token
 from app.extensions import db
-from app.models import IdentitySecret, Site
+from app.models import Site, SiteSecret
 from app.services.people import new_identity_secret
 
 SHOWN = re.compile(r"^New identity secret for site 'acme' \(shown once\): (tis_\S{43})$", re.M)
@@ -21,8 +21,8 @@ NOW, IN_30_DAYS = 1772442000, 1772442000 + 30 * 86400
 
 def secrets() -> list[tuple]:
     db.session.expire_all()
-    query = select(IdentitySecret.secret, IdentitySecret.created_by, IdentitySecret.expires_at)
-    return [tuple(row) for row in db.session.execute(query.order_by(IdentitySecret.id))]
+    query = select(SiteSecret.secret, SiteSecret.created_by, SiteSecret.expires_at)
+    return [tuple(row) for row in db.session.execute(query.order_by(SiteSecret.id))]
 
 
 def link_key() -> str:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import IdentitySecret, Site
+from app.models import Site, SiteSecret
 from app.services.people import new_identity_secret
 from tests.console import csrf_token, field_errors
 
@@ -31,8 +31,8 @@ def card(html: str) -> str:
 
 def secrets() -> list[tuple]:
     db.session.expire_all()
-    query = select(IdentitySecret.secret, IdentitySecret.created_by, IdentitySecret.expires_at)
-    return [tuple(row) for row in db.session.execute(query.order_by(IdentitySecret.id))]
+    query = select(SiteSecret.secret, SiteSecret.created_by, SiteSecret.expires_at)
+    return [tuple(row) for row in db.session.execute(query.order_by(SiteSecret.id))]
 
 
 def generate(client, **data):

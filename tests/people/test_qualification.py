@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Contact, OutboxEvent, StageChange
@@ -149,7 +149,9 @@ def test_the_flagged_stage_is_the_hand_off_and_carries_the_deadline(app, clock):
 
 
 def test_overdue_hand_offs_are_listed(app, clock):
+    from app.domain.sales import OutcomeInput
     from app.services.insights import list_contacts
+    from app.services.sales import record_outcome
 
     make_site(acme_config(stages=STAGES))
     client = app.test_client()
@@ -166,20 +168,20 @@ def test_overdue_hand_offs_are_listed(app, clock):
     clock.advance(hours=40)
     reach_mql("new@acme-corp.example")
     clock.advance(hours=8, minutes=1)  # the first is 48 h 1 min on mql, the second 8 h 1 min
-    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    listing = list_contacts("acme", "", 1, now=clock(), overdue="sales")
     assert [row.email for row in listing.rows] == ["old@acme-corp.example"]
     assert (listing.total, listing.handoff_stage, listing.followup_hours) == (1, "mql", 48)
     assert list_contacts("acme", "", 1, now=clock()).total == 2
     clock.advance(hours=40)
-    assert list_contacts("acme", "", 1, now=clock(), overdue=True).total == 2
-    # A contact past the hand-off stage is not overdue any more.
-    db.session.execute(
-        update(Contact)
-        .where(Contact.email == "old@acme-corp.example")
-        .values(lifecycle_stage="sql")
+    assert list_contacts("acme", "", 1, now=clock(), overdue="sales").total == 2
+    # A contact sales touched is not overdue any more, even touched late: its clock stopped.
+    record_outcome(
+        "acme",
+        "old@acme-corp.example",
+        OutcomeInput("contacted", "rep@acme.example", "call-1", clock()),
+        clock(),
     )
-    db.session.commit()
-    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    listing = list_contacts("acme", "", 1, now=clock(), overdue="sales")
     assert [row.email for row in listing.rows] == ["new@acme-corp.example"]
 
 
@@ -191,5 +193,5 @@ def test_a_site_without_a_hand_off_stage_has_no_overdue_contacts(app, clock):
     widget.ask()
     widget.submit({"email": "el@acme-corp.example", "company": "Acme"})
     clock.advance(days=30)
-    listing = list_contacts("acme", "", 1, now=clock(), overdue=True)
+    listing = list_contacts("acme", "", 1, now=clock(), overdue="sales")
     assert (listing.total, listing.handoff_stage) == (0, None)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Contact, OutboxEvent, Site, StageChange
+from app.models import SALES_TEAM, Contact, Handoff, OutboxEvent, Site, StageChange
 from app.services.accounts import create_token
-from tests.factories import acme_config, make_site
+from tests.factories import Widget, acme_config, make_site
 
 NEVER = {"min_score": 1_000_000}  # stages only sales outcomes move a contact to
 STAGES = [
@@ -31,7 +32,7 @@ SALES = {
 
 
 def sales_config(**overrides: Any) -> dict[str, Any]:
-    return acme_config(stages=STAGES, sales_outcomes=SALES, **overrides)
+    return acme_config(**{"stages": STAGES, "sales_outcomes": SALES, **overrides})
 
 
 def add_contact(site_key: str, email: str | None, stage: str | None = "mql") -> int:
@@ -60,3 +61,53 @@ def moves() -> list[tuple[str | None, str, dict | None]]:
 
 def outbox() -> list[tuple[str, dict]]:
     return [(e.type, e.payload) for e in db.session.scalars(select(OutboxEvent).order_by("id"))]
+
+
+def add_handoff(
+    contact_id: int,
+    started_at: datetime,
+    due_at: datetime | None = None,
+    *,
+    touched_at: datetime | None = None,
+    touched_by: str | None = None,
+    touch_kind: str | None = None,
+    team: str = SALES_TEAM,
+    closed_at: datetime | None = None,
+    stage: str | None = "mql",
+) -> int:
+    """A hand-off row as the stage moves and outcomes would leave it (the queue only reads
+    them)."""
+    contact = db.session.get(Contact, contact_id)
+    handoff = Handoff(
+        site_id=contact.site_id,
+        contact_id=contact_id,
+        team=team,
+        stage=stage,
+        started_at=started_at,
+        due_at=due_at,
+        touched_at=touched_at,
+        touched_by=touched_by,
+        touch_kind=touch_kind,
+        closed_at=closed_at,
+        closed_by="accepted" if closed_at else None,
+    )
+    db.session.add(handoff)
+    db.session.commit()
+    return handoff.id
+
+
+def stricter(min_score: int) -> dict:
+    """The sales config with the mql rule asking for ``min_score``."""
+    config = sales_config()
+    config["stages"] = copy.deepcopy(STAGES)
+    config["stages"][2]["when"] = {"min_score": min_score}
+    return config
+
+
+def engage(client, email: str, webinars: int) -> Widget:
+    widget = Widget(client)
+    widget.ask()
+    assert widget.submit({"email": email}).status_code == 200  # 2 points
+    for _ in range(webinars):
+        widget.event("webinar")  # 5 points each
+    return widget

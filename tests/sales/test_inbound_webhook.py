@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from app.extensions import db
-from app.models import SalesOutcome, Site
+from app.models import SalesOutcome, SiteSecret
+from app.services.errors import Invalid
 from app.services.sales import new_inbound_secret
 from tests.api.support import error_of
 from tests.factories import make_site
@@ -25,7 +26,7 @@ URL = "/api/v1/sites/acme/inbound/outcomes"
 @pytest.fixture
 def secret(app, clock):
     sales_site(clock())
-    return new_inbound_secret("acme")
+    return new_inbound_secret("acme", "admin@acme.example", clock())
 
 
 def outcome(clock, **extra):
@@ -148,10 +149,32 @@ def test_a_site_without_an_inbound_secret_takes_nothing(client, app, clock):
     assert recorded() == 0
 
 
-def test_a_rotated_secret_stops_verifying_at_once(client, secret, clock):
+def test_a_rotated_secret_verifies_through_its_overlap_then_stops(client, secret, clock):
     contact = add_contact("acme", "ada@acme-corp.example")
-    new_inbound_secret("acme")
+    newer = new_inbound_secret("acme", "admin@acme.example", clock(), overlap_hours=2)
+    first = outcome(clock, contact_id=contact, idempotency_key="old-1")
+    assert send(client, secret, first, clock).status_code == 201
+    assert send(client, newer, outcome(clock, contact_id=contact), clock).status_code == 201
+    clock.advance(hours=2)
+    late = outcome(clock, contact_id=contact, idempotency_key="old-2")
+    assert send(client, secret, late, clock).status_code == 401
+    assert recorded() == 2
+
+
+def test_a_rotation_with_no_overlap_stops_the_old_secret_at_once(client, secret, clock):
+    contact = add_contact("acme", "ada@acme-corp.example")
+    new_inbound_secret("acme", None, clock(), overlap_hours=0)
     assert send(client, secret, outcome(clock, contact_id=contact), clock).status_code == 401
+    assert recorded() == 0
+
+
+@pytest.mark.parametrize("hours", [-1, 721])
+def test_an_overlap_out_of_range_is_refused(app, clock, hours):
+    sales_site(clock())
+    with pytest.raises(Invalid) as refused:
+        new_inbound_secret("acme", None, clock(), overlap_hours=hours)
+    assert refused.value.fields == {"overlap_hours": ["Enter 0 to 720 hours."]}
+    assert db.session.scalar(select(func.count()).select_from(SiteSecret)) == 0
 
 
 @pytest.mark.parametrize(
@@ -196,7 +219,21 @@ def test_the_cli_prints_a_new_secret_once_and_stores_it(runner, app, clock):
     result = runner.invoke(args=["sales", "inbound-secret", "acme"])
     assert result.exit_code == 0, result.output
     printed = re.search(r"whsec_[A-Za-z0-9+/=]{44}", result.output).group(0)
-    assert db.session.scalar(select(Site.inbound_secret)) == printed
+    stored = db.session.scalars(select(SiteSecret)).one()
+    assert (stored.purpose, stored.secret, stored.created_by) == (
+        "inbound",
+        printed,
+        "trickle sales",
+    )
+    again = runner.invoke(args=["sales", "inbound-secret", "acme", "--keep-hours", "3"])
+    assert (
+        again.output.splitlines()[-1] == "The previous secret, if any, keeps verifying for 3 hours."
+    )
+    db.session.expire_all()
+    old, new = db.session.scalars(select(SiteSecret).order_by(SiteSecret.id)).all()
+    assert (old.expires_at, new.expires_at) == (clock() + timedelta(hours=3), None)
+    refused = runner.invoke(args=["sales", "inbound-secret", "acme", "--keep-hours", "800"])
+    assert refused.exit_code == 2
     unknown = runner.invoke(args=["sales", "inbound-secret", "nope"])
     assert unknown.exit_code != 0
 

@@ -144,7 +144,7 @@ def test_a_site_without_the_section_records_outcomes_without_moving_stages(app, 
         (
             {"kind": "closed"},
             "kind",
-            "must be one of: accepted, contacted, rejected, recycled, opportunity, won, lost",
+            "must be one of: accepted, contacted, rejected, recycled, opportunity, won, lost, nurtured",
         ),
         ({"kind": "rejected"}, "reason", "required for rejected"),
         ({"kind": "recycled"}, "reason", "required for recycled"),

@@ -65,6 +65,14 @@ def test_stages_must_name_configured_lifecycle_stages(app):
             {"requalify_after": {"min_new_score": -1}},
             {"sales_outcomes.requalify_after.min_new_score": ["must be at least 0"]},
         ),
+        (
+            {"recycle_followup_days": 0},
+            {"sales_outcomes.recycle_followup_days": ["must be at least 1"]},
+        ),
+        (
+            {"recycle_followup_days": "two weeks"},
+            {"sales_outcomes.recycle_followup_days": ["must be a whole number"]},
+        ),
     ],
 )
 def test_bad_sections_are_reported_by_path(app, section, expected):

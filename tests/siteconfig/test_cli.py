@@ -143,8 +143,13 @@ def test_demo_loads_the_demo_site(runner):
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
-    first_line, login_line = result.output.splitlines()
-    assert first_line == "Demo site 'demo' loaded: forms blog, case_study, pricing"
+    first_line, login_line, sales_line = result.output.splitlines()
+    assert first_line == (
+        "Demo site 'demo' loaded: forms blog, case_study, pricing; 7 demo contacts added"
+    )
+    assert re.fullmatch(
+        r"Demo sales login \(the hand-off queue\): sales@demo\.example / \S{20}", sales_line
+    )
     assert re.fullmatch(r"Demo console login: admin@demo\.example / \S{20}", login_line)
     exported = export_site_config("demo")
     assert exported["site"]["origins"] == [

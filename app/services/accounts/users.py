@@ -15,7 +15,7 @@ from app.domain.answers import AnswerError, clean_answer
 from app.domain.identity import normalize_email
 from app.domain.specs import FieldRule
 from app.extensions import db
-from app.models import ROLES, User
+from app.models import CONSOLE_ROLES, User
 from app.services.accounts.throttle import reserve_attempt, throttle_key, throttle_rules
 from app.services.errors import Invalid, NotFound, TooManyAttempts
 from app.services.transactions import commit_unit
@@ -50,8 +50,8 @@ def create_user(email: str, role: str, password: str | None = None) -> tuple[Use
         errors["email"] = [exc.message]
     if not email and "email" not in errors:
         errors["email"] = ["Enter an email address."]
-    if role not in ROLES:
-        errors["role"] = [f"Choose one of: {', '.join(ROLES)}."]
+    if role not in CONSOLE_ROLES:
+        errors["role"] = [f"Choose one of: {', '.join(CONSOLE_ROLES)}."]
     generated = secrets.token_urlsafe(15) if password is None else None
     password = password if password is not None else generated
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -86,9 +86,9 @@ def update_user(user: User, role: str, active: bool) -> User:
     one write lock; on PostgreSQL the active admins are locked first (``FOR UPDATE``), so two
     admins demoting each other at the same moment cannot both succeed.
     """
-    if role not in ROLES:
+    if role not in CONSOLE_ROLES:
         raise Invalid(
-            "The user was not changed.", {"role": [f"Choose one of: {', '.join(ROLES)}."]}
+            "The user was not changed.", {"role": [f"Choose one of: {', '.join(CONSOLE_ROLES)}."]}
         )
     user_id = user.id
     active_admins = select(User.id).where(User.role == "admin", User.active.is_(True))

@@ -31,6 +31,7 @@ from app.services.delivery.attempts import Claimed, claim, record_attempt, recor
 from app.services.delivery.http import SendResult
 from app.services.people import rebuild_stale_tallies
 from app.services.privacy import RetentionReport, run_due
+from app.services.sales import breach_overdue_handoffs, run_next_whatif
 
 log = logging.getLogger("trickle.worker")
 # How often an idle worker purges expired sign-in throttle rows and looks for sites due for
@@ -40,6 +41,11 @@ MAINTENANCE_EVERY = timedelta(hours=1)
 # How often a worker looks for sites whose engagement tallies need rebuilding (a changed weight
 # or half-life, an upgrade): until then those contacts are scored from their events (slower).
 TALLIES_EVERY = timedelta(seconds=10)
+# How long the what-if thread waits between looks for a what-if to run, when it found none.
+WHATIF_POLL_SECONDS = 2.0
+# How often a worker looks for hand-offs past their due time untouched (``contact.sla_breached``):
+# a breach goes out at most this long after it happened.
+SLA_EVERY = timedelta(seconds=10)
 # How long a worker, given an answer, waits for more of the batch's answers to record them in
 # the same transaction. A batch sent side by side is mostly answered within a few milliseconds:
 # this made one transaction of what were two or three (a commit is a round trip and a WAL
@@ -77,6 +83,7 @@ class DeliveryWorker:
         self._pool = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix="send")
         self._maintained_at: datetime | None = None
         self._tallies_at: datetime | None = None
+        self._sla_at: datetime | None = None
 
     def now(self) -> datetime:
         return time_by(self.app)
@@ -164,6 +171,41 @@ class DeliveryWorker:
                 db.session.rollback()
                 log.exception("worker %s: rebuilding tallies failed; trying again", self.name)
 
+    def run_whatifs(self, stop: threading.Event) -> None:
+        """Run the what-ifs the console asked for, one at a time, until ``stop`` is set; a
+        failure is logged and recorded on its run, never raised."""
+        while not stop.is_set():
+            ran = None
+            with self.app.app_context():
+                try:
+                    ran = run_next_whatif(self.now())
+                except Exception:
+                    db.session.rollback()
+                    log.exception("worker %s: what-if failed; trying again", self.name)
+                finally:
+                    db.session.remove()
+            if ran is None:
+                stop.wait(WHATIF_POLL_SECONDS)
+
+    def breach_handoffs_if_due(self) -> int:
+        """``breach_overdue_handoffs`` (until none is left) at most once per ``SLA_EVERY``; a
+        failure is logged. Returns how many hand-offs it marked breached."""
+        now = self.now()
+        if self._sla_at is not None and now - self._sla_at < SLA_EVERY:
+            return 0
+        self._sla_at = now
+        marked = 0
+        with self.app.app_context():
+            try:
+                while (found := breach_overdue_handoffs(now)) > 0:
+                    marked += found
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: checking hand-off SLAs failed; trying again", self.name)
+        if marked:
+            log.info("worker %s: %d hand-off(s) breached their SLA", self.name, marked)
+        return marked
+
     def _record(self, item: Claimed, result: SendResult) -> str:
         """Record the attempt; should that fail (an answer the database refuses, say), record it
         again without the receiver's words, so that no answer can make a delivery unrecordable
@@ -212,6 +254,12 @@ class DeliveryWorker:
         it never ends the worker.
         """
         log.info("worker %s started (batch %d, timeout %g s)", self.name, self.batch, self.timeout)
+        # What-ifs replay whole sites (minutes on a large one): beside the deliveries, not in
+        # their loop.
+        whatifs = threading.Thread(
+            target=self.run_whatifs, args=(stop,), name="whatif", daemon=True
+        )
+        whatifs.start()
         while not stop.is_set():
             try:
                 sent = self.run_once()
@@ -220,11 +268,15 @@ class DeliveryWorker:
                 sent = 0
             self.maintain_if_due()  # hourly at most, busy or not
             self.rebuild_tallies_if_due()
+            self.breach_handoffs_if_due()
             if sent == 0:
                 if idle is not None:
                     idle()
                 stop.wait(self.poll)
         self._pool.shutdown(wait=True)
+        # An idle what-if thread ends within its poll; one mid-replay is left to the process's
+        # end, and its run is taken again once stale (whatif_runs.STALE).
+        whatifs.join(timeout=WHATIF_POLL_SECONDS + 1)
         log.info("worker %s stopped", self.name)
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
 """What the console shows, read only: the sites overview, contact lists and pages, the
-dashboard's charts, the trust of what is held on a person (read by explain too), and the
-question counters behind them (written by asking, read here)."""
+dashboard's charts, the trust of what is held on a person (read by explain too), the
+question counters behind them (written by asking, read here), and the sales console's
+hand-off queue and briefs."""
 
+from app.services.insights.brief import ContactBrief, contact_brief
 from app.services.insights.charts import (
     SCORE_BUCKETS,
     Chart,
@@ -15,6 +17,13 @@ from app.services.insights.contact_page import contact_detail
 from app.services.insights.dashboard import WINDOWS, dashboard_chart, site_dashboard, window_days
 from app.services.insights.overview import site_names, site_overviews
 from app.services.insights.question_stats import count_answers, count_shown
+from app.services.insights.queue import (
+    HandoffQueue,
+    SiteQueue,
+    contact_label,
+    handoff_queue,
+    site_queues,
+)
 from app.services.insights.trust import BrowserEntry, CurrentValue, browser_entries, current_values
 
 __all__ = [
@@ -23,19 +32,26 @@ __all__ = [
     "BrowserEntry",
     "Chart",
     "CompletenessChart",
+    "ContactBrief",
     "CurrentValue",
     "DailySeries",
+    "HandoffQueue",
     "QuestionChart",
     "ScoreChart",
+    "SiteQueue",
     "browser_entries",
+    "contact_brief",
     "contact_detail",
+    "contact_label",
     "count_answers",
     "count_shown",
     "current_values",
     "dashboard_chart",
+    "handoff_queue",
     "list_contacts",
     "site_dashboard",
     "site_names",
     "site_overviews",
+    "site_queues",
     "window_days",
 ]

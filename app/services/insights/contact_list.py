@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.domain.engagement import summarize_engagement
 from app.domain.specs import EventRecord, is_blank, is_storable_text
 from app.extensions import db
 from app.models import (
+    MARKETING_TEAM,
+    SALES_TEAM,
     AccountValue,
     Contact,
     EngagementEvent,
     ProfileValue,
-    StageChange,
     Visitor,
 )
 from app.services.people import MAX_ROW_ID
+from app.services.sales import overdue_for_marketing, overdue_for_sales
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 ANONYMOUS = "Anonymous"
@@ -48,9 +49,12 @@ class ContactPage:
     page: int  # the page shown: a requested page past the end shows the last one
     pages: int  # at least 1, even with no rows
     total: int
-    overdue: bool = False  # only hand-offs past their follow-up window
+    # "sales": only hand-offs to sales past their window untouched; "marketing": only recycled
+    # contacts past ``recycle_followup_days`` without a marketing touch; "": everyone.
+    overdue: str = ""
     handoff_stage: str | None = None  # the site's hand-off stage (None: no such filter)
     followup_hours: int = 0
+    recycle_followup_days: int | None = None  # the reverse SLA's window (None: none agreed)
 
 
 def list_contacts(
@@ -60,20 +64,23 @@ def list_contacts(
     per_page: int = 50,
     *,
     now: datetime,
-    overdue: bool = False,
+    overdue: str = "",
 ) -> ContactPage:
     """One page of the site's contacts, newest updated first; NotFound for an unknown site.
 
     ``query`` matches part of an email (any case) or, when it is a number, a contact id.
-    ``overdue``: only contacts still on the hand-off stage (mql, not yet sql) who reached it
-    more than ``followup_hours`` ago. A page past the end is the last page; one below 1 is
+    ``overdue``: "sales", only contacts handed to sales whose first sales touch did not come
+    within the window (``followup_hours``) and who are still on the queue; "marketing", only
+    contacts sales recycled that marketing did not touch within ``recycle_followup_days``. A page past the end is the last page; one below 1 is
     the first.
     """
     site = site_snapshot(site_key)
     query = query.strip()
     matching = _matching(site, query)
-    if overdue:
-        matching = matching.where(_overdue(site, now))
+    if overdue == SALES_TEAM:
+        matching = matching.where(overdue_for_sales(now))
+    elif overdue == MARKETING_TEAM:
+        matching = matching.where(overdue_for_marketing(now))
     total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -91,21 +98,7 @@ def list_contacts(
         overdue,
         site.handoff_stage,
         site.followup_hours,
-    )
-
-
-def _overdue(site: SiteSnapshot, now: datetime) -> Any:
-    """On the hand-off stage, reached before ``now`` less the follow-up window."""
-    if site.handoff_stage is None:
-        return false()
-    reached = (
-        select(func.max(StageChange.changed_at))
-        .where(StageChange.contact_id == Contact.id, StageChange.to_stage == site.handoff_stage)
-        .scalar_subquery()
-    )
-    return and_(
-        Contact.lifecycle_stage == site.handoff_stage,
-        reached <= now - timedelta(hours=site.followup_hours),
+        (site.sales_outcomes or {}).get("recycle_followup_days"),
     )
 
 

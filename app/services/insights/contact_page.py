@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.engagement import distinct_events
+from app.domain.sla import SlaView, sla_view
 from app.domain.specs import EventRecord
+from app.models import Handoff, SalesOutcome
 from app.services.insights.contact_list import ContactRow, contact_rows
 from app.services.insights.trust import (
     BrowserEntry,
@@ -105,6 +107,16 @@ class ContactDetail:
     merges: tuple[MergeRecord, ...]
     stage_moves: tuple[StageMoveRecord, ...] = ()
     consents: tuple[ConsentEntry, ...] = ()  # newest first
+    handoffs: tuple[HandoffRecord, ...] = ()  # newest first
+    outcomes: tuple[SalesOutcome, ...] = ()  # newest first
+
+
+@dataclass(frozen=True)
+class HandoffRecord:
+    """A hand-off with where its SLA stands now."""
+
+    row: Handoff
+    sla: SlaView
 
 
 def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactDetail:
@@ -140,6 +152,10 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
             for m in held.stage_changes
         ),
         consents=_consents(site, held),
+        handoffs=tuple(
+            HandoffRecord(h, sla_view(h.due_at, h.touched_at, now)) for h in reversed(held.handoffs)
+        ),
+        outcomes=tuple(reversed(held.sales_outcomes)),
     )
 
 

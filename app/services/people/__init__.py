@@ -3,9 +3,11 @@
 Inside: ``contacts`` (finding a browser and its contact, reading a contact's values),
 ``state`` (a contact's rows read once per request: the state the rules see, the webhook payload),
 ``identity`` (what an email submitted by a browser does: merge, move, link), ``engagement``
-(recording events), ``qualification`` (moving stages forward), ``records``
+(recording events), ``hot_activity`` (a late-stage event telling sales of the handed-off
+contacts of its account), ``qualification`` (moving stages forward), ``records``
 (everything held on one person, read once for the console and data-subject requests),
-``imports`` (contacts upserted by email from a file or the CRM).
+``imports`` (contacts upserted by email from a file or the CRM), ``handoffs`` (opening a
+hand-off with its service level when a contact reaches the hand-off stage or is recycled).
 """
 
 from app.services.people.contacts import (
@@ -19,6 +21,7 @@ from app.services.people.contacts import (
     stored_visitor,
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
+from app.services.people.handoffs import marketing_window, open_handoff, sales_window
 from app.services.people.identity import settle_identity, verify_link
 from app.services.people.imports import (
     CRM,
@@ -86,16 +89,19 @@ __all__ = [
     "latest_consents",
     "load_contact_state",
     "load_person_records",
+    "marketing_window",
     "may_replace",
     "mint_links",
     "new_identity_secret",
     "newest_consent_record",
+    "open_handoff",
     "qualify",
     "read_contact",
     "rebuild_stale_tallies",
     "record_engagement",
     "record_stage_move",
     "resolve_visitor",
+    "sales_window",
     "secret_status",
     "settle_identity",
     "site_contact",

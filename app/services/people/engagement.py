@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import EngagementEvent, Visitor
 from app.services.errors import Invalid
 from app.services.people.contacts import resolve_visitor
+from app.services.people.hot_activity import report_hot_activity
 from app.services.people.qualification import qualify
 from app.services.people.state import ContactRows
 from app.services.people.tallies import count_event, engaged
@@ -74,7 +75,9 @@ def add_event(
     browser that only claimed the email must not learn, from which of its events count, what
     another did), but not ``counted``: the contact's score counts an id once. The event joins
     the browser's own tally and, when it counts, its contact's. ``rows``: the contact's rows
-    as the caller holds them (their contact's tally is the one kept current).
+    as the caller holds them (their contact's tally is the one kept current). A counted event
+    of a hot kind (``sales_outcomes.hot_activity``) is reported to sales; no other kind costs
+    a statement more.
     """
     # The site's configured stage for a kind outranks what a page claims.
     stage = site.kind_stages.get(event.kind) or event.stage or "early"
@@ -97,6 +100,9 @@ def add_event(
     contact = rows.contact if rows is not None else visitor.contact
     record = EventRecord(event.kind, stage, now, event.external_id)
     count_event(site, visitor, contact, record, counted)
+    hot = site.hot_activity
+    if counted and hot is not None and event.kind in hot.kinds:
+        report_hot_activity(site, contact, record, event.url, now)
     return bool(counted)
 
 

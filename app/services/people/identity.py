@@ -27,6 +27,7 @@ from app.models import (
     Contact,
     ContactMerge,
     EngagementEvent,
+    Handoff,
     ProfileValue,
     SalesOutcome,
     Skip,
@@ -217,6 +218,7 @@ def _move_rows(absorbed_id: int, survivor_id: int) -> None:
         (AccountValue, AccountValue.contact_id),
         (ConsentRecord, ConsentRecord.contact_id),
         (SalesOutcome, SalesOutcome.contact_id),
+        (Handoff, Handoff.contact_id),
     ):
         db.session.execute(
             update(model).where(column == absorbed_id).values(contact_id=survivor_id),

@@ -6,7 +6,7 @@ transaction): "MQL at T" is one fact in the console, the export and the CRM.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from app.domain.qualification import StageMove, next_stage
@@ -14,6 +14,7 @@ from app.domain.specs import ContactState, iso, iso_or_none
 from app.extensions import db
 from app.models import Contact, StageChange
 from app.services.outbox import record_outbox
+from app.services.people.handoffs import SALES_TEAM, crosses_handoff, open_handoff, sales_window
 from app.services.people.state import load_contact_state
 from app.services.siteconfig import SiteSnapshot
 
@@ -35,6 +36,8 @@ def qualify(
     if move is None:
         return None
     record_stage_move(site, contact, move.from_stage, move.to_stage, move.rule.as_config(), now)
+    if crosses_handoff(site, move.from_stage, move.to_stage):
+        open_handoff(site, contact, SALES_TEAM, move.to_stage, now, sales_window(site))
     return move
 
 
@@ -74,6 +77,7 @@ def record_stage_move(
 def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> datetime | None:
     """When sales must have followed up a contact that reached ``stage`` at ``reached_at``:
     ``followup_hours`` later for the hand-off stage (None for others, or a window of 0)."""
-    if stage != site.handoff_stage or site.followup_hours <= 0:
+    window = sales_window(site)
+    if stage != site.handoff_stage or window is None:
         return None
-    return reached_at + timedelta(hours=site.followup_hours)
+    return reached_at + window

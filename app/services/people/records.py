@@ -24,6 +24,7 @@ from app.models import (
     Destination,
     EngagementEvent,
     Field,
+    Handoff,
     OutboxEvent,
     ProfileValue,
     SalesOutcome,
@@ -56,6 +57,7 @@ class PersonRecords:
     stage_changes: tuple[StageChange, ...]
     skips: tuple[Skip, ...]
     sales_outcomes: tuple[SalesOutcome, ...]  # in the order they happened
+    handoffs: tuple[Handoff, ...]  # hand-offs to sales and back, oldest first
     merges: tuple[ContactMerge, ...]  # contacts merged into this one
     # What was kept and sent downstream about the person (or a contact merged into them):
     # events stored for delivery, and every delivery with its exact body as (destination, row).
@@ -136,6 +138,7 @@ def load_person_records(site: SiteSnapshot, contact_id: int, *, sent: bool = Tru
             SalesOutcome.occurred_at,
             SalesOutcome.id,
         ),
+        handoffs=_rows(Handoff, Handoff.contact_id == contact.id, Handoff.started_at, Handoff.id),
         merges=merges,
         recorded_events=_rows(
             OutboxEvent,

@@ -8,11 +8,10 @@ answer is the same whether or not the email is known.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.domain.identity import (
     LINK_MAX_DAYS,
@@ -22,18 +21,25 @@ from app.domain.identity import (
     read_link_token,
 )
 from app.extensions import db
-from app.models import Contact, IdentitySecret, Visitor
+from app.models import Contact, Visitor
 from app.services.errors import Invalid
 from app.services.people.contacts import contact_values, resolve_visitor
 from app.services.people.identity import settle_identity
 from app.services.people.qualification import qualify
 from app.services.people.state import announce_update
 from app.services.people.values import write_values
-from app.services.siteconfig import SiteSnapshot, site_snapshot
+from app.services.siteconfig import (
+    IDENTITY,
+    SecretInfo,
+    SiteSnapshot,
+    live_secrets,
+    rotate_secret,
+    secrets_shown,
+    site_snapshot,
+)
 from app.services.tokens import visitor_token
 from app.services.transactions import commit_unit
 
-SECRET_PREFIX = "tis_"  # noqa: S105 - a prefix, not a secret
 DEFAULT_OVERLAP_HOURS = 72
 LINK_DAYS = 30
 LINK_PARAMETER = "trickle"  # the query parameter a signed link carries (docs/widget.md)
@@ -44,40 +50,13 @@ NOT_SET_UP = (
 
 
 def active_secrets(site_id: int, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and replaced ones in their overlap."""
-    return list(
-        db.session.scalars(
-            select(IdentitySecret.secret)
-            .where(
-                IdentitySecret.site_id == site_id,
-                or_(IdentitySecret.expires_at.is_(None), IdentitySecret.expires_at > now),
-            )
-            .order_by(IdentitySecret.id.desc())
-        )
-    )
-
-
-@dataclass(frozen=True)
-class SecretInfo:
-    """What the console shows of a secret: never the secret, only its last characters."""
-
-    hint: str
-    created_at: datetime
-    created_by: str | None
-    expires_at: datetime | None
+    """The identity secrets that sign now: the current one, and replaced ones in their overlap."""
+    return live_secrets(site_id, IDENTITY, now)
 
 
 def secret_status(site_key: str, now: datetime) -> list[SecretInfo]:
-    site = site_snapshot(site_key)
-    rows = db.session.scalars(
-        select(IdentitySecret)
-        .where(
-            IdentitySecret.site_id == site.id,
-            or_(IdentitySecret.expires_at.is_(None), IdentitySecret.expires_at > now),
-        )
-        .order_by(IdentitySecret.id.desc())
-    )
-    return [SecretInfo("…" + r.secret[-4:], r.created_at, r.created_by, r.expires_at) for r in rows]
+    """The site's live identity secrets as the console shows them (last characters only)."""
+    return secrets_shown(site_snapshot(site_key).id, IDENTITY, now)
 
 
 def new_identity_secret(
@@ -85,28 +64,7 @@ def new_identity_secret(
 ) -> str:
     """Generate the site's identity secret (returned once, to be shown once). A secret already
     in use keeps signing for ``overlap_hours`` (0: it stops now), so sites can roll over."""
-    if not 0 <= overlap_hours <= 24 * 30:
-        raise Invalid(
-            "The overlap must be 0 to 720 hours.", {"overlap_hours": ["Enter 0 to 720 hours."]}
-        )
-    site = site_snapshot(site_key)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-
-    def work() -> None:
-        until = now + timedelta(hours=overlap_hours)
-        for row in db.session.scalars(
-            select(IdentitySecret).where(
-                IdentitySecret.site_id == site.id,
-                or_(IdentitySecret.expires_at.is_(None), IdentitySecret.expires_at > until),
-            )
-        ):
-            row.expires_at = until
-        db.session.add(
-            IdentitySecret(site_id=site.id, secret=secret, created_at=now, created_by=actor)
-        )
-
-    commit_unit(work)
-    return secret
+    return rotate_secret(site_key, IDENTITY, actor, now, overlap_hours)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import ContactErasure
 from app.services.people import load_person_records, site_contact
 from app.services.privacy.erasure import REQUEST, erase_contacts
-from app.services.sales import outcome_view
+from app.services.sales import handoff_view, outcome_view
 from app.services.siteconfig import site_snapshot
 from app.services.transactions import commit_unit
 
@@ -117,6 +117,7 @@ def subject_access(site_key: str, contact_id: int, now: datetime) -> dict[str, A
             for r in held.stage_changes
         ],
         "sales_outcomes": [outcome_view(row) for row in held.sales_outcomes],
+        "handoffs": [handoff_view(row, now) for row in held.handoffs],
         "skips": [
             {"field": key(row.field_id), "form": row.form_key, "at": iso(row.skipped_at)}
             for row in held.skips

@@ -18,6 +18,7 @@ from app.models import Contact, SalesOutcome
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import record_outbox
 from app.services.people import load_contact_state, record_stage_move, site_contact
+from app.services.sales.sla import note_outcome
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.transactions import commit_unit
 
@@ -107,6 +108,7 @@ def _record(
             rule["reason"] = data.reason
         contact.requalify_score = _requalify_score(site, contact, data.kind, now)
         record_stage_move(site, contact, current, target, rule, now)
+    note_outcome(site, contact, row, in_order, now)
     return row
 
 

@@ -4,11 +4,19 @@ the revision history, destinations' signing secrets, and the snapshot every requ
 Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON text),
 ``schema``/``fields``/``rules`` (validation), ``canonical`` (the exported shape), ``editing``
 (the console's entry-by-entry edits), ``history`` (revisions), ``masking`` (destination URLs
-as non-admins read them, and back on import), ``signing`` (secrets), ``snapshots`` (the cached
+as non-admins read them, and back on import), ``signing`` (destinations' secrets), ``secrets`` (the site's identity and inbound secrets,
+rotated with an overlap), ``snapshots`` (the cached
 read model of a site).
 """
 
+from app.domain.engagement import DEFAULT_ENGAGEMENT
 from app.services.siteconfig.canonical import changed_engagement
+from app.services.siteconfig.definition import (
+    DEFINITION_KEYS,
+    definition_changed,
+    definition_diff,
+    definition_of,
+)
 from app.services.siteconfig.editing import (
     Config,
     EditableConfig,
@@ -34,7 +42,6 @@ from app.services.siteconfig.history import (
     revision_diff,
 )
 from app.services.siteconfig.importer import (
-    DEFAULT_ENGAGEMENT,
     engagement_weights,
     export_site_config,
     import_site_config,
@@ -47,6 +54,14 @@ from app.services.siteconfig.schema import (
     KEY_PATTERN,
     MAX_RETENTION_DAYS,
 )
+from app.services.siteconfig.secrets import (
+    IDENTITY,
+    INBOUND,
+    SecretInfo,
+    live_secrets,
+    rotate_secret,
+    secrets_shown,
+)
 from app.services.siteconfig.signing import (
     generate_signing_secret,
     rotate_generated_secret,
@@ -57,8 +72,11 @@ __all__ = [
     "ASK_IF_OPS",
     "CHOICE_KINDS",
     "DEFAULT_ENGAGEMENT",
+    "DEFINITION_KEYS",
     "EVENTS",
     "FORMATS",
+    "IDENTITY",
+    "INBOUND",
     "KEY_PATTERN",
     "MAX_RETENTION_DAYS",
     "Config",
@@ -66,12 +84,16 @@ __all__ = [
     "EditableConfig",
     "FieldView",
     "FormView",
+    "SecretInfo",
     "SiteSnapshot",
     "asking_order",
     "changed_engagement",
     "config_history",
     "create_site",
     "current_config_yaml",
+    "definition_changed",
+    "definition_diff",
+    "definition_of",
     "dump_config",
     "edit_config",
     "editable_config",
@@ -80,6 +102,7 @@ __all__ = [
     "generate_signing_secret",
     "import_site_config",
     "import_uploaded_config",
+    "live_secrets",
     "move_field",
     "problems_for_entry",
     "put_entry",
@@ -91,5 +114,7 @@ __all__ = [
     "remove_tier",
     "revision_diff",
     "rotate_generated_secret",
+    "rotate_secret",
+    "secrets_shown",
     "site_snapshot",
 ]

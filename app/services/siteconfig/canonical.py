@@ -17,6 +17,7 @@ from app.services.siteconfig.schema import (
     DestinationIn,
     FieldIn,
     FormIn,
+    HotActivityIn,
     SalesOutcomesIn,
     SiteIn,
     TierIn,
@@ -168,4 +169,6 @@ def _sales_outcomes(section: Mapping[str, Any]) -> dict[str, Any]:
         values["requalify_after"] = {
             name: _plain(value) for name, value in values["requalify_after"].items()
         }
+    if values.get("hot_activity"):
+        values["hot_activity"] = without_defaults(dict(values["hot_activity"]), HotActivityIn)
     return without_defaults(values, SalesOutcomesIn)

@@ -21,7 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app.clock import current_time
-from app.domain.engagement import tally_basis
+from app.domain.engagement import DEFAULT_ENGAGEMENT, tally_basis
 from app.extensions import db
 from app.models import (
     ConfigRevision,
@@ -48,15 +48,6 @@ from app.services.siteconfig.signing import (
 from app.services.siteconfig.snapshots import forget_request_snapshots
 from app.services.transactions import commit_unit
 
-# Event weights every site starts from; a config's ``engagement`` adds kinds or changes weights.
-DEFAULT_ENGAGEMENT: dict[str, float] = {
-    "page_view": 1,
-    "content_download": 3,
-    "video_play": 2,
-    "webinar": 5,
-    "email_click": 1,
-    "form_submit": 2,
-}
 _ORDER = ("site", "engagement", *SECTIONS, "sales_outcomes")
 
 Row = TypeVar("Row", Tier, Field, Form, LifecycleStage, Destination)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.domain.engagement import DEFAULT_ENGAGEMENT
 from app.domain.webhooks import private_host
 from app.services.addresses import private_resolution
 from app.services.siteconfig.schema import consent_field_key, split_consent_text
@@ -77,7 +78,7 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
             )
             for key in _mapping_keys(when.get("field_equals")):
                 report.reference(f"{path}.field_equals.{key}", key, keys["fields"], "field")
-    _check_sales_outcomes(report, data.get("sales_outcomes"), keys["stages"])
+    _check_sales_outcomes(report, data.get("sales_outcomes"), keys["stages"], _event_kinds(data))
     for i, destination in entries(data, "destinations"):
         for key in _mapping_keys(destination.get("mapping")):
             report.reference(f"destinations[{i}].mapping.{key}", key, keys["fields"], "field")
@@ -90,8 +91,9 @@ def cross_entry_problems(data: Mapping[str, Any], allow_private_targets: bool) -
     return report.problems
 
 
-def _check_sales_outcomes(report: _Report, section: Any, stages: set[str]) -> None:
-    """Every stage ``sales_outcomes`` moves a contact to is a configured lifecycle stage."""
+def _check_sales_outcomes(report: _Report, section: Any, stages: set[str], kinds: set[str]) -> None:
+    """Every stage ``sales_outcomes`` moves a contact to is a configured lifecycle stage, and
+    every hot activity an event kind the site counts (an unknown one would never be sent)."""
     if not isinstance(section, Mapping):
         return
     moves = section.get("stages")
@@ -101,6 +103,21 @@ def _check_sales_outcomes(report: _Report, section: Any, stages: set[str]) -> No
         report.reference(path, moves.get(kind), stages, "lifecycle stage")
     recycle_to = section.get("recycle_to")
     report.reference("sales_outcomes.recycle_to", recycle_to, stages, "lifecycle stage")
+    hot = section.get("hot_activity")
+    events = hot.get("events") if isinstance(hot, Mapping) else None
+    for index, kind in enumerate(events if isinstance(events, list) else ()):
+        if isinstance(kind, str) and kind not in kinds:
+            report.add(
+                f"sales_outcomes.hot_activity.events[{index}]",
+                f'unknown event kind "{kind}" (the site counts: {", ".join(sorted(kinds))})',
+            )
+
+
+def _event_kinds(data: Mapping[str, Any]) -> set[str]:
+    """The event kinds a site counts: the built-in ones and those its ``engagement`` adds."""
+    engagement = data.get("engagement")
+    added = engagement if isinstance(engagement, Mapping) else {}
+    return set(DEFAULT_ENGAGEMENT) | {kind for kind in added if isinstance(kind, str)}
 
 
 def _check_consent_line(

@@ -42,6 +42,8 @@ EVENTS: tuple[str, ...] = (
     "contact.stage_changed",
     "contact.deleted",
     "contact.outcome_recorded",
+    "contact.sla_breached",
+    "contact.engaged",
 )
 FORMATS: tuple[str, ...] = ("trickle", "segment")
 CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
@@ -340,14 +342,26 @@ def _reasons() -> ListOf:
     return ListOf(Text(validate=KEY), load_default=list, validate=_distinct)
 
 
+class HotActivityIn(ConfigSchema):
+    """The late-stage event kinds that make a handed-off contact (or its account) hot, and how
+    often one contact is reported (rules.py checks each kind is one the site counts)."""
+
+    events = ListOf(Text(validate=KEY), required=True, validate=[length(1), _distinct])
+    window_hours = Integer(load_default=24, validate=at_least(1))
+
+
 class SalesOutcomesIn(ConfigSchema):
-    """What sales and marketing agreed on: the reasons a rep may give, and the stage moves."""
+    """What sales and marketing agreed on: the reasons a rep may give, the stage moves, and the
+    activity that makes a handed-off lead hot."""
 
     rejection_reasons = _reasons()
     loss_reasons = _reasons()
     stages = Section(OutcomeStagesIn, load_default=dict)
     recycle_to = Text(load_default=None, validate=KEY)
     requalify_after = Section(RequalifyIn, load_default=None)
+    # Days marketing have to touch a contact sales recycled (the reverse SLA); None: no window.
+    recycle_followup_days = Integer(load_default=None, validate=at_least(1))
+    hot_activity = Section(HotActivityIn, load_default=None)
 
 
 def _entries(schema: type[Schema]) -> ListOf:

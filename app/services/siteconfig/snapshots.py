@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -61,6 +62,15 @@ class FormView:
 
 
 @dataclass(frozen=True)
+class HotActivity:
+    """``sales_outcomes.hot_activity``: the event kinds that make a handed-off contact (or its
+    account) hot, and the window in which one contact is reported at most once."""
+
+    kinds: frozenset[str]
+    window: timedelta
+
+
+@dataclass(frozen=True)
 class SiteSnapshot:
     id: int
     key: str
@@ -84,6 +94,14 @@ class SiteSnapshot:
         """Names the weights and half-life engagement tallies are summed with (a tally built
         with another basis is rebuilt before it is read; see ``people.tallies``)."""
         return tally_basis(self.weights, self.half_life_days)
+
+    @cached_property
+    def hot_activity(self) -> HotActivity | None:
+        """What makes a handed-off lead hot; None when the config names nothing."""
+        section = (self.sales_outcomes or {}).get("hot_activity")
+        if not section:
+            return None
+        return HotActivity(frozenset(section["events"]), timedelta(hours=section["window_hours"]))
 
     def form(self, key: str) -> FormView:
         try:
