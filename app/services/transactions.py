@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.extensions import db
 
@@ -106,16 +106,21 @@ def insert_rows(
 
     names = [*columns, *constants]
     cursor = connection.connection.cursor()
+    if dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    else:
+        marks = ", ".join("?" * len(names))
+        statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 - names from the table
     try:
         if dialect.name == "postgresql":
-            statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(prepared(row))
         else:
-            marks = ", ".join("?" * len(names))
-            statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 - names from the table
             cursor.executemany(statement, map(prepared, rows))
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy raises it (an IntegrityError…): ``commit_unit`` retries a conflict.
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
 

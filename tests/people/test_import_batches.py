@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -20,6 +21,7 @@ from app.models import (
     Submission,
 )
 from app.services.people import IMPORT, check_contacts, write_contacts
+from app.services.transactions import _retryable, insert_rows
 from tests.factories import Widget, acme_config, make_site
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -193,3 +195,17 @@ def test_a_bad_row_in_the_middle_of_a_large_batch_keeps_the_whole_batch_out(runn
     written = db.session.scalars(select(Contact.email)).all()
     assert sorted(written) == sorted(row["email"] for row in rows[:1000] + rows[2000:])
     assert counts()["submissions"] == 1500 * 4
+
+
+def test_a_row_the_database_refuses_is_an_integrity_error_commit_unit_retries(site):
+    """``insert_rows`` goes to the driver itself; its errors come out as SQLAlchemy's, so a
+    unique conflict with a concurrent writer is retried like any other."""
+    [done] = write(people(1))
+    email_field = db.session.scalar(select(ProfileValue.field_id).limit(1))
+    row = (done.contact_id, email_field, "again")
+    fixed = {"updated_at": NOW, "source": IMPORT, "verified": True}
+    with pytest.raises(IntegrityError) as refused:
+        insert_rows(ProfileValue.__table__, ("contact_id", "field_id", "value"), [row], fixed)
+    assert _retryable(refused.value)
+    db.session.rollback()
+    assert counts()["profile_values"] == 4
