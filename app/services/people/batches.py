@@ -9,9 +9,8 @@ contacts (with RETURNING, for their ids), the values inserted or updated, the hi
 account values, one ``contact.updated`` per row that changed something (``outbox``'s
 ``record_outbox_many``), and the stage rules judged for each such row.
 
-Reading and writing per statement instead of per row is what made the import fast: the row
-by row path spent 95 % of its time in per-row SELECTs, flushes and ORM objects
-(docs/benchmarks.md, "Import").
+Per statement instead of per row: the row-by-row path spent 95 % of its time in per-row
+SELECTs, flushes and ORM objects; this one is 5 to 12 times faster (docs/benchmarks.md, "Import").
 """
 
 from __future__ import annotations
@@ -129,8 +128,9 @@ def _apply(
     writes: Writes,
 ) -> list[str]:
     """Apply one row to ``person`` (and its account's values) in memory, gathering what it
-    writes; the keys whose value changed (as ``values.write_values`` decides for a verified
-    browser: a value that says what is held writes nothing)."""
+    writes; the keys whose value changed. A value replaces what is held, whoever gave it
+    (an import is verified); a value that says what is held writes nothing, not even history,
+    so the same file imported again changes nothing."""
     account = shared.get(person.account_id, {}) if person.account_id is not None else {}
     changed = []
     for key, value in row.values.items():
