@@ -27,8 +27,15 @@ def upsert_by_email(site: str, email: str) -> tuple[Response, int]:
     """200 with what changed; 201 when the contact was created."""
     require_token(site, "admin")
     body = load_body(UPSERT_IN)
-    origin, now = body.get("origin"), current_time()
-    done = upsert_contact(site, email, body["fields"], source=CRM, now=now, origin=origin)
+    done = upsert_contact(
+        site,
+        email,
+        body["fields"],
+        source=CRM,
+        now=current_time(),
+        origin=body.get("origin"),
+        forward_to_origin=body["forward_to_origin"],
+    )
     return jsonify(UPSERTED_OUT.dump(done)), 201 if done.created else 200
 
 
@@ -40,5 +47,12 @@ def upsert_bulk(site: str) -> Response:
     request.max_content_length = BULK_MAX_BYTES
     body = load_body(BULK_IN)
     people = [(one["email"], one["fields"]) for one in body["contacts"]]
-    done = import_contacts(site, people, source=CRM, now=current_time(), origin=body.get("origin"))
+    done = import_contacts(
+        site,
+        people,
+        source=CRM,
+        now=current_time(),
+        origin=body.get("origin"),
+        forward_to_origin=body["forward_to_origin"],
+    )
     return jsonify(BULK_OUT.dump({"contacts": done, **tally(done)}))

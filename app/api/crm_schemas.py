@@ -27,14 +27,20 @@ def _origin() -> Text:
     return Text(data_key="from", validate=validate.Length(min=1, max=64))
 
 
+def _forward_to_origin() -> fields.Boolean:
+    """Send what the values change to the ``from`` destination too (it is spared otherwise)."""
+    return fields.Boolean(load_default=False)
+
+
 class UpsertContactIn(Schema):
     """What the CRM knows of one person: values by field key; ``from``: the destination the
-    values came from, not sent them back."""
+    values came from, not sent them back unless ``forward_to_origin``."""
 
     class Meta:
         unknown = RAISE
 
     origin = _origin()
+    forward_to_origin = _forward_to_origin()
     fields = _values()
 
 
@@ -53,7 +59,7 @@ class BulkContactsIn(Schema):
         unknown = RAISE
 
     origin = _origin()
-
+    forward_to_origin = _forward_to_origin()
     contacts = fields.List(
         fields.Nested(BulkContactIn),
         required=True,

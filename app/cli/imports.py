@@ -132,6 +132,11 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
     metavar="DESTINATION",
     help="The destination the rows came from: what they change is not sent back to it.",
 )
+@click.option(
+    "--forward-to-origin",
+    is_flag=True,
+    help="Send what the rows change to the --from destination too.",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
 @click.option("--batch", "batch_size", type=click.IntRange(1), default=1000, show_default=True)
 @click.option(
@@ -144,6 +149,7 @@ def import_contacts_command(
     map_file: Path | None,
     ignore: bool,
     origin: str | None,
+    forward_to_origin: bool,
     dry_run: bool,
     batch_size: int,
     kind: str | None,
@@ -163,6 +169,8 @@ def import_contacts_command(
     kind = kind or FORMATS.get(file.suffix.lower())
     if kind is None:
         fail(f"{file.name}: unknown format; name it .csv, .jsonl or .parquet, or use --format.")
+    if forward_to_origin and origin is None:
+        fail("--forward-to-origin names no destination: give --from DESTINATION.", code=2)
     with exit_on_refusal():
         site = site_snapshot(site_key)
         check_origin(site_key, origin)
@@ -183,7 +191,14 @@ def import_contacts_command(
             if problems:
                 failed += 1
             elif not dry_run:
-                done = write_contacts(site_key, checked, source=IMPORT, now=now, origin=origin)
+                done = write_contacts(
+                    site_key,
+                    checked,
+                    source=IMPORT,
+                    now=now,
+                    origin=origin,
+                    forward_to_origin=forward_to_origin,
+                )
                 counts.update(tally(done))
             first += len(batch)
             bar.update(len(batch))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 STAGES: tuple[str, ...] = ("early", "mid", "late")
@@ -30,8 +31,10 @@ def stage_rank(stage: str | None) -> int:
     return 0 if stage is None else STAGES.index(stage) + 1
 
 
+@lru_cache(maxsize=4096)
 def iso(moment: datetime) -> str:
-    """An aware time as ISO 8601 in UTC with a Z (no fraction when it is zero)."""
+    """An aware time as ISO 8601 in UTC with a Z (no fraction when it is zero). Cached: a
+    payload stamps many values with one time (an import's batch, all of them)."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.domain import webhooks
 from app.extensions import db
 from app.models import Delivery, Destination, OutboxEvent
 from app.models.delivery import PENDING
+from app.services.transactions import insert_rows
 
 
 def record_outbox(
@@ -59,14 +60,7 @@ def enqueue_event(
     days) still queues, so re-enabling it sends what happened meanwhile, in order.
     """
     if destinations is None:
-        active = db.session.scalars(
-            select(Destination).where(
-                Destination.site_id == event.site_id,
-                Destination.enabled.is_(True),
-                Destination.archived_at.is_(None),
-            )
-        ).all()
-        destinations = [d for d in active if event.type in (d.events or ()) and d.key != sparing]
+        destinations = subscribers(event.site_id, event.type, sparing)
     if not destinations:
         return []
     db.session.flush()  # the event's id
@@ -74,6 +68,56 @@ def enqueue_event(
         queue_delivery(d, event.type, event.contact_id, event.payload, event.created_at, event.id)
         for d in destinations
     ]
+
+
+def subscribers(site_id: int, event_type: str, sparing: str | None = None) -> list[Destination]:
+    """The site's destinations that want ``event_type`` now: enabled, not archived, and not
+    the one keyed ``sparing``."""
+    active = db.session.scalars(
+        select(Destination).where(
+            Destination.site_id == site_id,
+            Destination.enabled.is_(True),
+            Destination.archived_at.is_(None),
+        )
+    ).all()
+    return [d for d in active if event_type in (d.events or ()) and d.key != sparing]
+
+
+def record_outbox_many(
+    site_id: int,
+    event_type: str,
+    events: Sequence[tuple[int | None, dict[str, Any]]],
+    now: datetime,
+    *,
+    sparing: str | None = None,
+) -> None:
+    """``record_outbox`` for many events of one type (each a contact id and its payload): the
+    events in one statement (straight to the driver when no destination wants them, see
+    ``insert_rows``), their deliveries queued as ``record_outbox`` queues them (the session
+    inserts them together). The events' ids follow the order of ``events``."""
+    if not events:
+        return
+    destinations = subscribers(site_id, event_type, sparing)
+    table = OutboxEvent.__table__
+    if not destinations:
+        fixed = {"site_id": site_id, "type": event_type, "created_at": now}
+        insert_rows(table, ("contact_id", "payload"), events, fixed)
+        return
+    rows = [
+        {
+            "site_id": site_id,
+            "type": event_type,
+            "contact_id": contact_id,
+            "payload": payload,
+            "created_at": now,
+        }
+        for contact_id, payload in events
+    ]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = db.session.scalars(statement, rows).all()
+    for event_id, (contact_id, payload) in zip(ids, events, strict=True):
+        for destination in destinations:
+            queue_delivery(destination, event_type, contact_id, payload, now, event_id)
 
 
 def queue_delivery(

@@ -1,12 +1,16 @@
-"""One unit of work, committed, retried when a concurrent writer got there first."""
+"""One unit of work, committed, retried when a concurrent writer got there first; many rows
+written in it at once (``insert_rows``)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.extensions import db
 
@@ -67,3 +71,61 @@ def _begin_writing() -> None:
     driver = connection.connection.driver_connection
     if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_rows(
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert ``rows`` (tuples of ``columns``' values) into ``table`` in the session's unit,
+    straight to the driver: on PostgreSQL with ``COPY … FROM STDIN``, on SQLite with the
+    cursor's ``executemany``. ``constants``: columns whose value is the same for every row.
+
+    SQLAlchemy's executemany compiles and type-processes every parameter of every row in
+    Python; for an import's millions of values that was most of its time (docs/benchmarks.md,
+    "Import"). Here a JSON column's values are serialized as its type would, the constants
+    are processed once by their column's type, and every other value must be one the driver
+    takes as it is (text, numbers, booleans, None).
+    """
+    db.session.flush()  # what the rows refer to is in the database first
+    connection = db.session.connection()
+    dialect = connection.dialect
+    constants = constants or {}
+    fixed = tuple(_bound(table.c[name].type, value, dialect) for name, value in constants.items())
+    encoded = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+
+    def prepared(row: Sequence[Any]) -> tuple[Any, ...]:
+        if not encoded:
+            return (*row, *fixed)
+        values = list(row)
+        for i in encoded:
+            values[i] = json.dumps(values[i])
+        return (*values, *fixed)
+
+    names = [*columns, *constants]
+    cursor = connection.connection.cursor()
+    if dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    else:
+        marks = ", ".join("?" * len(names))
+        statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 - names from the table
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(prepared(row))
+        else:
+            cursor.executemany(statement, map(prepared, rows))
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy raises it (an IntegrityError…): ``commit_unit`` retries a conflict.
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
+
+
+def _bound(type_: Any, value: Any, dialect: Dialect) -> Any:
+    """``value`` as ``type_`` hands it to the driver (a time as SQLite stores it)."""
+    processor = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor is not None else value

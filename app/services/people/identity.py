@@ -135,10 +135,16 @@ def verify_link(
     return reapply_claims(site, contact, visitor)
 
 
+def company_domain(email: str) -> str | None:
+    """The domain of the account ``email`` joins: None for free mail (the built-in list and
+    the deployment's ``EXTRA_FREE_MAIL_DOMAINS``)."""
+    extra = current_app.config["EXTRA_FREE_MAIL_DOMAINS"].split(",")
+    return account_domain(email, [d.strip().lower() for d in extra if d.strip()])
+
+
 def join_account(site: SiteSnapshot, contact: Contact, now: datetime) -> None:
     """Link an identified contact to its company's account (none for free-mail addresses)."""
-    extra = current_app.config["EXTRA_FREE_MAIL_DOMAINS"].split(",")
-    domain = account_domain(contact.email or "", [d.strip().lower() for d in extra if d.strip()])
+    domain = company_domain(contact.email or "")
     if domain is None:
         return
     account = db.session.scalars(

@@ -2,33 +2,28 @@
 or the token API (source ``crm``).
 
 Rows are checked first, each value by its field's own rules (``domain.imports``); a batch is
-written all or nothing (one ``commit_unit``). A contact is found by its normalised email or
-created (with its link digest and account, as a browser's email makes one); its values are
-verified, replace what is held and keep their history (``values.write_verified_values``). A
-value already held writes nothing, so importing the same rows again changes nothing and
-forwards nothing; a contact whose values changed is forwarded as ``contact.updated`` (except
-to the destination the rows came from, when the caller names it) and its stage rules are
-judged again.
+written all or nothing (one ``commit_unit``), set-based (``batches``): a contact is found by
+its normalised email or created (with its link digest and account, as a browser's email makes
+one); its values are verified, replace what is held and keep their history. A value already
+held writes nothing, so importing the same rows again changes nothing and forwards nothing; a
+contact whose values changed is forwarded as ``contact.updated`` and its stage rules are judged
+again. Not to the destination the rows came from, when the caller names it (``origin``):
+what the CRM said is not echoed back to it, unless the caller asks (``forward_to_origin``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.identity import email_digest
 from app.domain.imports import ImportedRow, check_imported_row
 from app.extensions import db
-from app.models import Contact, Destination
+from app.models import Destination
 from app.services.errors import Invalid
-from app.services.people.identity import join_account
-from app.services.people.qualification import qualify
-from app.services.people.state import announce_update, read_contact
-from app.services.people.values import write_verified_values
+from app.services.people.batches import Upserted, write_batch
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 from app.services.transactions import commit_unit
 
@@ -36,16 +31,6 @@ IMPORT, CRM = "import", "crm"
 EMAIL = "email"
 # Rows the token API takes in one call (a file is written in batches of any size).
 MAX_BULK = 1000
-
-
-@dataclass(frozen=True)
-class Upserted:
-    """What one row did: the contact, whether it was created, the keys whose value changed."""
-
-    contact_id: int
-    email: str
-    created: bool
-    changed: list[str]
 
 
 def email_key(site: SiteSnapshot) -> str:
@@ -79,13 +64,15 @@ def write_contacts(
     source: str,
     now: datetime,
     origin: str | None = None,
+    forward_to_origin: bool = False,
 ) -> list[Upserted]:
     """Upsert checked ``rows`` in one unit (all or nothing), in their order (a later row of
     the same email wins). ``origin``: the key of the destination the rows came from; what
-    they change is not sent back to it."""
+    they change is not sent back to it, unless ``forward_to_origin``."""
     site = site_snapshot(site_key)
     check_origin(site_key, origin)
-    return commit_unit(lambda: [_upsert(site, row, source, now, origin) for row in rows])
+    sparing = None if forward_to_origin else origin
+    return commit_unit(lambda: write_batch(site, rows, source, now, sparing))
 
 
 def check_origin(site_key: str, origin: str | None) -> None:
@@ -108,6 +95,7 @@ def import_contacts(
     source: str,
     now: datetime,
     origin: str | None = None,
+    forward_to_origin: bool = False,
 ) -> list[Upserted]:
     """Check and upsert ``people`` (each an email and values by key), all or nothing: Invalid
     (nothing written) naming each bad value ``contacts.<index>.email`` or
@@ -122,7 +110,14 @@ def import_contacts(
             for name, message in errors.items()
         }
         raise Invalid(f"{len(problems)} of {len(people)} contacts are not valid.", fields)
-    return write_contacts(site_key, checked, source=source, now=now, origin=origin)
+    return write_contacts(
+        site_key,
+        checked,
+        source=source,
+        now=now,
+        origin=origin,
+        forward_to_origin=forward_to_origin,
+    )
 
 
 def tally(done: Sequence[Upserted]) -> dict[str, int]:
@@ -140,46 +135,23 @@ def upsert_contact(
     source: str,
     now: datetime,
     origin: str | None = None,
+    forward_to_origin: bool = False,
 ) -> Upserted:
     """Check and upsert one contact: Invalid naming ``from``, ``email`` or ``fields.<key>``."""
     check_origin(site_key, origin)
     try:
-        return import_contacts(site_key, [(email, values)], source=source, now=now, origin=origin)[
-            0
-        ]
+        [done] = import_contacts(
+            site_key,
+            [(email, values)],
+            source=source,
+            now=now,
+            origin=origin,
+            forward_to_origin=forward_to_origin,
+        )
     except Invalid as refused:
         fields = {
             name.partition(".")[2].partition(".")[2]: found
             for name, found in (refused.fields or {}).items()
         }
         raise Invalid("The contact is not valid.", fields) from None
-
-
-_BY_EMAIL = select(Contact).with_for_update()
-
-
-def _upsert(
-    site: SiteSnapshot, row: ImportedRow, source: str, now: datetime, origin: str | None
-) -> Upserted:
-    contact = db.session.scalars(
-        _BY_EMAIL.where(Contact.site_id == site.id, Contact.email == row.email)
-    ).one_or_none()
-    created = contact is None
-    if contact is None:
-        contact = Contact(
-            site_id=site.id,
-            email=row.email,
-            email_digest=email_digest(site.link_key, row.email),
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(contact)
-        db.session.flush()
-        join_account(site, contact, now)
-    rows = read_contact(site, contact, skips=False)
-    changed = write_verified_values(site, rows, source, row.values, now)
-    if changed:
-        db.session.flush()
-        announce_update(site, contact, changed, now, rows, sparing=origin)
-        qualify(site, contact, now)
-    return Upserted(contact.id, row.email, created, changed)
+    return done

@@ -10,6 +10,7 @@ derive from them without reading any of them again. No event is read: see ``tall
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -210,33 +211,60 @@ def contact_payload(
     their own, the lifecycle stage and the engagement as of ``now``. ``rows``: the contact's
     rows as the caller holds them (read here otherwise)."""
     rows = rows or read_contact(site, contact, skips=False)
-    shared = {key: row.value for key, row in rows.account.items()}
-    # Each value with where it came from; the profile is the same values without it.
-    provenance = {
-        **{key: _from_account(row) for key, row in rows.account.items()},
-        **{key: _provenance(row) for key, row in rows.values.items()},
-    }
-    profile = {key: entry["value"] for key, entry in provenance.items()}
-    engagement = rows.engagement(now)
-    return {
-        "contact_id": contact.id,
-        "email": contact.email,
-        "changed": list(profile) if changed is None else changed,
-        "profile": profile,
-        "values": provenance,
-        "account": shared,
-        "account_domain": contact.account.domain if contact.account is not None else None,
-        "stage": contact.lifecycle_stage,
-        "consents": consent_summary(site, contact.id),
-        "engagement": {
-            "score": round(engagement.score, 2),
-            "events": engagement.events,
-            "reached_stage": engagement.reached_stage,
-        },
-    }
+    about = Payload(
+        contact_id=contact.id,
+        email=contact.email,
+        account_domain=contact.account.domain if contact.account is not None else None,
+        stage=contact.lifecycle_stage,
+        consents=consent_summary(site, contact.id),
+        engagement=rows.engagement(now),
+    )
+    return about.build(changed, rows.values, rows.account)
 
 
-def _provenance(row: ProfileValue) -> dict[str, Any]:
+class Payload(NamedTuple):
+    """What a ``contact.updated`` payload says of the contact besides its values: the one
+    shape ``contact_payload`` and a batch of imported rows (``people.batches``) both fill."""
+
+    contact_id: int
+    email: str | None
+    account_domain: str | None
+    stage: str | None
+    consents: dict[str, dict[str, Any]]
+    engagement: Engaged
+
+    def build(
+        self, changed: list[str] | None, values: Mapping[str, Any], account: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The payload, ``values`` and ``account`` being the contact's and its account's
+        current rows by key (anything with the columns ``_provenance`` and ``_from_account``
+        read)."""
+        # Each value with where it came from; the profile is the same values without it.
+        provenance = {
+            **{key: _from_account(row) for key, row in account.items()},
+            **{key: _provenance(row) for key, row in values.items()},
+        }
+        profile = {key: entry["value"] for key, entry in provenance.items()}
+        engagement = self.engagement
+        return {
+            "contact_id": self.contact_id,
+            "email": self.email,
+            "changed": list(profile) if changed is None else changed,
+            "profile": profile,
+            "values": provenance,
+            "account": {key: row.value for key, row in account.items()},
+            "account_domain": self.account_domain,
+            "stage": self.stage,
+            "consents": self.consents,
+            "engagement": {
+                "score": round(engagement.score, 2),
+                "events": engagement.events,
+                "reached_stage": engagement.reached_stage,
+            },
+        }
+
+
+def _provenance(row: Any) -> dict[str, Any]:
     """One value as a receiver decides whether to trust it: where it came from and whether the
     one who gave it proved who they are (a browser that merely typed the email did not)."""
     return {
@@ -247,7 +275,7 @@ def _provenance(row: ProfileValue) -> dict[str, Any]:
     }
 
 
-def _from_account(row: AccountValue) -> dict[str, Any]:
+def _from_account(row: Any) -> dict[str, Any]:
     return {
         "value": row.value,
         "source": "account",

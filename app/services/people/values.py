@@ -133,33 +133,6 @@ def write_values(
     return written
 
 
-def write_verified_values(
-    site: SiteSnapshot, rows: ContactRows, source: str, values: dict[str, Any], now: datetime
-) -> list[str]:
-    """Store what a verified source (an import, the CRM) says of ``rows``' contact: each value
-    replaces the current one (newest wins), with its history row. A value that says what is
-    held writes nothing, so giving the same values again changes nothing. Returns the keys
-    whose value changed; ``rows`` are kept current."""
-    contact, changed = rows.contact, []
-    for key, value in values.items():
-        view, row = site.fields[key], rows.values.get(key)
-        previous = row.value if row is not None else None
-        if row is not None and previous == value:
-            continue
-        if row is None:
-            row = rows.values[key] = ProfileValue(contact_id=contact.id, field_id=view.id)
-            db.session.add(row)
-        row.value, row.updated_at, row.form_key, row.visitor_id = value, now, None, None
-        row.source, row.verified = source, True
-        _keep_history(contact, view.id, value, previous, now, Given(source, None, source, True))
-        if view.rule.scope == "account" and contact.account_id is not None:
-            offer_account_value(site, rows.account, contact, key, row, now)
-        changed.append(key)
-    if changed:
-        contact.updated_at = now
-    return changed
-
-
 def offer_account_value(
     site: SiteSnapshot,
     shared: dict[str, AccountValue],
