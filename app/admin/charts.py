@@ -19,6 +19,7 @@ from app.services.insights import (
     Chart,
     CompletenessChart,
     DailySeries,
+    FunnelTable,
     QuestionChart,
     ScoreChart,
 )
@@ -103,7 +104,7 @@ def scores_svg(chart: ScoreChart) -> Markup:
     return _svg(chart.title, height, parts)
 
 
-def daily_svg(chart: DailySeries) -> Markup:
+def daily_svg(chart: DailySeries, axis: str = "Day (UTC)") -> Markup:
     """One line per series over the days of the window, with a legend and day labels."""
     height, bottom, left = 280, 230, 56
     plot_w, plot_h = WIDTH - left - 16, bottom - TOP
@@ -126,8 +127,39 @@ def daily_svg(chart: DailySeries) -> Markup:
         parts.append(
             _text(left + d * step, bottom + 16, chart.days[d].isoformat(), "chart-label", anchor)
         )
-    parts.append(_text(left + plot_w / 2, height - 8, "Day (UTC)", "chart-axis", "middle"))
+    parts.append(_text(left + plot_w / 2, height - 8, axis, "chart-axis", "middle"))
     return _svg(chart.title, height, parts)
+
+
+def funnel_svg(table: FunnelTable) -> Markup:
+    """A funnel report table's drawing: lines over its weeks, or bars per row (its ``plot``
+    columns; a missing value draws as nothing, its note as "—")."""
+    if table.drawing == "weeks":
+        series = tuple(
+            (table.columns[i], tuple(row[i] or 0 for row in table.rows)) for i in table.plot
+        )
+        days = tuple(row[0] for row in table.rows)
+        return daily_svg(DailySeries(table.title, table.columns, table.rows, days, series), "Week")
+    values = [row[i] or 0 for row in table.rows for i in table.plot]
+    scale = 100 if table.percent else max(values, default=0) or 1
+    unit = "%" if table.percent else ""
+    rows = [
+        (
+            " · ".join(str(cell) for cell in row[: table.labels]),
+            tuple(
+                (
+                    (row[i] or 0) / scale,
+                    f"series-{n % 7}",
+                    "—" if row[i] is None else f"{row[i]:g}{unit}",
+                )
+                for n, i in enumerate(table.plot)
+            ),
+        )
+        for row in table.rows
+    ]
+    legend = tuple((f"series-{n % 7}", table.columns[i]) for n, i in enumerate(table.plot))
+    axis = "% (100 = all)" if table.percent else f"Longest bar: {scale:g}"
+    return _bar_rows(table.title, rows, legend, axis, stacked=False)
 
 
 # --- pieces ---------------------------------------------------------------------------------
