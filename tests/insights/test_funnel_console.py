@@ -20,6 +20,7 @@ Week,Contacts,Leads,MQLs,Accepted,Opportunities,Won,Contact→Lead (%),Lead→MQ
 Week,Contact→Lead (median days),Lead→MQL (median days),MQL→Accepted (median days),Accepted→Opportunity (median days),Opportunity→Won (median days),Contact→Lead (contacts),Lead→MQL (contacts),MQL→Accepted (contacts),Accepted→Opportunity (contacts),Opportunity→Won (contacts)
 2026-02-23,0.2,1,1,1,2,3,3,1,1,1
 2026-03-02,0,,,,,1,0,0,0,0
+All weeks,0.1,1,1,1,2,4,3,1,1,1
 """,
     "forms": """\
 Form,Contacts,Leads,MQLs,Accepted,Opportunities,Won,Contact→Lead (%),Lead→MQL (%),MQL→Accepted (%),Accepted→Opportunity (%),Opportunity→Won (%)
@@ -123,6 +124,9 @@ def test_the_page_shows_every_table_with_a_drawing_and_a_csv_link(app, signed_in
         assert f'href="/admin/sites/acme/funnel/{name}.csv?days=7" download>CSV</a>' in html
     assert 'href="/admin/sites/acme/funnel?days=7" aria-current="page"' in html
     assert " style=" not in html
+    assert "<g><title>Opportunity→Won</title>" in html  # the period's medians, drawn
+    assert "All weeks · Longest bar: 2</text>" in html
+    assert "<g><title>Decision maker? · Yes</title>" in html
     rows = table_rows(html)
     assert ["2026-02-23", "3", "3", "3", "1", "1", "1", "100", "100", "33.3", "100", "100"] in rows
     assert ["EUR", "1", "1200.50", "1", "1200.50", "100"] in rows

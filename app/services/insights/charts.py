@@ -80,8 +80,8 @@ class DailySeries:
 class FunnelTable:
     """One table of the funnel report. Its drawing: ``"weeks"``, a line per ``plot`` column
     over the rows' first column (a week's Monday); ``"bars"``, a bar per ``plot`` column for
-    each row, labelled by its first ``labels`` columns, scaled to the largest (``percent``:
-    to 100)."""
+    each row, labelled by its first ``labels`` columns; ``"total"``, a bar per ``plot`` column
+    of the last row. Bars are scaled to the largest (``percent``: to 100)."""
 
     title: str
     columns: tuple[str, ...]

@@ -55,6 +55,7 @@ from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 _BATCH = 1000
 _DAY = timedelta(days=1)
+ALL_WEEKS = "All weeks"
 
 
 def funnel_by_week(site: SiteSnapshot, period: Period) -> FunnelTable:
@@ -80,8 +81,9 @@ def funnel_by_week(site: SiteSnapshot, period: Period) -> FunnelTable:
 
 
 def step_medians(site: SiteSnapshot, period: Period) -> FunnelTable:
-    """Per week of creation, the median days between each step and the one before it, over
-    the contacts who reached both (with how many that is)."""
+    """Per week of creation, and over the whole period (the last row, the one drawn), the
+    median days between each step and the one before it, over the contacts who reached both
+    (with how many that is)."""
     steps = contact_steps(site, period)
     times = [steps.c.created_at, *(steps.c[column] for _, column in STEPS)]
     spans: dict[Any, list[list[float]]] = {w: [[] for _ in STEPS] for w in period.weeks}
@@ -96,15 +98,16 @@ def step_medians(site: SiteSnapshot, period: Period) -> FunnelTable:
             days = elapsed(row[i], row[i + 1], _DAY)
             if days is not None:
                 week[i].append(days)
+    spans[ALL_WEEKS] = [[d for w in period.weeks for d in spans[w][i]] for i in range(len(STEPS))]
     names = [f"{a}→{b}" for a, b in pairwise(STEP_NAMES)]
     return table(
         f"Median days between steps, by week of first contact, last {period.days} days",
         ("Week", *(f"{n} (median days)" for n in names), *(f"{n} (contacts)" for n in names)),
         (
             (week, *(median_of(s) for s in spans[week]), *(len(s) for s in spans[week]))
-            for week in period.weeks
+            for week in (*period.weeks, ALL_WEEKS)
         ),
-        "bars",
+        "total",
         tuple(range(1, len(STEPS) + 1)),
     )
 
