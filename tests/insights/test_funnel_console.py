@@ -8,7 +8,7 @@ import pytest
 from app.admin.access import CONSOLE_CSP
 from tests.console import table_rows
 from tests.factories import make_site
-from tests.insights.funnel_data import funnel_config, known_history
+from tests.insights.funnel_data import History, at, funnel_config, known_history
 
 TABLES = {
     "weeks": """\
@@ -230,3 +230,19 @@ def test_labels_are_text_on_the_page_and_not_formulas_in_the_csv(app, signed_in,
     assert f"<title>{escaped} · Yes</title>" in html  # the drawing
     answers = csv_text(client, "answers").splitlines()
     assert answers[5] == "'=1+2 <script>alert(1)</script>,Yes,1,0,0"
+
+
+def test_answers_after_the_opportunity_or_from_another_account_do_not_influence(
+    app, signed_in, client
+):
+    h = History(funnel_config())
+    corp, other = h.account("corp.example"), h.account("other.example")
+    ada = h.contact("ada@corp.example", at(24, 6), corp)
+    bob = h.contact("bob@corp.example", at(24, 6), corp)
+    eve = h.contact("eve@other.example", at(24, 6), other)
+    h.answer(eve, "blog", "decision_maker", True, at(24, 7))  # another account, before
+    h.outcome(ada, "opportunity", at(25, 10))
+    h.answer(bob, "blog", "decision_maker", True, at(25, 11))  # her colleague, after
+    h.outcome(ada, "won", at(26, 10), amount_cents=999, currency="EUR")
+    signed_in("analyst")
+    assert csv_text(client, "influenced").splitlines()[1:] == ["EUR,1,9.99,0,0.00,0"]

@@ -95,8 +95,8 @@ def _sla(site: SiteSnapshot, period: Period, team: str, started: str, title: str
     for week in period.weeks:
         total, windowed, on_time, touched, breaches = counted.get(week, [0] * 5)
         median = median_of(waits.get(week, []))
-        rows.append((week, total, windowed, on_time, _percent(on_time, windowed)))
-        rows[-1] += (touched, median, breaches)
+        share = _percent(on_time, windowed)
+        rows.append((week, total, windowed, on_time, share, touched, median, breaches))
     return table(
         f"{title}, last {period.days} days",
         ("Week", started, *SLA_COLUMNS),
@@ -210,8 +210,8 @@ def deals_influenced(site: SiteSnapshot, period: Period) -> FunnelTable:
         .join(owner, owner.id == won.contact_id)
         .where(won.site_id == site.id, won.kind == "won", period.holds(won.occurred_at))
         .group_by(won.currency)
-        .order_by(won.currency)
     ).all() or [(None, 0, 0, 0, 0)]
+    found.sort(key=lambda row: (row[0] is None, row[0] or ""))  # NULLs sort apart per engine
     return table(
         f"Deals influenced, last {period.days} days",
         ("Currency", "Won", "Won amount", "Influenced", "Influenced amount", "Influenced (%)"),
