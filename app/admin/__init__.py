@@ -12,6 +12,7 @@ from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_
     destinations,
     explain,
     exports,
+    funnel,
     navigation,
     questions,
     queue,

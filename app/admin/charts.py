@@ -19,6 +19,7 @@ from app.services.insights import (
     Chart,
     CompletenessChart,
     DailySeries,
+    FunnelTable,
     QuestionChart,
     ScoreChart,
 )
@@ -103,7 +104,7 @@ def scores_svg(chart: ScoreChart) -> Markup:
     return _svg(chart.title, height, parts)
 
 
-def daily_svg(chart: DailySeries) -> Markup:
+def daily_svg(chart: DailySeries, axis: str = "Day (UTC)") -> Markup:
     """One line per series over the days of the window, with a legend and day labels."""
     height, bottom, left = 280, 230, 56
     plot_w, plot_h = WIDTH - left - 16, bottom - TOP
@@ -126,8 +127,62 @@ def daily_svg(chart: DailySeries) -> Markup:
         parts.append(
             _text(left + d * step, bottom + 16, chart.days[d].isoformat(), "chart-label", anchor)
         )
-    parts.append(_text(left + plot_w / 2, height - 8, "Day (UTC)", "chart-axis", "middle"))
+    parts.append(_text(left + plot_w / 2, height - 8, axis, "chart-axis", "middle"))
     return _svg(chart.title, height, parts)
+
+
+def funnel_svg(table: FunnelTable) -> Markup:
+    """A funnel report table's drawing (see FunnelTable.drawing); a missing value draws as
+    nothing, its note as "—"."""
+    if table.drawing == "weeks":
+        series = tuple(
+            (table.columns[i], tuple(row[i] or 0 for row in table.rows)) for i in table.plot
+        )
+        days = tuple(row[0] for row in table.rows)
+        return daily_svg(DailySeries(table.title, table.columns, table.rows, days, series), "Week")
+    unit = "%" if table.percent else ""
+    if table.drawing == "total":  # the last row, a bar per column
+        last = table.rows[-1]
+        cells = [
+            (_short(table.columns[i]), ((last[i], f"series-{n % 7}"),))
+            for n, i in enumerate(table.plot)
+        ]
+        legend: tuple[tuple[str, str], ...] = ()
+    else:
+        cells = [
+            (
+                " · ".join(str(cell) for cell in row[: table.labels]),
+                tuple((row[i], f"series-{n % 7}") for n, i in enumerate(table.plot)),
+            )
+            for row in table.rows
+        ]
+        legend = tuple(
+            (f"series-{n % 7}", _short(table.columns[i])) for n, i in enumerate(table.plot)
+        )
+    scale = (
+        100
+        if table.percent
+        else max((v or 0 for _, bars in cells for v, _ in bars), default=0) or 1
+    )
+    rows = [
+        (
+            label,
+            tuple(
+                ((value or 0) / scale, cls, "—" if value is None else f"{value:g}{unit}")
+                for value, cls in bars
+            ),
+        )
+        for label, bars in cells
+    ]
+    axis = "% (100 = all)" if table.percent else f"Longest bar: {scale:g}"
+    if table.drawing == "total":
+        axis = f"{table.rows[-1][0]} · {axis}"
+    return _bar_rows(table.title, rows, legend, axis, stacked=False)
+
+
+def _short(column: str) -> str:
+    """A column's name without its unit: "Lead→MQL (median days)" → "Lead→MQL"."""
+    return column.split(" (")[0]
 
 
 # --- pieces ---------------------------------------------------------------------------------
@@ -189,8 +244,11 @@ def _y_axis(
 
 
 def _legend(entries: Iterable[tuple[str, str]]) -> list[Markup]:
-    """A swatch and a name per entry, in a row above the plot."""
-    parts, x = [], float(LABEL_WIDTH)
+    """A swatch and a name per entry, in a row above the plot (from the left edge of the
+    bars, or further left when the names would run past the drawing's right edge)."""
+    entries = list(entries)
+    width = sum(30 + 7 * len(name) for _, name in entries)
+    parts, x = [], float(max(min(LABEL_WIDTH, WIDTH - width), 8))
     for cls, name in entries:
         parts.append(_rect(x, 8, 12, 12, f"swatch {cls}"))
         parts.append(_text(x + 17, 18, name, "chart-label"))

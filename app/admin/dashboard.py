@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, abort, render_template, request
@@ -15,7 +15,14 @@ from app.admin.charts import chart_svg
 from app.clock import current_time
 from app.services.errors import NotFound
 from app.services.exports import neutralise
-from app.services.insights import WINDOWS, Chart, dashboard_chart, site_dashboard, window_days
+from app.services.insights import (
+    WINDOWS,
+    Chart,
+    FunnelTable,
+    dashboard_chart,
+    site_dashboard,
+    window_days,
+)
 
 
 @admin_bp.get("/sites/<site>/dashboard")
@@ -40,15 +47,20 @@ def dashboard_csv(site: str, chart: str) -> Response:
         data = dashboard_chart(site, chart, window_days(request.args.get("days")), now)
     except NotFound:
         abort(404)
-    filename = f"{site}-{chart}-{now.astimezone(UTC).date().isoformat()}.csv"
+    return csv_download(f"{site}-{chart}", data, now)
+
+
+def csv_download(name: str, chart: Chart | FunnelTable, now: datetime) -> Response:
+    """A chart's or table's CSV as a download named ``name`` and the day (UTC)."""
+    filename = f"{name}-{now.astimezone(UTC).date().isoformat()}.csv"
     return Response(
-        chart_csv(data),
+        chart_csv(chart),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def chart_csv(chart: Chart) -> str:
+def chart_csv(chart: Chart | FunnelTable) -> str:
     """The chart's table as CSV; text a spreadsheet would run as a formula is neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)

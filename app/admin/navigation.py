@@ -24,6 +24,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.forms", "Forms"),
     ("admin.contacts", "Contacts"),
     ("admin.queue", "Queue"),
+    ("admin.funnel", "Funnel"),
     ("admin.exports", "Export"),
     ("admin.explain", "Explain"),
     ("admin.site_settings", "Settings"),
@@ -32,11 +33,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.config", "History"),
 )
 # The roles that may open a section (any of them; default analyst and up); the others do not
-# see it in the menu. A sales user sees the queue only.
+# see it in the menu. A sales user sees the queue and the funnel report only.
 _ROLES_OF: dict[str, tuple[str, ...]] = {
     "admin.destinations": ("admin",),
     "admin.tokens": ("admin",),
     "admin.queue": ("analyst", SALES),
+    "admin.funnel": ("analyst", SALES),
 }
 _SECTION_OF = {
     "admin.tier": "admin.questions",

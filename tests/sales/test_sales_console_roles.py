@@ -25,6 +25,8 @@ PAGES = {
     "/admin/queue": EVERYONE,
     "/admin/sites/acme/queue": EVERYONE,
     "/admin/sites/acme/queue/1": EVERYONE,
+    "/admin/sites/acme/funnel": EVERYONE,
+    "/admin/sites/acme/funnel/weeks.csv": EVERYONE,
     "/admin/sites/acme/dashboard": CONSOLE,
     "/admin/sites/acme/dashboard/stages.csv": CONSOLE,
     "/admin/sites/acme/questions": CONSOLE,
@@ -92,14 +94,15 @@ def test_a_sales_user_changes_nothing_else(acme, signed_in, client, path):
     assert client.post(path, data={"csrf_token": token}).status_code == 403
 
 
-def test_a_sales_user_lands_on_the_queue_and_sees_only_it(acme, client):
+def test_a_sales_user_lands_on_the_queue_and_sees_only_the_sales_pages(acme, client):
     create_user("rep@acme.example", "sales", PASSWORD)
     assert sign_in(client, "rep@acme.example").location == "/admin/"
     assert client.get("/admin/").location == "/admin/queue"
     html = client.get("/admin/sites/acme/queue").get_data(as_text=True)
     menu = re.search(r'<nav class="sitenav".*?</nav>', html, re.S).group(0)
     assert re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a></li>', menu) == [
-        ("/admin/sites/acme/queue", "Queue")
+        ("/admin/sites/acme/queue", "Queue"),
+        ("/admin/sites/acme/funnel", "Funnel"),
     ]
     assert "/admin/users" not in html
     assert "rep@acme.example · sales" in html

@@ -1,7 +1,7 @@
 """What the console shows, read only: the sites overview, contact lists and pages, the
 dashboard's charts, the trust of what is held on a person (read by explain too), the
-question counters behind them (written by asking, read here), and the sales console's
-hand-off queue and briefs."""
+question counters behind them (written by asking, read here), the sales console's
+hand-off queue and briefs, and the joint funnel report both teams read."""
 
 from app.services.insights.brief import ContactBrief, contact_brief
 from app.services.insights.charts import (
@@ -9,12 +9,15 @@ from app.services.insights.charts import (
     Chart,
     CompletenessChart,
     DailySeries,
+    FunnelTable,
     QuestionChart,
     ScoreChart,
 )
 from app.services.insights.contact_list import list_contacts
 from app.services.insights.contact_page import contact_detail
 from app.services.insights.dashboard import WINDOWS, dashboard_chart, site_dashboard, window_days
+from app.services.insights.funnel import funnel_report, funnel_table
+from app.services.insights.funnel_period import FUNNEL_WINDOW
 from app.services.insights.overview import site_names, site_overviews
 from app.services.insights.question_stats import count_answers, count_shown
 from app.services.insights.queue import (
@@ -27,6 +30,7 @@ from app.services.insights.queue import (
 from app.services.insights.trust import BrowserEntry, CurrentValue, browser_entries, current_values
 
 __all__ = [
+    "FUNNEL_WINDOW",
     "SCORE_BUCKETS",
     "WINDOWS",
     "BrowserEntry",
@@ -35,6 +39,7 @@ __all__ = [
     "ContactBrief",
     "CurrentValue",
     "DailySeries",
+    "FunnelTable",
     "HandoffQueue",
     "QuestionChart",
     "ScoreChart",
@@ -47,6 +52,8 @@ __all__ = [
     "count_shown",
     "current_values",
     "dashboard_chart",
+    "funnel_report",
+    "funnel_table",
     "handoff_queue",
     "list_contacts",
     "site_dashboard",

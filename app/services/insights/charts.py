@@ -76,4 +76,20 @@ class DailySeries:
     series: tuple[tuple[str, tuple[int, ...]], ...]  # (name, one value per day)
 
 
+@dataclass(frozen=True)
+class FunnelTable:
+    """One table of the funnel report. Its drawing: ``"weeks"``, a line per ``plot`` column
+    over the rows' first column (a week's Monday); ``"bars"``, a bar per ``plot`` column for
+    each row, labelled by its first ``labels`` columns; ``"total"``, a bar per ``plot`` column
+    of the last row. Bars are scaled to the largest (``percent``: to 100)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    drawing: str
+    plot: tuple[int, ...]
+    percent: bool = False
+    labels: int = 1
+
+
 Chart = CompletenessChart | QuestionChart | ScoreChart | DailySeries

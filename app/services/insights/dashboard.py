@@ -59,9 +59,9 @@ WHITESPACE = (
 _STREAM_BATCH = 1000
 
 
-def window_days(raw: str | None) -> int:
-    """The window a ``?days=`` value names: one of WINDOWS, anything else the default."""
-    return int(raw) if raw in {str(days) for days in WINDOWS} else DEFAULT_WINDOW
+def window_days(raw: str | None, default: int = DEFAULT_WINDOW) -> int:
+    """The window a ``?days=`` value names: one of WINDOWS, anything else ``default``."""
+    return int(raw) if raw in {str(days) for days in WINDOWS} else default
 
 
 def tier_completeness(site: SiteSnapshot) -> CompletenessChart:
