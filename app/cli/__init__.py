@@ -1,6 +1,7 @@
 """The ``trickle`` command: Flask's group (run, db, shell) plus Trickle's own commands.
 
-One module per command group: ``config`` (import-config, export-config), ``demo``, ``users``,
+One module per command group: ``config`` (import-config, export-config, config requalify),
+``demo``, ``users``,
 ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
 ``contacts``, ``identity`` (identity, links), ``imports`` (import contacts), ``sales`` (sales
 inbound-secret); ``errors`` is how every one of them reports a refusal.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli.config import export_config_command, import_config_command
+from app.cli.config import config_group, export_config_command, import_config_command
 from app.cli.contacts import contacts_group
 from app.cli.deliveries import deliveries_group, worker_command
 from app.cli.demo import DEMO_CONFIG, demo_command
@@ -30,6 +31,7 @@ def register_commands(app: Flask) -> None:
     for command in (
         import_config_command,
         export_config_command,
+        config_group,
         demo_command,
         users_group,
         tokens_group,
