@@ -38,7 +38,7 @@ def test_an_upgrade_gives_sites_nothing_to_requalify_and_a_downgrade_drops_the_c
         assert tuple(row) == ("acme", None, None, None, None, 0, 0, None, None)
         db.session.remove()
 
-        downgrade(revision="0018")
+        downgrade(revision="0021")
         with db.engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("sites")}
             keys = conn.execute(text("SELECT key, config_version FROM sites")).all()

@@ -19,5 +19,6 @@ from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_
     site_settings,
     tokens,
     users,
+    whatif,
     widget_forms,
 )

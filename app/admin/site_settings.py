@@ -8,7 +8,9 @@ answered with ``Cache-Control: no-store``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
@@ -191,37 +193,34 @@ def site_settings(site: str) -> Page:
 @access.role_required("admin")
 def identity_secret(site: str) -> tuple[str, int]:
     """Generate (or rotate) the site's identity secret and show it, this once."""
-    config = editable_or_404(site)
-    form = IdentitySecretForm()
-    if form.validate():  # CSRF is checked (400) before the view runs
-        try:
-            secret = new_identity_secret(
-                site, current_user.email, current_time(), form.overlap_hours.data
-            )
-        except Invalid as exc:
-            attach_errors(form, exc)
-        else:
-            return _settings_page(site, config, identity=identity_card(site, new_secret=secret))
-    page, _status = _settings_page(site, config, identity=identity_card(site, form))
-    return page, 422
+    return _new_secret(site, IdentitySecretForm(), new_identity_secret, identity_card, "identity")
 
 
 @admin_bp.post("/sites/<site>/settings/inbound-secret")
 @access.role_required("admin")
 def inbound_secret(site: str) -> tuple[str, int]:
     """Generate (or replace) the site's inbound webhook secret and show it, this once."""
+    return _new_secret(site, InboundSecretForm(), new_inbound_secret, inbound_card, "inbound")
+
+
+def _new_secret(
+    site: str,
+    form: IdentitySecretForm | InboundSecretForm,
+    make: Callable[[str, str, datetime, int], str],
+    card: Callable[..., SecretCard | None],
+    shown_as: str,
+) -> tuple[str, int]:
+    """Make a secret with ``form``'s overlap and show the settings page with it on its card
+    (``shown_as``), this once; or the form's problems on the card (422)."""
     config = editable_or_404(site)
-    form = InboundSecretForm()
     if form.validate():  # CSRF is checked (400) before the view runs
         try:
-            secret = new_inbound_secret(
-                site, current_user.email, current_time(), form.overlap_hours.data
-            )
+            secret = make(site, current_user.email, current_time(), form.overlap_hours.data)
         except Invalid as exc:
             attach_errors(form, exc)
         else:
-            return _settings_page(site, config, inbound=inbound_card(site, new_secret=secret))
-    page, _status = _settings_page(site, config, inbound=inbound_card(site, form))
+            return _settings_page(site, config, **{shown_as: card(site, new_secret=secret)})
+    page, _status = _settings_page(site, config, **{shown_as: card(site, form)})
     return page, 422
 
 

@@ -1,8 +1,7 @@
 """The ``trickle`` command: Flask's group (run, db, shell) plus Trickle's own commands.
 
-One module per command group: ``config`` (import-config, export-config, config requalify),
-``demo``, ``users``,
-``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
+One module per command group: ``config`` (import-config, export-config, config simulate and
+requalify), ``demo``, ``users``, ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
 ``contacts``, ``identity`` (identity, links), ``imports`` (import contacts), ``sales`` (sales
 inbound-secret); ``errors`` is how every one of them reports a refusal.
 """
@@ -31,7 +30,6 @@ def register_commands(app: Flask) -> None:
     for command in (
         import_config_command,
         export_config_command,
-        config_group,
         demo_command,
         users_group,
         tokens_group,
@@ -44,6 +42,7 @@ def register_commands(app: Flask) -> None:
         links_command,
         import_group,
         sales_group,
+        config_group,
     ):
         app.cli.add_command(command)
 

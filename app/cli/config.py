@@ -1,5 +1,6 @@
 """`trickle import-config` and `trickle export-config`: a site's config as a file; `trickle
-config requalify`: a site's contacts judged again by its rules, now."""
+config ...`: what the definition's changes would do (simulate) and judging a site's contacts
+again by its rules, now (requalify)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 
 from app.cli.errors import exit_on_refusal
+from app.cli.whatif import simulate_command
 
 
 @click.command("import-config")
@@ -37,12 +39,7 @@ def export_config_command(site: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-@click.group("config")
-def config_group() -> None:
-    """A site's config: what its changes set off."""
-
-
-@config_group.command("requalify")
+@click.command("requalify")
 @click.argument("site")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=None, help="Contacts per batch.")
 def requalify_command(site: str, batch: int | None) -> None:
@@ -60,3 +57,8 @@ def requalify_command(site: str, batch: int | None) -> None:
             click.echo(progress.summary)
         if progress is None or progress.running:  # a worker ran the last batch meanwhile
             click.echo(requalification_status(site).summary)
+
+
+config_group = click.Group("config", help="A site's definition: what a change would do or did.")
+config_group.add_command(simulate_command)
+config_group.add_command(requalify_command)

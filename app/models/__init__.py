@@ -21,7 +21,7 @@ from app.models.contact import (
 )
 from app.models.delivery import Delivery, DeliveryAttempt
 from app.models.privacy import ConsentRecord, ContactErasure
-from app.models.sales import MARKETING_TEAM, SALES_TEAM, Handoff, SalesOutcome
+from app.models.sales import MARKETING_TEAM, SALES_TEAM, Handoff, SalesOutcome, WhatIfRun
 from app.models.site import (
     ConfigRevision,
     Destination,
@@ -89,5 +89,6 @@ __all__ = [
     "Tier",
     "User",
     "Visitor",
+    "WhatIfRun",
     "role_allows",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -90,3 +91,24 @@ class Handoff(db.Model):
     # What closed it: an outcome kind (accepted, rejected, recycled, ...) or "requalified"
     # (the contact reached the hand-off stage again) / "handed_off" (a new hand-off began).
     closed_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class WhatIfRun(db.Model):
+    """One what-if of a proposed definition (docs/sales.md): asked for in the console, run by
+    the worker, its result kept as JSON. A request for the same site, proposal and window while
+    one is pending or running gets that one back (``digest`` names the proposal)."""
+
+    __tablename__ = "whatif_runs"
+    __table_args__ = (Index("ix_whatif_runs_site_digest", "site_id", "digest", "days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the proposal's canonical JSON
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    days: Mapped[int]
+    requested_by: Mapped[str] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending | running | done | failed
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

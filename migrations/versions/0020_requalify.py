@@ -1,7 +1,7 @@
 """sites.requalify_*: re-qualifying a site's contacts after its definition changed
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-06 11:40:00
 
 When an applied config changes the definition (stages, followup_hours, sales_outcomes), the
@@ -9,15 +9,15 @@ worker judges the site's contacts again in batches (``people.requalify``); these
 what it is asked to do and how far it got, which the console shows. Existing sites start with
 nothing to do (``requalify_version`` null). The downgrade drops the columns.
 
-(Revises 0018 on its branch; 0019 is the pending definition revisions of the same issue: once
-both are on one branch, this one revises 0019.)
+(Numbered before 0021, the what-ifs, which reached main first and revises 0018; this one
+follows it. 0019, the pending definition revisions, is to join the chain where it lands.)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

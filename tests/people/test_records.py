@@ -9,7 +9,15 @@ import dataclasses
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AccountValue, Contact, ContactMerge, Field, OutboxEvent, SalesOutcome
+from app.models import (
+    AccountValue,
+    Contact,
+    ContactMerge,
+    Field,
+    Handoff,
+    OutboxEvent,
+    SalesOutcome,
+)
 from app.services.people import PersonRecords, load_person_records
 from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, consent_config, make_site
@@ -45,7 +53,7 @@ def rows_of(held: PersonRecords) -> dict[str, list[object]]:
 
 def a_person_in_every_table(client) -> int:
     """Ada: answers and a consent, a stage, a skip, a company value, deliveries, a sales
-    outcome, and a second
+    outcome and a hand-off, and a second
     browser whose anonymous contact merges into hers. Returns her contact id."""
     make_site({**consent_config(), "stages": STAGES, "destinations": [CRM]})
     ada = Widget(client)
@@ -77,6 +85,14 @@ def a_person_in_every_table(client) -> int:
     db.session.add(
         AccountValue(
             account_id=contact.account_id, field_id=size, value="11-50", contact_id=contact.id
+        )
+    )
+    db.session.add(
+        Handoff(
+            site_id=contact.site_id,
+            contact_id=contact.id,
+            team="sales",
+            started_at=contact.created_at,
         )
     )
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SALES_TEAM, Contact, Handoff, OutboxEvent, Site, StageChange
 from app.services.accounts import create_token
-from tests.factories import acme_config, make_site
+from tests.factories import Widget, acme_config, make_site
 
 NEVER = {"min_score": 1_000_000}  # stages only sales outcomes move a contact to
 STAGES = [
@@ -93,3 +94,20 @@ def add_handoff(
     db.session.add(handoff)
     db.session.commit()
     return handoff.id
+
+
+def stricter(min_score: int) -> dict:
+    """The sales config with the mql rule asking for ``min_score``."""
+    config = sales_config()
+    config["stages"] = copy.deepcopy(STAGES)
+    config["stages"][2]["when"] = {"min_score": min_score}
+    return config
+
+
+def engage(client, email: str, webinars: int) -> Widget:
+    widget = Widget(client)
+    widget.ask()
+    assert widget.submit({"email": email}).status_code == 200  # 2 points
+    for _ in range(webinars):
+        widget.event("webinar")  # 5 points each
+    return widget

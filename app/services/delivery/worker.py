@@ -31,7 +31,7 @@ from app.services.delivery.attempts import Claimed, claim, record_attempt, recor
 from app.services.delivery.http import SendResult
 from app.services.people import rebuild_stale_tallies, requalify_due_sites
 from app.services.privacy import RetentionReport, run_due
-from app.services.sales import breach_overdue_handoffs
+from app.services.sales import breach_overdue_handoffs, run_next_whatif
 
 log = logging.getLogger("trickle.worker")
 # How often an idle worker purges expired sign-in throttle rows and looks for sites due for
@@ -41,6 +41,8 @@ MAINTENANCE_EVERY = timedelta(hours=1)
 # How often a worker looks for sites whose engagement tallies need rebuilding (a changed weight
 # or half-life, an upgrade): until then those contacts are scored from their events (slower).
 TALLIES_EVERY = timedelta(seconds=10)
+# How long the what-if thread waits between looks for a what-if to run, when it found none.
+WHATIF_POLL_SECONDS = 2.0
 # How often a worker looks for hand-offs past their due time untouched (``contact.sla_breached``):
 # a breach goes out at most this long after it happened.
 SLA_EVERY = timedelta(seconds=10)
@@ -174,6 +176,22 @@ class DeliveryWorker:
                 db.session.rollback()
                 log.exception("worker %s: rebuilding tallies failed; trying again", self.name)
 
+    def run_whatifs(self, stop: threading.Event) -> None:
+        """Run the what-ifs the console asked for, one at a time, until ``stop`` is set; a
+        failure is logged and recorded on its run, never raised."""
+        while not stop.is_set():
+            ran = None
+            with self.app.app_context():
+                try:
+                    ran = run_next_whatif(self.now())
+                except Exception:
+                    db.session.rollback()
+                    log.exception("worker %s: what-if failed; trying again", self.name)
+                finally:
+                    db.session.remove()
+            if ran is None:
+                stop.wait(WHATIF_POLL_SECONDS)
+
     def breach_handoffs_if_due(self) -> int:
         """``breach_overdue_handoffs`` (until none is left) at most once per ``SLA_EVERY``; a
         failure is logged. Returns how many hand-offs it marked breached."""
@@ -269,6 +287,12 @@ class DeliveryWorker:
         it never ends the worker.
         """
         log.info("worker %s started (batch %d, timeout %g s)", self.name, self.batch, self.timeout)
+        # What-ifs replay whole sites (minutes on a large one): beside the deliveries, not in
+        # their loop.
+        whatifs = threading.Thread(
+            target=self.run_whatifs, args=(stop,), name="whatif", daemon=True
+        )
+        whatifs.start()
         while not stop.is_set():
             try:
                 sent = self.run_once()
@@ -284,6 +308,9 @@ class DeliveryWorker:
                     idle()
                 stop.wait(self.poll)
         self._pool.shutdown(wait=True)
+        # An idle what-if thread ends within its poll; one mid-replay is left to the process's
+        # end, and its run is taken again once stale (whatif_runs.STALE).
+        whatifs.join(timeout=WHATIF_POLL_SECONDS + 1)
         log.info("worker %s stopped", self.name)
 
     def close(self) -> None:

@@ -36,19 +36,26 @@ def open_handoff(
     stage: str | None,
     started_at: datetime,
     window: timedelta | None,
+    *,
+    may_hold_one: bool = True,
 ) -> Handoff:
     """Open a hand-off of ``contact`` to ``team`` at ``started_at``, due ``window`` later (no
     window: None), closing the contact's open one (``requalified`` when a recycled contact comes
-    back to sales, else ``handed_off``)."""
-    db.session.execute(
-        update(Handoff)
-        .where(Handoff.contact_id == contact.id, Handoff.closed_at.is_(None))
-        .values(
-            closed_at=started_at,
-            closed_by="requalified" if team == SALES_TEAM else "handed_off",
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    back to sales, else ``handed_off``).
+
+    Only a recycled contact can hold an open hand-off when it reaches the hand-off stage again
+    (the stages move back only by a recycle, to ``recycle_to``): for any other move to sales
+    there is nothing to close, and the statement is spared (``may_hold_one`` False)."""
+    if may_hold_one:
+        db.session.execute(
+            update(Handoff)
+            .where(Handoff.contact_id == contact.id, Handoff.closed_at.is_(None))
+            .values(
+                closed_at=started_at,
+                closed_by="requalified" if team == SALES_TEAM else "handed_off",
+            ),
+            execution_options={"synchronize_session": False},
+        )
     handoff = Handoff(
         site_id=site.id,
         contact_id=contact.id,

@@ -39,7 +39,9 @@ def qualify(
     rule = move.rule.as_config()
     record_stage_move(site, contact, move.from_stage, move.to_stage, rule, now, state)
     if crosses_handoff(site, move.from_stage, move.to_stage):
-        open_handoff(site, contact, SALES_TEAM, move.to_stage, now, sales_window(site))
+        recycled = move.from_stage is not None and move.from_stage == _recycle_to(site)
+        window = sales_window(site)
+        open_handoff(site, contact, SALES_TEAM, move.to_stage, now, window, may_hold_one=recycled)
     return move
 
 
@@ -91,3 +93,8 @@ def follow_up_by(site: SiteSnapshot, stage: str, reached_at: datetime) -> dateti
     if stage != site.handoff_stage or window is None:
         return None
     return reached_at + window
+
+
+def _recycle_to(site: SiteSnapshot) -> str | None:
+    """The stage sales recycle contacts back to (``sales_outcomes.recycle_to``), if any."""
+    return (site.sales_outcomes or {}).get("recycle_to")

@@ -18,10 +18,20 @@ from app.services.sales.sla import (
     overdue_for_marketing,
     overdue_for_sales,
 )
+from app.services.sales.whatif import WhatIf, simulate_definition
+from app.services.sales.whatif_runs import (
+    RunView,
+    request_whatif,
+    result_data,
+    run_next_whatif,
+    whatif_run,
+)
 
 __all__ = [
     "DEFAULT_INBOUND_OVERLAP_HOURS",
     "ContactRef",
+    "RunView",
+    "WhatIf",
     "breach_overdue_handoffs",
     "check_inbound_signature",
     "handoff_view",
@@ -31,4 +41,9 @@ __all__ = [
     "overdue_for_marketing",
     "overdue_for_sales",
     "record_outcome",
+    "request_whatif",
+    "result_data",
+    "run_next_whatif",
+    "simulate_definition",
+    "whatif_run",
 ]

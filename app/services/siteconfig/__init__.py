@@ -35,7 +35,7 @@ from app.services.siteconfig.editing import (
     remove_form,
     remove_tier,
 )
-from app.services.siteconfig.files import dump_config, read_config_file
+from app.services.siteconfig.files import dump_config, parse_config_text, read_config_file
 from app.services.siteconfig.history import (
     config_history,
     current_config_yaml,
@@ -43,6 +43,7 @@ from app.services.siteconfig.history import (
     revision_diff,
 )
 from app.services.siteconfig.importer import (
+    checked_config,
     engagement_weights,
     export_site_config,
     import_site_config,
@@ -94,6 +95,7 @@ __all__ = [
     "SiteSnapshot",
     "asking_order",
     "changed_engagement",
+    "checked_config",
     "config_history",
     "create_site",
     "current_config_yaml",
@@ -110,6 +112,7 @@ __all__ = [
     "import_uploaded_config",
     "live_secrets",
     "move_field",
+    "parse_config_text",
     "problems_for_entry",
     "put_entry",
     "read_config_file",

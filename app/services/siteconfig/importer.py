@@ -348,3 +348,10 @@ def export_site_config(site_key: str) -> dict[str, Any]:
     if site is None:
         raise NotFound(f'No site "{site_key}".')
     return site_config(site, DEFAULT_ENGAGEMENT)
+
+
+def checked_config(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` loaded and checked as an import would check it, without writing anything:
+    Invalid listing every problem by path (a what-if of a proposed config, say)."""
+    config, _secrets = _validated(data)
+    return config
