@@ -65,6 +65,9 @@ class Config:
     DELIVERY_LEASE_SECONDS = 60.0
     DELIVERY_BATCH = 10
     DELIVERY_POLL_SECONDS = 1.0
+    # Contacts the worker judges again per committed unit after a change of the definition
+    # (docs/sales.md, "Re-qualification after a change").
+    REQUALIFY_BATCH = 500
     # The ask and submit endpoints count shown/answered/skipped questions in memory and add the
     # tallies to the database at most this often (and when the process exits).
     QUESTION_STATS_FLUSH_SECONDS = 10.0

@@ -13,6 +13,7 @@ from flask_wtf.file import FileField, FileRequired
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.services.errors import Invalid, NotFound
+from app.services.people import requalification_status
 from app.services.siteconfig import (
     config_history,
     current_config_yaml,
@@ -34,10 +35,16 @@ def config(site: str) -> str:
 def _config_page(site: str, form: UploadForm, problems: dict | None = None, status: int = 200):
     try:
         history = config_history(site)
+        requalification = requalification_status(site)
     except NotFound:
         abort(404)
     page = render_template(
-        "admin/config.html", site_key=site, history=history, form=form, problems=problems
+        "admin/config.html",
+        site_key=site,
+        history=history,
+        form=form,
+        problems=problems,
+        requalification=requalification,
     )
     return page, status
 

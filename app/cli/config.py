@@ -1,5 +1,6 @@
 """`trickle import-config` and `trickle export-config`: a site's config as a file; `trickle
-config ...`: what the definition's changes would do."""
+config ...`: what the definition's changes would do (simulate) and judging a site's contacts
+again by its rules, now (requalify)."""
 
 from __future__ import annotations
 
@@ -38,5 +39,26 @@ def export_config_command(site: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-config_group = click.Group("config", help="A site's definition: what a change would do.")
+@click.command("requalify")
+@click.argument("site")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=None, help="Contacts per batch.")
+def requalify_command(site: str, batch: int | None) -> None:
+    """Judge SITE's contacts again by its stage rules, now, to the end (moves forward only),
+    printing the progress: the re-qualification the worker has to do or is running goes on,
+    else one starts for the current version."""
+    from flask import current_app
+
+    from app.services.people import requalification_status, requalify_site
+
+    size = batch or int(current_app.config["REQUALIFY_BATCH"])
+    with exit_on_refusal():
+        progress = None
+        for progress in requalify_site(site, size):
+            click.echo(progress.summary)
+        if progress is None or progress.running:  # a worker ran the last batch meanwhile
+            click.echo(requalification_status(site).summary)
+
+
+config_group = click.Group("config", help="A site's definition: what a change would do or did.")
 config_group.add_command(simulate_command)
+config_group.add_command(requalify_command)

@@ -210,7 +210,7 @@ def _dependency_rule(
 def dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
     """Whether the contact's current value (its own, else its account's) meets ``dependency``:
     ``known`` (true or false), ``equals``, or ``in`` (a list value meets it when an item does)."""
-    value = _current_value(dependency.field, contact)
+    value = current_value(dependency.field, contact)
     if dependency.op == "known":
         return (value is not None) == bool(dependency.value)
     if value is None:
@@ -226,7 +226,7 @@ def dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
     return False  # an unknown operator never holds
 
 
-def _current_value(key: str, contact: ContactState) -> Any:
+def current_value(key: str, contact: ContactState) -> Any:
     """The contact's non-blank value for ``key``, else the account's, else None."""
     for values in (contact.values, contact.account_values):
         known = values.get(key)

@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.domain.selection import current_value
+from app.domain.specs import ContactState
+
 Options = Sequence[tuple[str, str]]  # (value, label), as a field lists them
 
 
 def number_text(value: float) -> str:
     """6.0 → "6", 2.5 → "2.5": scores and thresholds are sums of weights, usually whole."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def count_text(count: int) -> str:
+    """20000 → "20 000": counts of contacts, grouped by thousands as people write them."""
+    return f"{count:,}".replace(",", " ")
 
 
 def answer_text(value: Any, options: Options = ()) -> str:
@@ -58,3 +66,24 @@ def rule_words(
     if when.get("min_stage"):
         lines.append(f"Reached the {when['min_stage']} funnel stage or later")
     return tuple(lines) or ("No condition: every contact qualifies",)
+
+
+def rule_answers(
+    rule: Mapping[str, Any] | None,
+    state: ContactState,
+    labels: Mapping[str, str],
+    options: Mapping[str, Options] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The answers that made a stage ``rule`` hold: for each field it names (``fields_known``,
+    ``field_equals``), by key, ``{label, value, text}`` (``text``: the value in words, an option
+    by its label) as the rules judged it (the contact's own value, else its company's). A sales
+    outcome's rule names no field: ``{}``."""
+    when = (rule or {}).get("when") or {}
+    keys = dict.fromkeys([*(when.get("fields_known") or ()), *(when.get("field_equals") or {})])
+    answers = {}
+    for key in keys:
+        value = current_value(key, state)
+        if value is not None:
+            shown = answer_text(value, (options or {}).get(key, ()))
+            answers[key] = {"label": labels.get(key, key), "value": value, "text": shown}
+    return answers

@@ -41,6 +41,18 @@ class Site(db.Model):
     # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
     # the worker rebuilds the tallies when the config's differs.
     tally_basis: Mapped[str | None] = mapped_column(String(16))
+    # Re-qualification after a change of the definition (``people.requalify``): the config
+    # version the contacts are judged again for (None: never asked), the last contact id done
+    # (None: not begun), the last id to do (the newest contact when it began: later ones were
+    # judged by the new rules at their own writes), how many there are, are done and moved.
+    requalify_version: Mapped[int | None]
+    requalify_cursor: Mapped[int | None]
+    requalify_upto: Mapped[int | None]
+    requalify_total: Mapped[int | None]
+    requalify_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    requalify_moved: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    requalify_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requalify_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Keys the email digests signed links carry (a pseudonym, not a signing key): generated with
     # the site, never exported, never rotated (a new one would orphan every link sent).
     link_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.domain.specs import ContactState, KnownValue
 from app.extensions import db
 from app.models import Contact, OutboxEvent, StageChange
+from app.services.people import qualify
+from app.services.siteconfig import site_snapshot
 from tests.factories import Widget, acme_config, make_site
 
 STAGES = [
@@ -73,6 +76,14 @@ def test_a_submit_and_later_events_move_the_contact_forward(client, clock):
             "rule": {"stage": "lead", "when": {"fields_known": ["email"]}},
             "changed_at": lead_at.replace("+00:00", "Z"),
             "follow_up_by": None,
+            "rule_words": ["Known: Work email"],
+            "answers": {
+                "email": {
+                    "label": "Work email",
+                    "value": "ada@acme-corp.example",
+                    "text": "ada@acme-corp.example",
+                }
+            },
         },
         {
             "contact_id": contact.id,
@@ -83,6 +94,8 @@ def test_a_submit_and_later_events_move_the_contact_forward(client, clock):
             "changed_at": mql_at.replace("+00:00", "Z"),
             # mql is the hand-off stage by default; followup_hours defaults to 48
             "follow_up_by": "2026-03-04T11:00:00Z",
+            "rule_words": ["Engagement score ≥ 10", "Known: Company"],
+            "answers": {"company": {"label": "Company", "value": "Acme", "text": "Acme"}},
         },
     ]
 
@@ -195,3 +208,48 @@ def test_a_site_without_a_hand_off_stage_has_no_overdue_contacts(app, clock):
     clock.advance(days=30)
     listing = list_contacts("acme", "", 1, now=clock(), overdue="sales")
     assert (listing.total, listing.handoff_stage) == (0, None)
+
+
+def test_the_webhook_says_the_rule_and_the_answers_that_made_it_hold_in_words(app, clock):
+    """Options by their labels, booleans as Yes/No, a company's value when the contact has
+    none (the rules judged it so); a field the rule does not name is left out."""
+    rule = {
+        "min_score": 3,
+        "fields_known": ["email", "company_size"],
+        "field_equals": {"decision_maker": True},
+    }
+    site = make_site(acme_config(stages=[{"key": "sql", "when": rule}]))
+    contact = Contact(site_id=site.id, email="ada@acme-corp.example")
+    db.session.add(contact)
+    db.session.commit()
+    known = {
+        "email": KnownValue("ada@acme-corp.example", clock()),
+        "decision_maker": KnownValue(True, clock()),
+        "job_title": KnownValue("CTO", clock()),
+    }
+    state = ContactState(
+        values=known, account_values={"company_size": KnownValue("200+", clock())}, score=4
+    )
+    assert qualify(site_snapshot("acme"), contact, clock(), state) is not None
+    db.session.commit()
+    [payload] = forwarded()
+    assert (payload["rule_words"], payload["answers"]) == (
+        [
+            "Engagement score ≥ 3",
+            "Known: Work email, Company size",
+            "Do you sign off on purchases? is Yes",
+        ],
+        {
+            "email": {
+                "label": "Work email",
+                "value": "ada@acme-corp.example",
+                "text": "ada@acme-corp.example",
+            },
+            "company_size": {"label": "Company size", "value": "200+", "text": "More than 200"},
+            "decision_maker": {
+                "label": "Do you sign off on purchases?",
+                "value": True,
+                "text": "Yes",
+            },
+        },
+    )

@@ -66,7 +66,9 @@ def test_accepted_is_recorded_moves_to_sal_and_is_forwarded(client, token, clock
     events = outbox()
     assert [kind for kind, _ in events] == ["contact.outcome_recorded", "contact.stage_changed"]
     assert events[0][1] == {"email": "ada@acme-corp.example", **response.get_json()}
-    assert events[1][1]["rule"] == {"outcome": "accepted", "outcome_id": 1}
+    moved = events[1][1]
+    assert moved["rule"] == {"outcome": "accepted", "outcome_id": 1}
+    assert (moved["rule_words"], moved["answers"]) == (["Sales outcome: accepted"], {})
 
 
 def test_by_email_finds_the_contact_whatever_the_case(client, token, clock):

@@ -625,7 +625,7 @@ ORIGIN_RULE = (
 )
 EVENTS_RULE = (
     "must be one of: contact.updated, contact.merged, contact.stage_changed, contact.deleted,"
-    " contact.outcome_recorded, contact.sla_breached, contact.engaged"
+    " contact.outcome_recorded, contact.sla_breached, contact.engaged, definition.changed"
 )
 PRIVATE_RULE = (
     "points to a private, loopback or link-local address "

@@ -29,7 +29,7 @@ from app.services.accounts import purge_login_throttles
 from app.services.delivery import http as webhook_http
 from app.services.delivery.attempts import Claimed, claim, record_attempt, record_attempts
 from app.services.delivery.http import SendResult
-from app.services.people import rebuild_stale_tallies
+from app.services.people import rebuild_stale_tallies, requalify_due_sites
 from app.services.privacy import RetentionReport, run_due
 from app.services.sales import breach_overdue_handoffs, run_next_whatif
 
@@ -46,6 +46,9 @@ WHATIF_POLL_SECONDS = 2.0
 # How often a worker looks for hand-offs past their due time untouched (``contact.sla_breached``):
 # a breach goes out at most this long after it happened.
 SLA_EVERY = timedelta(seconds=10)
+# How often an idle worker looks for sites to re-qualify after a change of the definition;
+# while one is running the worker goes on batch after batch, between its deliveries.
+REQUALIFY_EVERY = timedelta(seconds=10)
 # How long a worker, given an answer, waits for more of the batch's answers to record them in
 # the same transaction. A batch sent side by side is mostly answered within a few milliseconds:
 # this made one transaction of what were two or three (a commit is a round trip and a WAL
@@ -76,6 +79,7 @@ class DeliveryWorker:
         self.rng = rng
         settings = app.config
         self.batch = int(settings["DELIVERY_BATCH"])
+        self.requalify_batch = int(settings["REQUALIFY_BATCH"])
         self.timeout = float(settings["DELIVERY_TIMEOUT_SECONDS"])
         self.lease = float(settings["DELIVERY_LEASE_SECONDS"])
         self.poll = float(settings["DELIVERY_POLL_SECONDS"])
@@ -84,6 +88,7 @@ class DeliveryWorker:
         self._maintained_at: datetime | None = None
         self._tallies_at: datetime | None = None
         self._sla_at: datetime | None = None
+        self._requalify_at: datetime | None = None
 
     def now(self) -> datetime:
         return time_by(self.app)
@@ -206,6 +211,34 @@ class DeliveryWorker:
             log.info("worker %s: %d hand-off(s) breached their SLA", self.name, marked)
         return marked
 
+    def requalify_if_due(self) -> int:
+        """One batch of every site being re-qualified (``people.requalify_due_sites``), at once
+        while some are running, else at most once per ``REQUALIFY_EVERY``; a failure is logged.
+        Returns how many sites it advanced (not 0: the worker goes on without waiting)."""
+        now = self.now()
+        if self._requalify_at is not None and now - self._requalify_at < REQUALIFY_EVERY:
+            return 0
+        self._requalify_at = now
+        with self.app.app_context():
+            try:
+                advanced = requalify_due_sites(now, self.requalify_batch)
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s: re-qualifying failed; trying again", self.name)
+                return 0
+        for progress in advanced:
+            if progress.running:
+                self._requalify_at = None  # more to do: the next turn goes on
+            else:
+                log.info(
+                    "site %s re-qualified for version %d: %d of %d contacts moved",
+                    progress.site,
+                    progress.version,
+                    progress.moved,
+                    progress.done,
+                )
+        return len(advanced)
+
     def _record(self, item: Claimed, result: SendResult) -> str:
         """Record the attempt; should that fail (an answer the database refuses, say), record it
         again without the receiver's words, so that no answer can make a delivery unrecordable
@@ -269,7 +302,8 @@ class DeliveryWorker:
             self.maintain_if_due()  # hourly at most, busy or not
             self.rebuild_tallies_if_due()
             self.breach_handoffs_if_due()
-            if sent == 0:
+            requalified = self.requalify_if_due()
+            if sent == 0 and requalified == 0:
                 if idle is not None:
                     idle()
                 stop.wait(self.poll)

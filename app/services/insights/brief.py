@@ -125,9 +125,7 @@ def _qualifying_move(site: SiteSnapshot, held: PersonRecords) -> StageChange | N
 
 
 def _why(site: SiteSnapshot, move: StageChange) -> tuple[str, ...]:
-    labels = {key: view.label for key, view in site.fields.items()}
-    options = {key: view.options for key, view in site.fields.items()}
-    return rule_words(move.rule, labels, options)
+    return rule_words(move.rule, site.field_labels, site.field_options)
 
 
 def _activity(site: SiteSnapshot, contact: Contact) -> tuple[ActivityEntry, ...]:

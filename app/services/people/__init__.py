@@ -6,7 +6,8 @@ Inside: ``contacts`` (finding a browser and its contact, reading a contact's val
 (recording events), ``hot_activity`` (a late-stage event telling sales of the handed-off
 contacts of its account), ``qualification`` (moving stages forward), ``records``
 (everything held on one person, read once for the console and data-subject requests),
-``imports`` (contacts upserted by email from a file or the CRM), ``handoffs`` (opening a
+``imports`` (contacts upserted by email from a file or the CRM), ``requalify`` (judging a
+site's contacts again after its definition changed), ``handoffs`` (opening a
 hand-off with its service level when a contact reaches the hand-off stage or is recycled).
 """
 
@@ -38,6 +39,13 @@ from app.services.people.imports import (
 )
 from app.services.people.qualification import qualify, record_stage_move
 from app.services.people.records import PersonRecords, load_person_records
+from app.services.people.requalify import (
+    REQUALIFY_BATCH,
+    Requalification,
+    requalification_status,
+    requalify_due_sites,
+    requalify_site,
+)
 from app.services.people.state import (
     ContactRows,
     announce_update,
@@ -67,10 +75,12 @@ __all__ = [
     "LINK_PARAMETER",
     "MAX_BULK",
     "MAX_ROW_ID",
+    "REQUALIFY_BATCH",
     "ContactRows",
     "EventInput",
     "Identified",
     "PersonRecords",
+    "Requalification",
     "SecretInfo",
     "SignedLink",
     "Upserted",
@@ -100,6 +110,9 @@ __all__ = [
     "rebuild_stale_tallies",
     "record_engagement",
     "record_stage_move",
+    "requalification_status",
+    "requalify_due_sites",
+    "requalify_site",
     "resolve_visitor",
     "sales_window",
     "secret_status",

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.domain.qualification import StageMove, next_stage
 from app.domain.specs import ContactState, iso, iso_or_none
+from app.domain.wording import rule_answers, rule_words
 from app.extensions import db
 from app.models import Contact, StageChange
 from app.services.outbox import record_outbox
@@ -35,7 +36,8 @@ def qualify(
     move = next_stage(site.stages, contact.lifecycle_stage, state)
     if move is None:
         return None
-    record_stage_move(site, contact, move.from_stage, move.to_stage, move.rule.as_config(), now)
+    rule = move.rule.as_config()
+    record_stage_move(site, contact, move.from_stage, move.to_stage, rule, now, state)
     if crosses_handoff(site, move.from_stage, move.to_stage):
         recycled = move.from_stage is not None and move.from_stage == _recycle_to(site)
         window = sales_window(site)
@@ -50,9 +52,14 @@ def record_stage_move(
     to_stage: str,
     rule: dict[str, Any],
     now: datetime,
+    state: ContactState | None = None,
 ) -> None:
     """Put ``contact`` on ``to_stage``, record the move with what caused it (``rule``: the stage
-    rule, or the sales outcome) and forward ``contact.stage_changed``, in the caller's unit."""
+    rule, or the sales outcome) and forward ``contact.stage_changed``, in the caller's unit.
+
+    The webhook says the rule in words too (``rule_words``, as the sales brief shows it) and,
+    from ``state`` (what the rules judged), the answers of the fields the rule names; a move by
+    a sales outcome has none."""
     contact.lifecycle_stage = to_stage
     db.session.add(
         StageChange(
@@ -64,6 +71,7 @@ def record_stage_move(
             changed_at=now,
         )
     )
+    labels, options = site.field_labels, site.field_options
     payload = {
         "contact_id": contact.id,
         "email": contact.email,
@@ -72,6 +80,8 @@ def record_stage_move(
         "rule": rule,
         "changed_at": iso(now),
         "follow_up_by": iso_or_none(follow_up_by(site, to_stage, now)),
+        "rule_words": list(rule_words(rule, labels, options)),
+        "answers": rule_answers(rule, state, labels, options) if state else {},
     }
     record_outbox(site.id, "contact.stage_changed", contact.id, payload, now)
 

@@ -6,7 +6,8 @@ Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON t
 (the console's entry-by-entry edits), ``history`` (revisions), ``masking`` (destination URLs
 as non-admins read them, and back on import), ``signing`` (destinations' secrets), ``secrets`` (the site's identity and inbound secrets,
 rotated with an overlap), ``snapshots`` (the cached
-read model of a site).
+read model of a site), ``requalification`` (what an applied change of the definition sets
+off: ``definition.changed``, and the site marked for re-qualification).
 """
 
 from app.domain.engagement import DEFAULT_ENGAGEMENT
@@ -47,6 +48,10 @@ from app.services.siteconfig.importer import (
     export_site_config,
     import_site_config,
 )
+from app.services.siteconfig.requalification import (
+    DEFINITION_CHANGED,
+    request_requalification,
+)
 from app.services.siteconfig.schema import (
     ASK_IF_OPS,
     CHOICE_KINDS,
@@ -73,6 +78,7 @@ __all__ = [
     "ASK_IF_OPS",
     "CHOICE_KINDS",
     "DEFAULT_ENGAGEMENT",
+    "DEFINITION_CHANGED",
     "DEFINITION_KEYS",
     "EVENTS",
     "FORMATS",
@@ -115,6 +121,7 @@ __all__ = [
     "remove_field",
     "remove_form",
     "remove_tier",
+    "request_requalification",
     "revision_diff",
     "rotate_generated_secret",
     "rotate_secret",

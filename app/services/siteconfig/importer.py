@@ -38,6 +38,7 @@ from app.services.errors import Conflict, Invalid, NotFound
 from app.services.siteconfig.canonical import site_config
 from app.services.siteconfig.fields import error_paths
 from app.services.siteconfig.masking import restore_masked_urls
+from app.services.siteconfig.requalification import announce_definition_change
 from app.services.siteconfig.rules import SECTIONS, Problems, cross_entry_problems
 from app.services.siteconfig.schema import ConfigIn
 from app.services.siteconfig.signing import (
@@ -74,27 +75,27 @@ def import_site_config(
 
     def work() -> Site:
         site = _apply(config, env_secrets, now, expected_version)
-        _record_revision(site, author, now)
+        announce_definition_change(site, _record_revision(site, author, now), now)
         return site
 
     return commit_unit(work)
 
 
-def _record_revision(site: Site, author: str, now: datetime) -> None:
+def _record_revision(site: Site, author: str, now: datetime) -> ConfigRevision:
     """Store the config as the database now holds it, read back in its stored order."""
     db.session.flush()
     stored = db.session.scalars(
         _site_query(site.key).execution_options(populate_existing=True)
     ).one()
-    db.session.add(
-        ConfigRevision(
-            site_id=stored.id,
-            version=stored.config_version,
-            author=author,
-            created_at=now,
-            config=site_config(stored, DEFAULT_ENGAGEMENT),
-        )
+    revision = ConfigRevision(
+        site_id=stored.id,
+        version=stored.config_version,
+        author=author,
+        created_at=now,
+        config=site_config(stored, DEFAULT_ENGAGEMENT),
     )
+    db.session.add(revision)
+    return revision
 
 
 def _validated(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

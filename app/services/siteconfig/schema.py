@@ -44,6 +44,7 @@ EVENTS: tuple[str, ...] = (
     "contact.outcome_recorded",
     "contact.sla_breached",
     "contact.engaged",
+    "definition.changed",
 )
 FORMATS: tuple[str, ...] = ("trickle", "segment")
 CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")

@@ -110,6 +110,16 @@ class SiteSnapshot:
             raise NotFound(f'No form "{key}" on site "{self.key}".') from None
 
     @cached_property
+    def field_labels(self) -> dict[str, str]:
+        """Each field's label by key: how a rule in words (``domain.wording``) names fields."""
+        return {key: view.label for key, view in self.fields.items()}
+
+    @cached_property
+    def field_options(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Each field's options ``(value, label)`` by key: how a value is said in words."""
+        return {key: view.options for key, view in self.fields.items()}
+
+    @cached_property
     def keys_by_field_id(self) -> dict[int, str]:
         return {view.id: key for key, view in self.fields.items()}
 
