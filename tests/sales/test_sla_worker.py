@@ -43,7 +43,7 @@ def test_a_real_worker_sends_the_breach(app, clock, database_url, tmp_path):
         try:
             receiver.wait_for(1, timeout=60)
             worker.send_signal(signal.SIGTERM)
-            assert worker.wait(10) == 0, log.read_text()
+            assert worker.wait(30) == 0, log.read_text()
         finally:
             if worker.poll() is None:
                 worker.kill()
