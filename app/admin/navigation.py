@@ -32,11 +32,13 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.config", "History"),
 )
 # The roles that may open a section (any of them; default analyst and up); the others do not
-# see it in the menu. A sales user sees the queue only.
+# see it in the menu. A sales user sees the queue, and the config's history, where changes to
+# the definition wait for approval.
 _ROLES_OF: dict[str, tuple[str, ...]] = {
     "admin.destinations": ("admin",),
     "admin.tokens": ("admin",),
     "admin.queue": ("analyst", SALES),
+    "admin.config": ("analyst", SALES),
 }
 _SECTION_OF = {
     "admin.tier": "admin.questions",

@@ -1,6 +1,7 @@
 """The ``trickle`` command: Flask's group (run, db, shell) plus Trickle's own commands.
 
-One module per command group: ``config`` (import-config, export-config), ``demo``, ``users``,
+One module per command group: ``config`` (import-config, export-config, and the ``config``
+group: ``approvals`` with its proposals, approve, reject), ``demo``, ``users``,
 ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
 ``contacts``, ``identity`` (identity, links), ``imports`` (import contacts), ``sales`` (sales
 inbound-secret); ``errors`` is how every one of them reports a refusal.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli.config import export_config_command, import_config_command
+from app.cli.config import config_group, export_config_command, import_config_command
 from app.cli.contacts import contacts_group
 from app.cli.deliveries import deliveries_group, worker_command
 from app.cli.demo import DEMO_CONFIG, demo_command
@@ -42,6 +43,7 @@ def register_commands(app: Flask) -> None:
         links_command,
         import_group,
         sales_group,
+        config_group,
     ):
         app.cli.add_command(command)
 

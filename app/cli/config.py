@@ -1,4 +1,5 @@
-"""`trickle import-config` and `trickle export-config`: a site's config as a file."""
+"""`trickle import-config` and `trickle export-config`: a site's config as a file; `trickle
+config ...`: deciding on a change to the definition."""
 
 from __future__ import annotations
 
@@ -6,17 +7,38 @@ from pathlib import Path
 
 import click
 
+from app.cli.approvals import approve_command, proposals_command, reject_command
 from app.cli.errors import exit_on_refusal
 
 
 @click.command("import-config")
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
-def import_config_command(path: str) -> None:
+@click.option(
+    "--approved-by",
+    default=None,
+    help="A console user of the other team who approved a change to the definition (e.g. in "
+    "the pull request); without it such a change waits for approval.",
+)
+@click.option("--comment", default=None, help="With --approved-by: the approval's comment.")
+def import_config_command(path: str, approved_by: str | None, comment: str | None) -> None:
     """Create or update a site from a YAML or JSON config FILE (all or nothing)."""
-    from app.services.siteconfig import import_site_config, read_config_file
+    from app.services.siteconfig import (
+        Approval,
+        DefinitionPending,
+        import_site_config,
+        read_config_file,
+    )
 
+    approval = Approval(by=approved_by, comment=comment) if approved_by else None
     with exit_on_refusal(problems_listed=True, footer="Nothing was changed."):
-        site = import_site_config(read_config_file(path))
+        try:
+            site = import_site_config(read_config_file(path), approval=approval)
+        except DefinitionPending as pending:
+            click.echo(
+                f"Not applied yet: {pending} Approve it in the console or with "
+                f"`trickle config approve {pending.proposal_id} --by EMAIL`."
+            )
+            return
     click.echo(f"Imported site {site.key!r} (config version {site.config_version}).")
 
 
@@ -34,3 +56,8 @@ def export_config_command(site: str, fmt: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+config_group = click.Group("config", help="A site's definition: what a change would do.")
+for _command in (proposals_command, approve_command, reject_command):
+    config_group.add_command(_command)

@@ -383,6 +383,7 @@ def test_site_settings_and_engagement_weights(client, site, marketer):
         "skip_cooldown": 5,
         "half_life_days": 30,
         "followup_hours": 24,
+        "definition_approval": False,  # not on the page: kept as the config had it
     }
     assert config["engagement"] == {
         "content_download": 4,
