@@ -16,6 +16,7 @@ from app.models import SALES
 from app.services.accounts import sign_in_locks
 from app.services.delivery import suspended_destinations
 from app.services.insights import site_names
+from app.services.siteconfig import proposals_awaiting
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -109,6 +110,18 @@ def _sign_in_lock_notice() -> dict[str, Any]:
     if not current_user.can("admin"):
         return {}
     return {"sign_in_locks": sign_in_locks(current_time())}
+
+
+@admin_bp.app_context_processor
+def _approval_notice() -> dict[str, Any]:
+    """On a site's pages (but its config page, which shows them at length), the changes to
+    the definition the signed-in user may approve: the other team's, waiting for them."""
+    args = request.view_args or {}
+    if request.blueprint != "admin" or not current_user.is_authenticated or "site" not in args:
+        return {}
+    if request.endpoint == "admin.config" or not current_user.can("marketer", SALES):
+        return {}
+    return {"awaiting_approval": proposals_awaiting(args["site"], current_user.email)}
 
 
 @admin_bp.get("/switch")

@@ -198,6 +198,16 @@ def test_every_part_of_the_definition_waits(acme, change):
     assert config_version() == 1
 
 
+def test_turning_approvals_off_says_so_in_the_diff(acme):
+    propose(approving_config(definition_approval=False))
+    [proposal] = site_proposals("acme")
+    assert proposal.diff == (
+        "+site.definition_approval: false (changes to the definition apply at once)",
+    )
+    approve_proposal(1, SALES_REP)
+    assert export_site_config("acme")["site"]["definition_approval"] is False
+
+
 def test_a_change_outside_the_definition_and_the_same_config_again_apply_at_once(acme):
     config = approving_config()
     assert import_site_config(config, author=MARKETER).config_version == 2

@@ -175,3 +175,13 @@ def test_the_upload_of_a_definition_change_waits(marketer):
     assert response.status_code == 302
     assert "waiting for approval by sales (proposal 1" in text(marketer.get(response.location))
     assert (config_version(), mql_score()) == (1, 15)
+
+
+def test_the_other_team_sees_what_waits_for_them_on_the_sites_pages(as_user):
+    import_site_config_pending(MARKETER)
+    notice = (
+        "Waiting for your approval: a change to the definition (proposal 1) by mia@acme.example"
+    )
+
+    assert notice in text(as_user(SALES_REP).get("/admin/sites/acme/queue"))
+    assert notice not in text(as_user(MARKETER).get("/admin/sites/acme/questions"))

@@ -17,6 +17,7 @@ from app.services.siteconfig.approvals import (
     approve_proposal,
     find_proposal,
     may_decide,
+    proposals_awaiting,
     reject_proposal,
     site_proposals,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "may_decide",
     "move_field",
     "problems_for_entry",
+    "proposals_awaiting",
     "put_entry",
     "read_config_file",
     "readable_problems",

@@ -102,6 +102,18 @@ def may_decide(proposal: Proposal, email: str) -> bool:
     return True
 
 
+def proposals_awaiting(site_key: str, email: str) -> list[Proposal]:
+    """The site's pending proposals that console user ``email`` may approve now (not stale):
+    what the console's notice on the site's pages points them to."""
+    rows = db.session.execute(
+        select(DefinitionProposal, Site)
+        .join(Site, Site.id == DefinitionProposal.site_id)
+        .where(Site.key == site_key, DefinitionProposal.status == PENDING)
+    ).all()
+    views = [_view(row, site) for row, site in rows]
+    return [view for view in views if not view.stale and may_decide(view, email)]
+
+
 def find_proposal(proposal_id: int, site_key: str | None = None) -> Proposal:
     """Proposal ``proposal_id`` (of ``site_key`` when given); NotFound otherwise."""
     row, site = _proposal_and_site(proposal_id, site_key)

@@ -18,7 +18,7 @@ approves their own change.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -112,7 +112,8 @@ class Gate:
     base_version: int = 0
     approval: Approval | None = None
     proposal: DefinitionProposal | None = None
-    diff: tuple[list[str], list[str]] = ([], [])
+    diff: list[str] = field(default_factory=list)  # the definition's, as approvers read it
+    other_sections: list[str] = field(default_factory=list)
 
 
 def definition_gate(
@@ -133,8 +134,11 @@ def definition_gate(
     turning_off = not config["site"]["definition_approval"]
     if not (definition_changed(current, proposed) or turning_off):
         return Gate(needed=False)
-    diff = (definition_diff(current, proposed), _other_sections(current, config))
-    gate = Gate(True, site.id, site.config_version, approval, diff=diff)
+    diff = definition_diff(current, proposed)
+    if turning_off:
+        diff.append("+site.definition_approval: false (changes to the definition apply at once)")
+    others = _other_sections(current, config)
+    gate = Gate(True, site.id, site.config_version, approval, diff=diff, other_sections=others)
     if approval is not None and approval.proposal_id is not None:
         gate.proposal = _pending_proposal(approval.proposal_id, site)
         check_approver(approval.by, gate.proposal.proposed_by, gate.proposal.proposed_team)
@@ -193,8 +197,8 @@ def hold(gate: Gate, data: Mapping[str, Any], author: str, now: datetime) -> Def
     proposal = DefinitionProposal(
         site_id=gate.site_id,
         config=dict(data),
-        diff=gate.diff[0],
-        other_sections=gate.diff[1],
+        diff=gate.diff,
+        other_sections=gate.other_sections,
         base_version=gate.base_version,
         proposed_by=author,
         proposed_team=team_of(author),
