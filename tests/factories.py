@@ -14,8 +14,16 @@ from app.services.siteconfig import import_site_config
 ORIGIN = "https://www.acme.example"
 PASSWORD = "correct horse battery"  # every console user made by a test
 
+# Approvals of definition changes off (the product's default is on): most tests change stages
+# freely; tests/siteconfig/test_approvals.py turns them on.
 ACME_CONFIG: dict[str, Any] = {
-    "site": {"key": "acme", "name": "Acme Analytics", "origins": [ORIGIN], "skip_cooldown": 3},
+    "site": {
+        "key": "acme",
+        "name": "Acme Analytics",
+        "origins": [ORIGIN],
+        "skip_cooldown": 3,
+        "definition_approval": False,
+    },
     "engagement": {"page_view": 1, "content_download": 3, "webinar": 5, "form_submit": 2},
     "tiers": [
         {"key": "basics", "rank": 1, "min_score": 0},

@@ -23,6 +23,7 @@ from app.admin.forms import DeleteForm, attach_errors
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.siteconfig import (
     Config,
+    DefinitionPending,
     EditableConfig,
     EditRefused,
     edit_config,
@@ -79,17 +80,32 @@ def save_edit(
     change: Callable[[Config], None],
     section: str,
     index: int | None,
+    saved: str,
 ) -> Refusal | None:
-    """Save ``change``; None when saved, else why not (field problems are attached to inputs)."""
+    """Save ``change`` and flash ``saved``; None when saved or, for a change to the
+    definition, proposed (then the notice says whose approval it waits for); else why not
+    (field problems are attached to inputs)."""
     try:
         edit_config(site, submitted_version(config), current_user.email, change)
+    except DefinitionPending as pending:
+        flash(pending_notice(pending))
+        return None
     except Invalid as exc:
         return Refusal(exc.status, refusal_lines(form, exc, section, index))
     except Conflict as exc:
         return Refusal(exc.status, [exc.message])
     except NotFound:
         abort(404)
+    flash(saved)
     return None
+
+
+def pending_notice(pending: DefinitionPending) -> str:
+    """What a change to the definition that now waits says instead of "saved"."""
+    return (
+        f"Not saved yet: the change to the definition is waiting for approval by "
+        f"{pending.awaiting} (proposal {pending.proposal_id}, on the Config page)."
+    )
 
 
 def refusal_lines(form: FlaskForm, exc: Invalid, section: str, index: int | None) -> list[str]:
@@ -143,9 +159,10 @@ def entry_editor(
     refusal = None
     if form.validate_on_submit():
         change = put_entry(section, entry_of(), key)
-        refusal = save_edit(site, form, config, change, section, config.position(section, key))
+        saved = f'{section[:-1].capitalize()} "{form.key.data}" saved.'
+        position = config.position(section, key)
+        refusal = save_edit(site, form, config, change, section, position, saved)
         if refusal is None:
-            flash(f'{section[:-1].capitalize()} "{form.key.data}" saved.')
             return redirect(after())
     return editor_page(
         template,

@@ -1,7 +1,9 @@
-"""Console pages for a site's config: history with diffs, download, upload.
+"""Console pages for a site's config: history with diffs, download, upload, and the pending
+change to the definition with its Approve and Reject buttons (docs/sales.md).
 
 Only admins read destination URLs whole; everyone else gets them masked (``***`` for the
-user-info and query values), in the download and in the diffs alike."""
+user-info and query values), in the download and in the diffs alike. Sales users read this page
+too: they approve marketing's changes to the definition here."""
 
 from __future__ import annotations
 
@@ -9,16 +11,26 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from wtforms import TextAreaField
+from wtforms.validators import Length
 
 from app.admin import admin_bp
 from app.admin.access import role_required
-from app.services.errors import Invalid, NotFound
+from app.admin.config_editor import pending_notice
+from app.models import SALES
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.people import requalification_status
 from app.services.siteconfig import (
+    MAX_COMMENT,
+    DefinitionPending,
+    approve_proposal,
     config_history,
     current_config_yaml,
     import_uploaded_config,
+    may_decide,
+    reject_proposal,
     revision_diff,
+    site_proposals,
 )
 
 
@@ -26,15 +38,28 @@ class UploadForm(FlaskForm):
     file = FileField("Config file (YAML or JSON)", validators=[FileRequired()])
 
 
+class DecisionForm(FlaskForm):
+    """Approve or reject a proposal: the comment (required to reject, checked by the service)."""
+
+    comment = TextAreaField("Comment", validators=[Length(max=MAX_COMMENT)])
+
+
 @admin_bp.get("/sites/<site>/config")
-@role_required("analyst")
-def config(site: str) -> str:
+@role_required("analyst", SALES)
+def config(site: str) -> tuple[str, int]:
     return _config_page(site, UploadForm())
 
 
-def _config_page(site: str, form: UploadForm, problems: dict | None = None, status: int = 200):
+def _config_page(
+    site: str,
+    form: UploadForm,
+    problems: dict | None = None,
+    status: int = 200,
+    decision: str | None = None,
+):
+    """The page; ``decision``: why an approval or rejection was refused, shown on top."""
     try:
-        history = config_history(site)
+        history, proposals = config_history(site), site_proposals(site)
         requalification = requalification_status(site)
     except NotFound:
         abort(404)
@@ -42,11 +67,41 @@ def _config_page(site: str, form: UploadForm, problems: dict | None = None, stat
         "admin/config.html",
         site_key=site,
         history=history,
+        proposals=proposals,
+        deciding={p.id for p in proposals if may_decide(p, current_user.email)},
+        decision_form=DecisionForm(formdata=None),
+        decision=decision,
         form=form,
         problems=problems,
         requalification=requalification,
     )
     return page, status
+
+
+@admin_bp.post("/sites/<site>/config/proposals/<int:proposal>/<any(approve, reject):verdict>")
+@role_required("marketer", SALES)
+def decide_proposal(site: str, proposal: int, verdict: str) -> Response | tuple[str, int]:
+    """Approve (apply) or reject a pending change to the definition, with a comment."""
+    form = DecisionForm()
+    if not form.validate_on_submit():  # CSRF is checked (400) before the view runs
+        return _config_page(
+            site, UploadForm(formdata=None), status=422, decision="Comment too long."
+        )
+    try:
+        if verdict == "approve":
+            applied = approve_proposal(proposal, current_user.email, form.comment.data, site)
+            flash(f"Approved: config version {applied.config_version} is live.")
+        else:
+            reject_proposal(proposal, current_user.email, form.comment.data, site)
+            flash(f"Rejected proposal {proposal}.")
+    except NotFound:
+        abort(404)
+    except (Forbidden, Conflict, Invalid) as exc:
+        lines = [exc.message, *(m for ms in (exc.fields or {}).values() for m in ms)]
+        return _config_page(
+            site, UploadForm(formdata=None), status=exc.status, decision=" ".join(lines)
+        )
+    return redirect(url_for("admin.config", site=site))
 
 
 @admin_bp.post("/sites/<site>/config")
@@ -63,6 +118,9 @@ def upload_config(site: str) -> Response | tuple[str, int]:
             author=current_user.email,
             may_change_destinations=current_user.can("admin"),
         )
+    except DefinitionPending as pending:
+        flash(pending_notice(pending))
+        return redirect(url_for("admin.config", site=site))
     except UnicodeDecodeError:
         return _config_page(site, form, {"<file>": ["the file is not UTF-8 text"]}, 422)
     except Invalid as exc:
@@ -86,7 +144,7 @@ def download_config(site: str) -> Response:
 
 
 @admin_bp.get("/sites/<site>/config/<int:version>")
-@role_required("analyst")
+@role_required("analyst", SALES)
 def config_revision(site: str, version: int) -> str:
     try:
         diff = revision_diff(site, version, masked=not current_user.can("admin"))

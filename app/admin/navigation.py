@@ -16,6 +16,7 @@ from app.models import SALES
 from app.services.accounts import sign_in_locks
 from app.services.delivery import suspended_destinations
 from app.services.insights import site_names
+from app.services.siteconfig import proposals_awaiting
 
 # (endpoint, label) of each section of a site, in menu order; all take only ``site``.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -33,12 +34,14 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.config", "History"),
 )
 # The roles that may open a section (any of them; default analyst and up); the others do not
-# see it in the menu. A sales user sees the queue and the funnel report only.
+# see it in the menu. A sales user sees the queue, the funnel report, and the config's history,
+# where changes to the definition wait for approval.
 _ROLES_OF: dict[str, tuple[str, ...]] = {
     "admin.destinations": ("admin",),
     "admin.tokens": ("admin",),
     "admin.queue": ("analyst", SALES),
     "admin.funnel": ("analyst", SALES),
+    "admin.config": ("analyst", SALES),
 }
 _SECTION_OF = {
     "admin.tier": "admin.questions",
@@ -112,6 +115,18 @@ def _sign_in_lock_notice() -> dict[str, Any]:
     if not current_user.can("admin"):
         return {}
     return {"sign_in_locks": sign_in_locks(current_time())}
+
+
+@admin_bp.app_context_processor
+def _approval_notice() -> dict[str, Any]:
+    """On a site's pages (but its config page, which shows them at length), the changes to
+    the definition the signed-in user may approve: the other team's, waiting for them."""
+    args = request.view_args or {}
+    if request.blueprint != "admin" or not current_user.is_authenticated or "site" not in args:
+        return {}
+    if request.endpoint == "admin.config" or not current_user.can("marketer", SALES):
+        return {}
+    return {"awaiting_approval": proposals_awaiting(args["site"], current_user.email)}
 
 
 @admin_bp.get("/switch")

@@ -53,6 +53,9 @@ from app.services.siteconfig import (
     site_snapshot,
 )
 
+# Site settings the page does not show, kept as the config has them.
+KEPT_SITE_KEYS = ("definition_approval",)
+
 
 class IdentitySecretForm(FlaskForm):
     """Parses the overlap only; ``new_identity_secret`` checks its range, as for the CLI."""
@@ -170,12 +173,12 @@ def site_settings(site: str) -> Page:
     elif valid:
 
         def change(data: Config) -> None:
-            data["site"] = form.entry(site)
+            kept = {k: v for k, v in data["site"].items() if k in KEPT_SITE_KEYS}
+            data["site"] = form.entry(site) | kept
             data["engagement"] = engagement.engagement(DEFAULT_ENGAGEMENT)
 
-        refusal = save_edit(site, form, config, change, "site", None)
+        refusal = save_edit(site, form, config, change, "site", None, "Site settings saved.")
         if refusal is None:
-            flash("Site settings saved.")
             return redirect(url_for("admin.site_settings", site=site))
     return editor_page(
         "admin/settings.html",

@@ -1,7 +1,8 @@
 """The ``trickle`` command: Flask's group (run, db, shell) plus Trickle's own commands.
 
-One module per command group: ``config`` (import-config, export-config, config simulate and
-requalify), ``demo``, ``users``, ``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
+One module per command group: ``config`` (import-config, export-config, and the ``config``
+group: simulate, requalify, and ``approvals`` with its proposals, approve, reject), ``demo``, ``users``,
+``tokens``, ``exports`` (export), ``deliveries`` (worker, deliveries), ``retention``,
 ``contacts``, ``identity`` (identity, links), ``imports`` (import contacts), ``sales`` (sales
 inbound-secret); ``errors`` is how every one of them reports a refusal.
 """

@@ -1,6 +1,6 @@
 """`trickle import-config` and `trickle export-config`: a site's config as a file; `trickle
-config ...`: what the definition's changes would do (simulate) and judging a site's contacts
-again by its rules, now (requalify)."""
+config ...`: what a change to the definition would do (simulate), deciding on one (proposals,
+approve, reject) and judging a site's contacts again by its rules, now (requalify)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,39 @@ from pathlib import Path
 
 import click
 
+from app.cli.approvals import approve_command, proposals_command, reject_command
 from app.cli.errors import exit_on_refusal
 from app.cli.whatif import simulate_command
 
 
 @click.command("import-config")
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
-def import_config_command(path: str) -> None:
+@click.option(
+    "--approved-by",
+    default=None,
+    help="A console user of the other team who approved a change to the definition (e.g. in "
+    "the pull request); without it such a change waits for approval.",
+)
+@click.option("--comment", default=None, help="With --approved-by: the approval's comment.")
+def import_config_command(path: str, approved_by: str | None, comment: str | None) -> None:
     """Create or update a site from a YAML or JSON config FILE (all or nothing)."""
-    from app.services.siteconfig import import_site_config, read_config_file
+    from app.services.siteconfig import (
+        Approval,
+        DefinitionPending,
+        import_site_config,
+        read_config_file,
+    )
 
+    approval = Approval(by=approved_by, comment=comment) if approved_by else None
     with exit_on_refusal(problems_listed=True, footer="Nothing was changed."):
-        site = import_site_config(read_config_file(path))
+        try:
+            site = import_site_config(read_config_file(path), approval=approval)
+        except DefinitionPending as pending:
+            click.echo(
+                f"Not applied yet: {pending} Approve it in the console or with "
+                f"`trickle config approve {pending.proposal_id} --by EMAIL`."
+            )
+            return
     click.echo(f"Imported site {site.key!r} (config version {site.config_version}).")
 
 
@@ -59,6 +80,14 @@ def requalify_command(site: str, batch: int | None) -> None:
             click.echo(requalification_status(site).summary)
 
 
-config_group = click.Group("config", help="A site's definition: what a change would do or did.")
-config_group.add_command(simulate_command)
-config_group.add_command(requalify_command)
+config_group = click.Group(
+    "config", help="A site's definition: what a change would do, deciding on it, what it did."
+)
+for _command in (
+    simulate_command,
+    requalify_command,
+    proposals_command,
+    approve_command,
+    reject_command,
+):
+    config_group.add_command(_command)

@@ -34,15 +34,18 @@ def demo_command(inbox_url: str | None, no_contacts: bool) -> None:
     from app.demo.inbox import with_inbox
     from app.demo.people import load_demo_people
     from app.services.accounts import create_or_reset_user
-    from app.services.siteconfig import import_site_config, read_config_file
+    from app.services.siteconfig import Approval, import_site_config, read_config_file
 
     data = read_config_file(str(DEMO_CONFIG))
     if inbox_url:
         data = with_inbox(data, inbox_url)
-    with exit_on_refusal(problems_listed=True):
-        site = import_site_config(data, author="trickle demo")
     _admin, password = create_or_reset_user(DEMO_ADMIN, "admin")
     _rep, sales_password = create_or_reset_user(DEMO_SALES, "sales")
+    # Refreshing the demo puts its definition back even when someone changed it in the console;
+    # the history says so (approved by the demo admin), as for any change to a definition.
+    reset = Approval(by=DEMO_ADMIN, comment="trickle demo puts the demo site back")
+    with exit_on_refusal(problems_listed=True):
+        site = import_site_config(data, author="trickle demo", approval=reset)
     forms = ", ".join(form.key for form in site.forms if form.archived_at is None)
     loaded = f"Demo site {site.key!r} loaded: forms {forms}"
     if not no_contacts:

@@ -24,6 +24,7 @@ from app.models.privacy import ConsentRecord, ContactErasure
 from app.models.sales import MARKETING_TEAM, SALES_TEAM, Handoff, SalesOutcome, WhatIfRun
 from app.models.site import (
     ConfigRevision,
+    DefinitionProposal,
     Destination,
     Field,
     Form,
@@ -65,6 +66,7 @@ __all__ = [
     "Contact",
     "ContactErasure",
     "ContactMerge",
+    "DefinitionProposal",
     "Delivery",
     "DeliveryAttempt",
     "Destination",

@@ -38,6 +38,9 @@ class Site(db.Model):
     # The config's ``sales_outcomes`` section as loaded (reasons, stage moves); None without one.
     sales_outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     config_version: Mapped[int] = mapped_column(default=0)
+    # A change to the definition (stages, followup_hours, sales_outcomes) waits for the other
+    # team's approval (DefinitionProposal) while this is on; the config's site.definition_approval.
+    definition_approval: Mapped[bool] = mapped_column(default=True, server_default=true())
     # The tally basis (``SiteSnapshot.tally_basis``) every contact's tally was rebuilt with;
     # the worker rebuilds the tallies when the config's differs.
     tally_basis: Mapped[str | None] = mapped_column(String(16))
@@ -235,6 +238,36 @@ class ConfigRevision(db.Model):
     author: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DefinitionProposal(db.Model):
+    """A config import that changes the definition and waits for the other team (issue 21).
+
+    ``config`` is the whole config as submitted, imported as it is once approved; it was
+    proposed against ``base_version`` and can only be approved while the site is still there.
+    ``diff`` is the definition's change against that version, as the approvers read it.
+    A decided proposal keeps who decided, when and why; an approved one the version it made.
+    """
+
+    __tablename__ = "definition_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    diff: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Sections other than the definition the import also changes (the whole import waits).
+    other_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    base_version: Mapped[int]
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    # "marketing", "sales", "admin", or None: the trickle command's operator.
+    proposed_team: Mapped[str | None] = mapped_column(String(16))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # pending | approved | rejected | superseded (a newer proposal of the site came)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    applied_version: Mapped[int | None]
 
 
 class SiteSecret(db.Model):

@@ -1,5 +1,6 @@
-"""Sales console users: they see the hand-off queue and the briefs, nothing else; admins may
-do all they do; analysts and marketers read the queue without acting on it."""
+"""Sales console users: they see the hand-off queue and the briefs, and the config's history
+(where they approve changes to the definition), nothing else; admins may do all they do;
+analysts and marketers read the queue without acting on it."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ PAGES = {
     "/admin/sites/acme/export/contacts?format=csv": CONSOLE,
     "/admin/sites/acme/explain": CONSOLE,
     "/admin/sites/acme/settings": CONSOLE,
-    "/admin/sites/acme/config": CONSOLE,
+    "/admin/sites/acme/config": EVERYONE,
     "/admin/sites/acme/config.yaml": CONSOLE,
     "/admin/sites/acme/destinations": ADMINS,
     "/admin/sites/acme/destinations/new": ADMINS,
@@ -103,6 +104,7 @@ def test_a_sales_user_lands_on_the_queue_and_sees_only_the_sales_pages(acme, cli
     assert re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a></li>', menu) == [
         ("/admin/sites/acme/queue", "Queue"),
         ("/admin/sites/acme/funnel", "Funnel"),
+        ("/admin/sites/acme/config", "History"),
     ]
     assert "/admin/users" not in html
     assert "rep@acme.example · sales" in html

@@ -383,6 +383,7 @@ def test_site_settings_and_engagement_weights(client, site, marketer):
         "skip_cooldown": 5,
         "half_life_days": 30,
         "followup_hours": 24,
+        "definition_approval": False,  # not on the page: kept as the config had it
     }
     assert config["engagement"] == {
         "content_download": 4,
@@ -417,7 +418,12 @@ def test_retention_is_set_in_the_site_settings_and_cleared_by_emptying_it(client
     days = {"anonymous_retention_days": "30", "delivery_retention_days": "90"}
     response = post_form(client, "/admin/sites/acme/settings", {**settings, **days})
     assert response.status_code == 302
-    site_entry = {"key": "acme", "name": "Acme Analytics", "origins": ["https://www.acme.example"]}
+    site_entry = {
+        "key": "acme",
+        "name": "Acme Analytics",
+        "origins": ["https://www.acme.example"],
+        "definition_approval": False,  # not on the page: kept as the config had it
+    }
     assert export_site_config("acme")["site"] == {
         **site_entry,
         "anonymous_retention_days": 30,

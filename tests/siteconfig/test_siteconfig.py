@@ -278,8 +278,10 @@ def _secret(key: str) -> str:
 
 
 def test_an_archived_tier_form_and_stage_come_back_when_named_again(app, clock):
-    import_site_config(config())
+    site = {**BASE["site"], "definition_approval": False}  # stages change without approval
+    import_site_config(config(site=site))
     smaller = config(
+        site=site,
         tiers=BASE["tiers"][:2],
         fields=BASE["fields"][:3],
         forms=BASE["forms"][:1],
@@ -300,7 +302,7 @@ def test_an_archived_tier_form_and_stage_come_back_when_named_again(app, clock):
         ("tiers", "qualification"),
     ]
 
-    import_site_config(config())
+    import_site_config(config(site=site))
 
     archived_left = [
         row.key

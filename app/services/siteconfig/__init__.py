@@ -3,7 +3,8 @@ the revision history, destinations' signing secrets, and the snapshot every requ
 
 Inside: ``importer`` (import and export, all or nothing), ``files`` (YAML/JSON text),
 ``schema``/``fields``/``rules`` (validation), ``canonical`` (the exported shape), ``editing``
-(the console's entry-by-entry edits), ``history`` (revisions), ``masking`` (destination URLs
+(the console's entry-by-entry edits), ``history`` (revisions), ``proposals`` (the gate: a
+change to the definition waits for the other team), ``approvals`` (approve, reject), ``masking`` (destination URLs
 as non-admins read them, and back on import), ``signing`` (destinations' secrets), ``secrets`` (the site's identity and inbound secrets,
 rotated with an overlap), ``snapshots`` (the cached
 read model of a site), ``requalification`` (what an applied change of the definition sets
@@ -11,7 +12,17 @@ off: ``definition.changed``, and the site marked for re-qualification).
 """
 
 from app.domain.engagement import DEFAULT_ENGAGEMENT
-from app.services.siteconfig.canonical import changed_engagement
+from app.services.siteconfig.approvals import (
+    MAX_COMMENT,
+    Proposal,
+    approve_proposal,
+    find_proposal,
+    may_decide,
+    proposals_awaiting,
+    reject_proposal,
+    site_proposals,
+)
+from app.services.siteconfig.canonical import changed_engagement, engagement_weights
 from app.services.siteconfig.definition import (
     DEFINITION_KEYS,
     definition_changed,
@@ -44,10 +55,10 @@ from app.services.siteconfig.history import (
 )
 from app.services.siteconfig.importer import (
     checked_config,
-    engagement_weights,
     export_site_config,
     import_site_config,
 )
+from app.services.siteconfig.proposals import Approval, DefinitionPending
 from app.services.siteconfig.requalification import (
     DEFINITION_CHANGED,
     request_requalification,
@@ -85,14 +96,19 @@ __all__ = [
     "IDENTITY",
     "INBOUND",
     "KEY_PATTERN",
+    "MAX_COMMENT",
     "MAX_RETENTION_DAYS",
+    "Approval",
     "Config",
+    "DefinitionPending",
     "EditRefused",
     "EditableConfig",
     "FieldView",
     "FormView",
+    "Proposal",
     "SecretInfo",
     "SiteSnapshot",
+    "approve_proposal",
     "asking_order",
     "changed_engagement",
     "checked_config",
@@ -107,16 +123,20 @@ __all__ = [
     "editable_config",
     "engagement_weights",
     "export_site_config",
+    "find_proposal",
     "generate_signing_secret",
     "import_site_config",
     "import_uploaded_config",
     "live_secrets",
+    "may_decide",
     "move_field",
     "parse_config_text",
     "problems_for_entry",
+    "proposals_awaiting",
     "put_entry",
     "read_config_file",
     "readable_problems",
+    "reject_proposal",
     "remove_destination",
     "remove_field",
     "remove_form",
@@ -126,5 +146,6 @@ __all__ = [
     "rotate_generated_secret",
     "rotate_secret",
     "secrets_shown",
+    "site_proposals",
     "site_snapshot",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import Schema
 
+from app.domain.engagement import DEFAULT_ENGAGEMENT
 from app.models import Destination, Field, Form, LifecycleStage, Site, Tier
 from app.services.siteconfig.schema import (
     ConsentIn,
@@ -71,6 +72,7 @@ def _site(site: Site) -> dict[str, Any]:
         "skip_cooldown": site.skip_cooldown,
         "half_life_days": _plain(site.half_life_days),
         "followup_hours": site.followup_hours,
+        "definition_approval": site.definition_approval,
         "anonymous_retention_days": site.anonymous_retention_days,
         "delivery_retention_days": site.delivery_retention_days,
     }
@@ -86,6 +88,15 @@ def changed_engagement(stored: Mapping[str, Any], defaults: Mapping[str, float])
             continue
         changed[kind] = weight if stage is None else {"weight": weight, "stage": stage}
     return changed
+
+
+def engagement_weights(engagement: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every kind a site counts, ``{kind: {weight, stage}}``: the defaults, then a config's
+    ``engagement`` (a bare weight or ``{weight, stage}`` per kind) over them."""
+    weights = {kind: {"weight": w, "stage": None} for kind, w in DEFAULT_ENGAGEMENT.items()}
+    for kind, spec in engagement.items():
+        weights[kind] = dict(spec) if isinstance(spec, Mapping) else {"weight": spec, "stage": None}
+    return weights
 
 
 def _tier(tier: Tier) -> dict[str, Any]:
@@ -146,8 +157,27 @@ def _form(form: Form) -> dict[str, Any]:
 
 
 def _stage(stage: LifecycleStage) -> dict[str, Any]:
-    when = {name: _plain(value) for name, value in stage.when.items()}
-    return {"key": stage.key, "when": when} | ({"handoff": True} if stage.handoff else {})
+    return _stage_entry(stage.key, stage.when, stage.handoff)
+
+
+def _stage_entry(key: str, when: Mapping[str, Any], handoff: bool) -> dict[str, Any]:
+    plain = {name: _plain(value) for name, value in when.items()}
+    return {"key": key, "when": plain} | ({"handoff": True} if handoff else {})
+
+
+def definition_sections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition's sections of a loaded config (``ConfigIn``, defaults filled in) as the
+    export writes them, so that ``definition_changed`` and ``definition_diff`` compare a config
+    about to be imported with a stored one key for key."""
+    sections: dict[str, Any] = {
+        "site": without_defaults({"followup_hours": config["site"]["followup_hours"]}, SiteIn)
+    }
+    stages = [_stage_entry(s["key"], s["when"], s["handoff"]) for s in config["stages"]]
+    if stages:
+        sections["stages"] = stages
+    if config.get("sales_outcomes") is not None:
+        sections["sales_outcomes"] = _sales_outcomes(config["sales_outcomes"])
+    return sections
 
 
 def _destination(destination: Destination) -> dict[str, Any]:

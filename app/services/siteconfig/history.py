@@ -11,20 +11,26 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ConfigRevision, Site
+from app.models import ConfigRevision, DefinitionProposal, Site
 from app.services.errors import Invalid, NotFound
 from app.services.siteconfig.canonical import without_defaults
 from app.services.siteconfig.files import dump_config, parse_config_text
 from app.services.siteconfig.importer import export_site_config, import_site_config
 from app.services.siteconfig.masking import masked_config, masked_revisions, restore_masked_urls
+from app.services.siteconfig.proposals import APPROVED
 from app.services.siteconfig.schema import DestinationIn
 
 
 @dataclass(frozen=True)
 class Revision:
+    """One applied config; a change to the definition says who approved it (the author
+    proposed it)."""
+
     version: int
     author: str
     created_at: datetime
+    approved_by: str | None = None
+    approval_comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,12 +49,31 @@ def _site_id(site_key: str) -> int:
 
 def config_history(site_key: str) -> list[Revision]:
     """Every revision of the site's config, newest first."""
+    site_id = _site_id(site_key)
     rows = db.session.scalars(
         select(ConfigRevision)
-        .where(ConfigRevision.site_id == _site_id(site_key))
+        .where(ConfigRevision.site_id == site_id)
         .order_by(ConfigRevision.version.desc())
     )
-    return [Revision(row.version, row.author, row.created_at) for row in rows]
+    approvals = _approvals(site_id)
+    return [_revision(row, approvals) for row in rows]
+
+
+def _approvals(site_id: int, version: int | None = None) -> dict[int, DefinitionProposal]:
+    """The approved proposals of the site (the one of ``version``), by the version they made."""
+    query = select(DefinitionProposal).where(
+        DefinitionProposal.site_id == site_id, DefinitionProposal.status == APPROVED
+    )
+    if version is not None:
+        query = query.where(DefinitionProposal.applied_version == version)
+    return {row.applied_version: row for row in db.session.scalars(query)}
+
+
+def _revision(row: ConfigRevision, approvals: dict[int, DefinitionProposal]) -> Revision:
+    approval = approvals.get(row.version)
+    if approval is None:
+        return Revision(row.version, row.author, row.created_at)
+    return Revision(row.version, row.author, row.created_at, approval.decided_by, approval.comment)
 
 
 def revision_diff(site_key: str, version: int, *, masked: bool = False) -> RevisionDiff:
@@ -56,9 +81,10 @@ def revision_diff(site_key: str, version: int, *, masked: bool = False) -> Revis
 
     ``masked`` (a reader below admin): destination URLs masked, and a URL whose secret alone
     changed shown as changed, without either value."""
+    site_id = _site_id(site_key)
     rows = db.session.scalars(
         select(ConfigRevision)
-        .where(ConfigRevision.site_id == _site_id(site_key), ConfigRevision.version <= version)
+        .where(ConfigRevision.site_id == site_id, ConfigRevision.version <= version)
         .order_by(ConfigRevision.version.desc())
         .limit(2)
     ).all()
@@ -77,7 +103,7 @@ def revision_diff(site_key: str, version: int, *, masked: bool = False) -> Revis
         lineterm="",
     )
     return RevisionDiff(
-        Revision(after.version, after.author, after.created_at),
+        _revision(after, _approvals(site_id, version)),
         before.version if before else None,
         tuple(lines),
     )

@@ -9,6 +9,7 @@ export → import → export is the identity and a config can live in git.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -25,6 +26,7 @@ from app.domain.engagement import DEFAULT_ENGAGEMENT, tally_basis
 from app.extensions import db
 from app.models import (
     ConfigRevision,
+    DefinitionProposal,
     Destination,
     Field,
     Form,
@@ -35,9 +37,16 @@ from app.models import (
     Tier,
 )
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.siteconfig.canonical import site_config
+from app.services.siteconfig.canonical import engagement_weights, site_config
 from app.services.siteconfig.fields import error_paths
 from app.services.siteconfig.masking import restore_masked_urls
+from app.services.siteconfig.proposals import (
+    Approval,
+    DefinitionPending,
+    definition_gate,
+    hold,
+    record_approval,
+)
 from app.services.siteconfig.requalification import announce_definition_change
 from app.services.siteconfig.rules import SECTIONS, Problems, cross_entry_problems
 from app.services.siteconfig.schema import ConfigIn
@@ -58,6 +67,8 @@ def import_site_config(
     data: Mapping[str, Any],
     author: str = "trickle import-config",
     expected_version: int | None = None,
+    *,
+    approval: Approval | None = None,
 ) -> Site:
     """Create or update the site ``data`` describes, all or nothing, and return it.
 
@@ -69,16 +80,50 @@ def import_site_config(
 
     With ``expected_version`` (an editor's optimistic lock), Conflict is raised and nothing is
     written when the stored site is no longer at that version.
+
+    A change to the definition of a site with approvals on (``proposals.py``) is not applied:
+    the import is stored as a pending proposal and DefinitionPending raised, unless
+    ``approval`` approves it (Forbidden or Conflict when that approval does not hold).
     """
     config, env_secrets = _validated(data)
     now = current_time()
 
-    def work() -> Site:
+    def work() -> Site | DefinitionProposal:
+        gate = definition_gate(config, _current_config(config["site"]["key"]), author, approval)
+        if gate.needed and approval is None:
+            _check_version(gate.base_version, expected_version)
+            return hold(gate, _as_json(data), author, now)
         site = _apply(config, env_secrets, now, expected_version)
-        announce_definition_change(site, _record_revision(site, author, now), now)
+        revision = _record_revision(site, author, now)
+        record_approval(gate, _as_json(data), author, site.config_version, now)
+        approved_by = gate.approval.by if gate.needed and gate.approval is not None else None
+        announce_definition_change(site, revision, now, approved_by=approved_by)
         return site
 
-    return commit_unit(work)
+    result = commit_unit(work)
+    if isinstance(result, DefinitionProposal):
+        raise DefinitionPending(result)
+    return result
+
+
+def _current_config(site_key: str) -> dict[str, Any] | None:
+    """The site's config as stored (None for a new site), its row locked first: what an
+    import is judged against cannot change before it is applied."""
+    query = select(Site.id).where(Site.key == site_key).with_for_update()
+    return export_site_config(site_key) if db.session.scalar(query) is not None else None
+
+
+def _as_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as a proposal stores it (a YAML date in a label becomes its text)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _check_version(version: int, expected_version: int | None) -> None:
+    if expected_version is not None and version != expected_version:
+        raise Conflict(
+            "Someone changed this site's config while you were editing; "
+            "your change was not saved. Reload the page and make it again."
+        )
 
 
 def _record_revision(site: Site, author: str, now: datetime) -> ConfigRevision:
@@ -162,11 +207,7 @@ def _apply(
 ) -> Site:
     query = _site_query(config["site"]["key"]).with_for_update(of=Site)
     site = db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
-    if expected_version is not None and (site.config_version if site else 0) != expected_version:
-        raise Conflict(
-            "Someone changed this site's config while you were editing; "
-            "your change was not saved. Reload the page and make it again."
-        )
+    _check_version(site.config_version if site else 0, expected_version)
     if site is None:
         site = Site(key=config["site"]["key"], config_version=0, created_at=now)
         db.session.add(site)
@@ -215,6 +256,7 @@ def _copy(row: object, spec: Mapping[str, Any], names: tuple[str, ...]) -> None:
 def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     scored_with = _tally_basis(site)
     _copy(site, config["site"], ("name", "skip_cooldown", "half_life_days", "followup_hours"))
+    site.definition_approval = config["site"]["definition_approval"]
     _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
     site.engagement = engagement_weights(config["engagement"])
@@ -231,15 +273,6 @@ def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
 def _tally_basis(site: Site) -> str:
     weights = {kind: spec["weight"] for kind, spec in (site.engagement or {}).items()}
     return tally_basis(weights, site.half_life_days)
-
-
-def engagement_weights(engagement: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every kind a site counts, ``{kind: {weight, stage}}``: the defaults, then a config's
-    ``engagement`` (a bare weight or ``{weight, stage}`` per kind) over them."""
-    weights = {kind: {"weight": w, "stage": None} for kind, w in DEFAULT_ENGAGEMENT.items()}
-    for kind, spec in engagement.items():
-        weights[kind] = dict(spec) if isinstance(spec, Mapping) else {"weight": spec, "stage": None}
-    return weights
 
 
 def _set_tier(tier: Tier, spec: dict[str, Any], _position: int) -> None:

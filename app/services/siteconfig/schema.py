@@ -166,6 +166,8 @@ class SiteIn(ConfigSchema):
     skip_cooldown = Integer(load_default=3, validate=at_least(0))
     half_life_days = Number(load_default=None, validate=at_least(0, inclusive=False))
     followup_hours = Integer(load_default=48, validate=at_least(0))
+    # A change to the definition waits for the other team's approval (docs/sales.md).
+    definition_approval = Flag(load_default=True)
     # Retention (null: keep): idle anonymous contacts that never submitted, finished deliveries.
     anonymous_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
     delivery_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
