@@ -81,6 +81,23 @@ def test_a_marketers_change_waits_for_sales_and_lands_when_approved(acme):
         "agreed in the pipeline review",
     )
     assert revision_diff("acme", 2).revision == latest
+    # Destinations hear of it once it lands, with who proposed and who approved it.
+    [changed] = definition_changes()
+    assert (changed["author"], changed["approved_by"], changed["to_version"]) == (
+        MARKETER,
+        SALES_REP,
+        2,
+    )
+
+
+def definition_changes() -> list[dict]:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import OutboxEvent
+
+    rows = select(OutboxEvent.payload).where(OutboxEvent.type == "definition.changed")
+    return list(db.session.scalars(rows.order_by(OutboxEvent.id)))
 
 
 def test_a_sales_users_change_waits_for_marketing(acme):
