@@ -53,6 +53,7 @@ _SECTION_OF = {
     "admin.whatif": "admin.config",
     "admin.whatif_request": "admin.config",
     "admin.whatif_result": "admin.config",
+    "admin.whatif_of_proposal": "admin.config",
     "admin.destination": "admin.destinations",
     "admin.destination_edit": "admin.destinations",
     "admin.export_download": "admin.exports",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -24,20 +24,30 @@ from app.clock import current_time
 from app.models import SALES
 from app.services.errors import Invalid, NotFound
 from app.services.sales import request_whatif, whatif_run
-from app.services.siteconfig import checked_config, parse_config_text, site_snapshot
+from app.services.siteconfig import (
+    checked_config,
+    parse_config_text,
+    proposal_config,
+    site_snapshot,
+)
 
 ASKERS = ("marketer", SALES)  # who may ask for a what-if (admins too: above marketer)
 READERS = ("analyst", SALES)
 
 
-class WhatIfForm(FlaskForm):
-    file = FileField("Proposed config (YAML or JSON)", validators=[FileRequired()])
+class ProposalWhatIfForm(FlaskForm):
+    """A pending proposal's what-if: the window only (the proposal is the config)."""
+
     days = IntegerField(
         "Window (days)",
         default=90,
         validators=[NumberRange(1, 3660, "Enter 1 to 3660.")],
         description="Replay this many days back from now.",
     )
+
+
+class WhatIfForm(ProposalWhatIfForm):
+    file = FileField("Proposed config (YAML or JSON)", validators=[FileRequired()])
 
 
 @admin_bp.get("/sites/<site>/whatif")
@@ -67,6 +77,22 @@ def whatif_request(site: str) -> Response | tuple[str, int]:
             return redirect(url_for("admin.whatif_result", site=site, run_id=run_id))
     page = render_template("admin/whatif.html", site_key=site, form=form, problems=problems)
     return page, 422
+
+
+@admin_bp.post("/sites/<site>/whatif/proposal/<int:proposal_id>")
+@role_required(*ASKERS)
+def whatif_of_proposal(site: str, proposal_id: int) -> Response:
+    """The what-if of a pending change to the definition, from the History page."""
+    form = ProposalWhatIfForm()
+    if not form.validate_on_submit():
+        flash("The what-if's window must be 1 to 3660 days.")
+        return redirect(url_for("admin.config", site=site, _anchor=f"proposal-{proposal_id}"))
+    try:
+        site_key, proposal = proposal_config(proposal_id, site)
+    except NotFound:
+        abort(404)
+    run_id = request_whatif(site_key, proposal, form.days.data, current_user.email, current_time())
+    return redirect(url_for("admin.whatif_result", site=site, run_id=run_id))
 
 
 @admin_bp.get("/sites/<site>/whatif/<int:run_id>")

@@ -8,27 +8,35 @@ from app.cli.errors import exit_on_refusal
 
 
 @click.command("simulate")
-@click.argument("site_key", metavar="SITE")
+@click.argument("target", metavar="REV|SITE")
 @click.option(
     "--file",
     "path",
     type=click.Path(dir_okay=False, allow_dash=True),
-    required=True,
-    help="The proposed config (YAML or JSON, as trickle import-config takes it).",
+    help="With SITE: the proposed config (YAML or JSON, as trickle import-config takes it).",
 )
 @click.option(
     "--days", type=click.IntRange(1, 3660), default=90, show_default=True, help="The window."
 )
-def simulate_command(site_key: str, path: str, days: int) -> None:
-    """Replay SITE's last --days days under its definition and under the proposed config's:
+def simulate_command(target: str, path: str | None, days: int) -> None:
+    """Replay the last --days days under the site's definition and under a proposed one: a
+    pending proposal (REV, its number in trickle config proposals) or SITE with --file. Prints
     hand-offs by week, what became of them, who would enter or leave the queue. Writes
     nothing."""
     from app.clock import current_time
     from app.services.sales import simulate_definition
-    from app.services.siteconfig import read_config_file
+    from app.services.siteconfig import checked_config, proposal_config, read_config_file
 
-    with exit_on_refusal():
-        result = simulate_definition(site_key, read_config_file(path), days, current_time())
+    with exit_on_refusal(problems_listed=True):
+        if target.isdigit():
+            if path is not None:
+                raise click.UsageError("give a proposal number, or a site with --file, not both")
+            site_key, proposal = proposal_config(int(target))
+        else:
+            if path is None:
+                raise click.UsageError("with a site, --file names the proposed config")
+            site_key, proposal = target, checked_config(read_config_file(path))
+        result = simulate_definition(site_key, proposal, days, current_time())
     for line in report_lines(result):
         click.echo(line)
 

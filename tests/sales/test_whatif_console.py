@@ -82,3 +82,50 @@ def test_analysts_read_but_do_not_ask_and_sales_may_ask(app, clock, signed_in, c
     assert upload(rep, dump_config(stricter(15), "yaml")).status_code == 302
     assert rep.get("/admin/sites/acme/whatif/99").status_code == 404
     assert rep.get("/admin/sites/nope/whatif").status_code == 404
+
+
+def test_a_pending_proposal_gets_its_what_if_from_the_history_page(app, clock, client):
+    from app.services.siteconfig import DefinitionPending, import_site_config
+    from tests.console import sign_in
+    from tests.siteconfig.support import MARKETER, SALES_REP, make_approving_site, with_mql_at
+
+    make_approving_site()  # mql at 15
+    engage(app.test_client(), "bo@b.example", 3)  # 17: mql, not at 20
+    clock.advance(hours=1)
+    with pytest.raises(DefinitionPending):
+        import_site_config(with_mql_at(20), author=MARKETER)
+    sign_in(client, SALES_REP)
+    history = client.get("/admin/sites/acme/config").get_data(as_text=True)
+    assert 'action="/admin/sites/acme/whatif/proposal/1"' in history
+    token = csrf_token(client, "/admin/sites/acme/config")
+    response = client.post(
+        "/admin/sites/acme/whatif/proposal/1", data={"csrf_token": token, "days": "7"}
+    )
+    assert (response.status_code, response.location) == (302, "/admin/sites/acme/whatif/1")
+    assert run_next_whatif(clock()) == 1
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Would enter: 0 · would leave: 1" in html
+    missing = client.post(
+        "/admin/sites/acme/whatif/proposal/9", data={"csrf_token": token, "days": "7"}
+    )
+    assert missing.status_code == 404
+
+
+def test_the_command_replays_a_pending_proposal_by_its_number(app, clock, runner):
+    from app.services.siteconfig import DefinitionPending, import_site_config
+    from tests.siteconfig.support import MARKETER, make_approving_site, with_mql_at
+
+    make_approving_site()
+    engage(app.test_client(), "bo@b.example", 3)
+    clock.advance(hours=1)
+    with pytest.raises(DefinitionPending):
+        import_site_config(with_mql_at(20), author=MARKETER)
+    result = runner.invoke(args=["config", "simulate", "1", "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "Would enter the queue: 0; would leave it: 1",
+        "  leaving: #1 bo@b.example",
+    ]
+    assert runner.invoke(args=["config", "simulate", "9"]).exit_code == 1
+    assert runner.invoke(args=["config", "simulate", "1", "--file", "x.yaml"]).exit_code == 2
+    assert runner.invoke(args=["config", "simulate", "acme"]).exit_code == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -183,3 +184,10 @@ def _comment(comment: str | None, *, required: bool) -> str | None:
     if len(text) > MAX_COMMENT:
         raise Invalid("Nothing was changed.", {"comment": [f"at most {MAX_COMMENT} characters"]})
     return text or None
+
+
+def proposal_config(proposal_id: int, site_key: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The site and the whole config a proposal would import (for its what-if); NotFound for
+    an unknown proposal, or one of another site than ``site_key``."""
+    row, site = _proposal_and_site(proposal_id, site_key)
+    return site.key, dict(row.config)
