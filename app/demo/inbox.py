@@ -26,18 +26,11 @@ from app.domain import webhooks
 from app.extensions import db
 from app.models import Destination, Site
 from app.services.delivery import signing_secrets
+from app.services.siteconfig import EVENTS
 
 DEMO_SITE = "demo"
 INBOX_DESTINATION = "inbox"
-INBOX_EVENTS = (
-    "contact.updated",
-    "contact.merged",
-    "contact.stage_changed",
-    "contact.deleted",
-    "contact.outcome_recorded",
-    "contact.sla_breached",
-    "contact.engaged",
-)
+INBOX_EVENTS = EVENTS  # the demo's inbox shows every kind of webhook Trickle sends
 KEPT = 50
 MAX_BODY_BYTES = 32 * 1024
 TOLERANCE_SECONDS = 5 * 60

@@ -101,6 +101,7 @@ def test_demo_with_an_inbox_url_adds_the_inbox_destination(runner):
         "contact.outcome_recorded",
         "contact.sla_breached",
         "contact.engaged",
+        "definition.changed",
     ]
     assert destination.secret.startswith("whsec_")
 
