@@ -106,8 +106,10 @@ def test_verifying_reapplies_the_browsers_newer_claims(client, always, clock):
     assert values_of(ADA) == {"email": (ADA, True), "first_name": ("Ada L.", True)}
     visitor = db.session.scalars(select(Visitor).where(Visitor.trust == "verified")).one()
     assert (visitor.verified_by, visitor.verified_at) == ("identity_hash", clock())
-    update = db.session.scalars(
-        select(OutboxEvent.payload).where(OutboxEvent.type == "contact.updated")
+    update = db.session.scalars(  # the latest: by id (without an order PostgreSQL picks any)
+        select(OutboxEvent.payload)
+        .where(OutboxEvent.type == "contact.updated")
+        .order_by(OutboxEvent.id)
     ).all()[-1]
     assert update["changed"] == ["first_name"]
     assert update["values"]["first_name"] == {
