@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.services.siteconfig.files import dump_config
+from app.services.siteconfig.schema import DEFAULT_FOLLOWUP_HOURS
 
 DEFINITION_KEYS: tuple[str, ...] = ("site.followup_hours", "stages", "sales_outcomes")
-DEFAULT_FOLLOWUP_HOURS = 48
 
 
 def definition_of(config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -47,6 +47,7 @@ EVENTS: tuple[str, ...] = (
     "definition.changed",
 )
 FORMATS: tuple[str, ...] = ("trickle", "segment")
+DEFAULT_FOLLOWUP_HOURS = 48  # the hand-off window when a config names none
 CHOICE_KINDS: tuple[str, ...] = ("select", "multiselect")
 LENGTH_KINDS: tuple[str, ...] = ("text", "textarea")
 ASK_IF_OPS: tuple[str, ...] = ("equals", "in", "known")
@@ -165,7 +166,7 @@ class SiteIn(ConfigSchema):
     origins = ListOf(Text(validate=_origin), load_default=list)
     skip_cooldown = Integer(load_default=3, validate=at_least(0))
     half_life_days = Number(load_default=None, validate=at_least(0, inclusive=False))
-    followup_hours = Integer(load_default=48, validate=at_least(0))
+    followup_hours = Integer(load_default=DEFAULT_FOLLOWUP_HOURS, validate=at_least(0))
     # A change to the definition waits for the other team's approval (docs/sales.md).
     definition_approval = Flag(load_default=True)
     # Retention (null: keep): idle anonymous contacts that never submitted, finished deliveries.
