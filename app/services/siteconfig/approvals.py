@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.clock import current_time
 from app.extensions import db
@@ -122,10 +122,12 @@ def find_proposal(proposal_id: int, site_key: str | None = None) -> Proposal:
 
 
 def _proposal_and_site(proposal_id: int, site_key: str | None) -> tuple[DefinitionProposal, Site]:
+    """As stored now, not as this session last saw them (a decision may have landed since)."""
     found = db.session.execute(
         select(DefinitionProposal, Site)
         .join(Site, Site.id == DefinitionProposal.site_id)
         .where(DefinitionProposal.id == proposal_id)
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if found is None or (site_key is not None and found[1].key != site_key):
         raise NotFound(f"No proposal {proposal_id}.")
@@ -165,13 +167,26 @@ def reject_proposal(
     proposal_id: int, by: str, comment: str | None, site_key: str | None = None
 ) -> Proposal:
     """Reject proposal ``proposal_id`` with ``comment`` (required: the author reads why);
-    the same people may reject as may approve. A stale proposal can still be rejected."""
+    the same people may reject as may approve. A stale proposal can still be rejected.
+
+    The write is conditional on the proposal being pending still: an approval that lands
+    between this read and this write (it locks the proposal; a rejection does not wait for one)
+    leaves the rejection nothing to change, and it answers Conflict."""
     comment = _comment(comment, required=True)
 
     def work() -> Proposal:
         row, site = _decidable(proposal_id, site_key, by)
-        row.status, row.decided_by = REJECTED, by.strip()
-        row.decided_at, row.comment = current_time(), comment
+        decided = db.session.execute(
+            update(DefinitionProposal)
+            .where(DefinitionProposal.id == row.id, DefinitionProposal.status == PENDING)
+            .values(status=REJECTED, decided_by=by.strip(), decided_at=current_time())
+            .values(comment=comment)
+            .execution_options(synchronize_session=False)
+        )
+        if decided.rowcount != 1:  # decided meanwhile: _decidable's Conflict says how
+            _decidable(proposal_id, site_key, by)
+            raise Conflict(f"Proposal {proposal_id} was decided meanwhile: nothing was changed.")
+        db.session.refresh(row)
         return _view(row, site)
 
     return commit_unit(work)

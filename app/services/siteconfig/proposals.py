@@ -176,6 +176,7 @@ def _pending_proposal(proposal_id: int, site: Site) -> DefinitionProposal:
         select(DefinitionProposal)
         .where(DefinitionProposal.id == proposal_id, DefinitionProposal.site_id == site.id)
         .with_for_update()
+        .execution_options(populate_existing=True)  # not as an earlier read left it
     ).one_or_none()
     if proposal is None or proposal.status != PENDING:
         raise Conflict(f"Proposal {proposal_id} is no longer pending: nothing was changed.")
