@@ -19,8 +19,7 @@ const INTERNAL_PROPERTIES = [
   'mountElement', 'config', 'idPrefix', 'card', 'formElement', 'askToken', 'honeypot',
   'submitButton', 'busy', 'ready', 'askedAgain', 'question', 'inputs', 'wrapper', 'invalid',
   'script', 'api', 'siteKey', 'formKey', 'pageStage', 'identityEmail', 'identityHash',
-  'shownFields', 'statusLine', 'helpElement', 'errorElement', 'isSkipped', 'tooBig', 'sendFailed',
-  'unavailable',
+  'shownFields', 'statusLine', 'helpElement', 'errorElement', 'isSkipped', 'submitLabel',
 ];
 
 // The shadow root's stylesheet (the STYLE template literal): terser leaves strings alone, so the

@@ -13,24 +13,16 @@
   const STAGES = ['early', 'mid', 'late'];
   const RETRY_DELAYS_MS = [500, 1500, 4000];
   const MAX_LENGTH = {text: 255, textarea: 5000, phone: 32, url: 2000}; // as app/domain/answers.py
-  const MESSAGES = {
-    required: 'This question is required.',
-    consent: 'Consent is required.',
-    email: 'Enter a valid email address.',
-    phone: 'Enter a valid phone number.',
-    url: 'Enter a valid http(s) URL.',
-    number: 'Enter a number.',
-    tooBig: 'Enter a number between -1000000000000000 and 1000000000000000.',
-    sendFailed: 'Could not send your answers. Please try again.',
-    unavailable: 'This form is unavailable right now.'
-  };
+  // The interface text comes with each ask, in the form's language (form.strings); this one
+  // is shown when no ask answered.
+  const UNAVAILABLE = 'This form is unavailable right now.';
   const INPUT_TYPES = {email: 'email', phone: 'tel', url: 'url'};
 
   // Only !important shadow rules beat the page's rules on the host (even `* {all: unset
   // !important}`); its selectors never reach inside the shadow root.
   const STYLE = `:host{all:initial!important;display:block!important}
 *{box-sizing:border-box}[hidden]{display:none!important}
-.card{--accent:var(--trickle-accent,#3b5bdb);--error:var(--trickle-error,#c92a2a);--radius:var(--trickle-radius,10px);
+.card{--accent:var(--trickle-accent,#3b5bdb);--on-accent:#fff;--error:var(--trickle-error,#c92a2a);--radius:var(--trickle-radius,10px);
 --background:var(--trickle-bg,#fff);--border:rgba(120,128,145,.4);color:var(--trickle-text,#1f2430);background:var(--background);
 font:15px/1.5 var(--trickle-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
 border:1px solid rgba(120,128,145,.25);border-radius:var(--radius);padding:clamp(18px,6%,28px);
@@ -40,22 +32,23 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 .intro{margin-bottom:20px;opacity:.75}.question{margin-bottom:18px}
 .question-head{display:flex;align-items:baseline;gap:4px;margin-bottom:7px;font-size:14px;font-weight:600}
 .control,.submit{font:inherit;border-radius:calc(var(--radius)*.7);transition:.15s}
-.control{display:block;width:100%;color:inherit;background:var(--background);border:1px solid var(--border);padding:10px 12px}
+.control{display:block;width:100%;color:inherit;background:var(--background);border:1px solid var(--border);padding:10px 12px;font-size:max(16px,1em)}
 .control:focus{outline:0;border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent)}
 .choices{display:flex;flex-wrap:wrap;gap:8px}
-.choice{display:flex;align-items:center;gap:8px;padding:7px 14px 7px 11px;border:1px solid var(--border);border-radius:99px;font-size:14px;cursor:pointer}
+.choice{display:flex;align-items:center;gap:8px;padding:7px 14px;padding-inline-start:11px;border:1px solid var(--border);border-radius:99px;font-size:14px;cursor:pointer}
 .choice:hover,.choice:has(:checked){border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
 [type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--accent)}
 .consent-label{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
 .help,.field-error{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.required-mark,.failed{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
-.skip{margin-left:auto;padding:0 0 0 12px;border:0;background:none;font:inherit;font-size:13px;font-weight:400;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
-.submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:#fff;background:var(--accent);cursor:pointer}
+.skip-button{display:block;min-width:44px;min-height:44px;margin-inline-start:auto;padding:0 4px;border:0;background:none;font:inherit;font-size:13px;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
+.submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:var(--trickle-button-text,var(--on-accent));background:var(--accent);cursor:pointer}
+@supports (color:lch(from red l c h)){.card{--on-accent:lch(from var(--accent) clamp(0,(49.44 - l)*1000,100) 0 0)}}
 .submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
 :focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
 .honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
 .thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
-.thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:#fff}
+.thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
 @keyframes appear{from{opacity:0;transform:translateY(4px)}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}`;
 
@@ -222,7 +215,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // A widget: one form in one mount element, inside its own shadow root.
   const mount = (mountElement, config, formKey) => {
     const host = createElement('trickle-form'), shadowRoot = host.attachShadow({mode: 'open'});
-    const widget = {mountElement, config, formKey, idPrefix: 'tk' + ++widgetCount + '-', shownFields: [],
+    const widget = {mountElement, config, formKey, idPrefix: 'tk' + ++widgetCount + '-', shownFields: [], strings: {},
       pageStage: mountElement.getAttribute('data-stage') || config.pageStage,
       card: createElement('div', {hidden: true}),
       statusLine: createElement('p', {role: 'status', 'aria-live': 'polite'})};
@@ -231,7 +224,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     widget.card.append(widget.statusLine);
     mountElement.replaceChildren(host);
     ask(widget).then((answer) => show(widget, answer),
-      () => setStatus(widget, MESSAGES.unavailable, 'status-line', 'card quiet')).catch(noop);
+      () => setStatus(widget, UNAVAILABLE, 'status-line', 'card quiet')).catch(noop);
   };
 
   const ask = async (widget) => {
@@ -256,13 +249,22 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     widget.formElement = formElement;
   };
 
+  // A string of the form's interface text, its {placeholders} filled in.
+  const say = (widget, key, values = {}) =>
+    (widget.strings[key] || '').replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
+
   // Shows the server's answer to an ask: its questions, or the complete message.
   const show = (widget, answer) => {
-    const form = answer.form || {}, questions = answer.questions || [];
+    const form = answer.form || {}, questions = answer.questions || [], card = widget.card;
+    widget.strings = form.strings || {};
+    card.lang = widget.language = form.language || '';
+    card.dir = form.dir || '';
     widget.askToken = answer.ask_token;
     widget.shownFields = [];
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
     setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
+    // Native controls (checkboxes, a select's list) drawn dark on a card with light text.
+    card.style.colorScheme = (/\d+, (\d+)/.exec(getComputedStyle(card).color) || [])[1] > 128 ? 'dark' : ''; // rgb(r, g, b)
     if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
     if (answer.complete) emit(widget, 'complete', {});
     widget.ready = true;
@@ -277,8 +279,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     // Honeypot: hidden from people and screen readers; a filled one stores nothing.
     widget.honeypot = createElement('input', {name: 'hp', id: idPrefix + 'hp', tabindex: -1, autocomplete: 'off'});
     formElement.append(createElement('div', {class: 'honeypot', 'aria-hidden': 'true'},
-      [createElement('label', {for: idPrefix + 'hp', text: 'Leave empty'}), widget.honeypot]));
-    formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: form.submit_label || 'Submit'}));
+      [createElement('label', {for: idPrefix + 'hp', text: say(widget, 'leave_empty')}), widget.honeypot]));
+    widget.submitLabel = form.submit_label || say(widget, 'submit');
+    formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: widget.submitLabel}));
     listen(formElement, 'submit', (event) => { event.preventDefault(); submit(widget); });
     return formElement;
   };
@@ -290,7 +293,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       helpElement: question.help && createElement('p', {class: 'help', id: id + 'h', text: question.help})};
     const requiredMark = required && createElement('span', {class: 'required-mark', 'aria-hidden': 'true', text: '*'});
     let choices = question.options || [], label, control, input;
-    if (kind == 'boolean') choices = [{value: 'true', label: 'Yes'}, {value: 'false', label: 'No'}];
+    if (kind == 'boolean') choices = [{value: 'true', label: say(widget, 'yes')}, {value: 'false', label: say(widget, 'no')}];
     if (kind == 'multiselect' || kind == 'boolean' || kind == 'select' && choices.length < 6) {
       const type = kind == 'multiselect' ? 'checkbox' : 'radio', radio = type == 'radio';
       label = createElement('span', {id: id + 'l', text: labelText});
@@ -309,22 +312,20 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     } else {
       label = createElement('label', {for: id, text: labelText});
       control = kind == 'select'
-        ? createElement('select', {}, [createElement('option', {value: '', text: placeholder || 'Choose\u2026'})])
+        ? createElement('select', {}, [createElement('option', {value: '', text: placeholder || say(widget, 'choose')})])
         : kind == 'textarea' ? createElement('textarea', {rows: 3, placeholder})
-        : createElement('input', {type: INPUT_TYPES[kind] || 'text', inputmode: kind == 'number' && 'decimal', placeholder,
-          autocomplete: kind != 'url' && INPUT_TYPES[kind]}); // email, tel
+        : createElement('input', {type: INPUT_TYPES[kind] || 'text', inputmode: kind == 'number' && 'decimal', placeholder});
       for (const choice of choices) control.append(createElement('option', {value: choice.value, text: choice.label}));
-      const attributes = {id, class: 'control', required, 'aria-required': required && 'true'};
+      const attributes = {id, class: 'control', required, 'aria-required': required && 'true', autocomplete: question.autocomplete};
       for (const name in attributes) setAttribute(control, name, attributes[name]);
       field.inputs.push(control);
     }
     const head = createElement('div', {class: 'question-head'}, [label, requiredMark]); // the mark outside: labels stay exact
-    if (!required) {
-      const skipButton = createElement('button', {type: 'button', class: 'skip', text: 'Skip', 'aria-label': 'Skip ' + labelText});
-      listen(skipButton, 'click', () => skip(widget, field));
-      head.append(skipButton);
-    }
-    field.wrapper = createElement('div', {class: 'question'}, [head, control, field.helpElement, field.errorElement]);
+    // After its field in the tab order: read the question, then choose to skip it.
+    const skipButton = !required && createElement('button', {type: 'button', class: 'skip-button', text: say(widget, 'skip'),
+      'aria-label': say(widget, 'skip_question', {label: labelText})});
+    if (skipButton) listen(skipButton, 'click', () => skip(widget, field));
+    field.wrapper = createElement('div', {class: 'question'}, [head, control, skipButton, field.helpElement, field.errorElement]);
     listen(field.wrapper, 'input', () => field.invalid && setError(field, ''));
     setError(field, '');
     widget.shownFields.push(field);
@@ -342,21 +343,27 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const isBlank = (value) => value == null || value.length === 0;
 
-  // The error message for a value, '' when valid: the server's rules, checked before sending.
-  const validate = (question, value) => {
+  // The key of the error message for a value, '' when valid: the server's rules, checked
+  // before sending.
+  const problemOf = (question, value) => {
     const kind = question.kind, maxLength = question.max_length || MAX_LENGTH[kind];
     const digits = String(value).replace(/\D/g, '').length;
-    if (isBlank(value)) return question.required ? MESSAGES[kind == 'consent' ? 'consent' : 'required'] : '';
+    if (isBlank(value)) return question.required ? kind == 'consent' ? 'consent_required' : 'required' : '';
     if (kind == 'email') {
       const valid = /^[^@\s]+@([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z]{2,63}$/i.test(value);
-      return valid && value.length <= (maxLength || 254) ? '' : MESSAGES.email;
+      return valid && value.length <= (maxLength || 254) ? '' : 'invalid_email';
     }
-    if (kind == 'phone' && (!/^[\d +()\-./]+$/.test(value) || digits < 6 || digits > 20)) return MESSAGES.phone;
-    if (kind == 'url' && !/^https?:\/\/([^/?#\s@]*@)?[^/?#\s@:]\S*$/i.test(value)) return MESSAGES.url;
-    if (kind == 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) return MESSAGES.number;
-    if (kind == 'number' && Math.abs(value) > 1e15) return MESSAGES.tooBig;
-    if (maxLength && value.length > maxLength) return `Must be at most ${maxLength} characters.`;
-    return '';
+    if (kind == 'phone' && (!/^[\d +()\-./]+$/.test(value) || digits < 6 || digits > 20)) return 'invalid_phone';
+    if (kind == 'url' && !/^https?:\/\/([^/?#\s@]*@)?[^/?#\s@:]\S*$/i.test(value)) return 'invalid_url';
+    if (kind == 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) return 'invalid_number';
+    if (kind == 'number' && Math.abs(value) > 1e15) return 'number_range';
+    return maxLength && value.length > maxLength ? 'too_long' : '';
+  };
+
+  // The error message for a value in the form's language (numbers as it writes them), '' when valid.
+  const validate = (widget, question, value) => {
+    const key = problemOf(question, value), {format} = new Intl.NumberFormat(widget.language);
+    return key && say(widget, key, {min: format(-1e15), max: format(key == 'too_long' ? question.max_length || MAX_LENGTH[question.kind] : 1e15)});
   };
 
   const setError = (field, message) => {
@@ -384,7 +391,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (widget.busy) return;
     for (const field of widget.shownFields) {
       const key = field.question.key, value = valueOf(field);
-      const message = !field.isSkipped && validate(field.question, value);
+      const message = !field.isSkipped && validate(widget, field.question, value);
       if (field.isSkipped) skippedKeys.push(key);
       else if (message) firstInvalid = firstInvalid || field;
       else if (!isBlank(value)) answeredKeys.push(key), answers[key] = value;
@@ -406,6 +413,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     widget.busy = busy;
     if (widget.formElement) {
       widget.submitButton.disabled = busy;
+      widget.submitButton.textContent = busy ? say(widget, 'sending') : widget.submitLabel;
       setAttribute(widget.formElement, 'aria-busy', busy && 'true');
     }
   };
@@ -434,7 +442,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const submitted = (widget, result, detail) => {
     setFormElement(widget, null);
-    setStatus(widget, result.message || 'Thank you!', 'status-line thanks');
+    setStatus(widget, result.message || say(widget, 'thank_you'), 'status-line thanks');
     widget.statusLine.tabIndex = -1;
     widget.statusLine.focus();
     emit(widget, 'submitted', detail);
@@ -443,7 +451,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const sendFailed = (widget) => {
     setBusy(widget, false);
-    setStatus(widget, MESSAGES.sendFailed, 'status-line failed');
+    setStatus(widget, say(widget, 'send_failed'), 'status-line failed');
     if (widget.formElement) widget.submitButton.focus();
   };
 

@@ -23,6 +23,7 @@ from marshmallow import (
 
 from app.api.sales_out import MOMENT as _MOMENT
 from app.api.sales_out import HandoffOut, OutcomeOut
+from app.domain.interface import LANGUAGES
 from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
 _TOKEN = validate.Length(min=1, max=2048)
@@ -198,6 +199,9 @@ class QuestionOut(_OmitNone):
     placeholder = fields.String()
     options = _Options(fields.Nested(OptionOut))
     max_length = fields.Integer()
+    autocomplete = fields.String(
+        metadata={"description": "The input's autocomplete token (given-name, tel, ...)"}
+    )
 
 
 class FormOut(_OmitNone):
@@ -205,6 +209,15 @@ class FormOut(_OmitNone):
     intro = fields.String()
     submit_label = fields.String(required=True)
     complete_message = fields.String()
+    language = fields.String(required=True, metadata={"enum": list(LANGUAGES)})
+    dir = fields.String(attribute="direction", required=True, metadata={"enum": ["ltr", "rtl"]})
+    strings = fields.Dict(
+        attribute="widget_strings",
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The widget's interface text in the form's language"},
+    )
 
 
 class AskOut(Schema):

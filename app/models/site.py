@@ -59,6 +59,10 @@ class Site(db.Model):
     # Keys the email digests signed links carry (a pseudonym, not a signing key): generated with
     # the site, never exported, never rotated (a new one would orphan every link sent).
     link_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
+    # The widget's interface language, and the config's text replacing its built-in strings
+    # (``domain.interface``); a form may speak another language.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default=text("'en'"))
+    strings: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -116,6 +120,8 @@ class Field(db.Model):
     # False: never drawn into a form's pool through its tier or "every field"; asked only where
     # a form names it (its consent line, fields, always_ask). Fields made from consent text.
     pooled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The input's autocomplete token as configured; None: derived from key and kind.
+    autocomplete: Mapped[str | None] = mapped_column(String(40))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="fields")
@@ -140,6 +146,8 @@ class Form(db.Model):
     # {"field": key}: the consent field shown under the questions (its consent line), or None.
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     always_ask: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the site's
+    strings: Mapped[dict[str, str] | None] = mapped_column(JSON)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="forms")

@@ -25,12 +25,20 @@ def test_first_ask_offers_basics_with_email_first(client, site):
     assert response.status_code == 200
     assert [q["key"] for q in data["questions"]] == ["email", "first_name", "company"]
     assert data["complete"] is False
-    assert data["form"] == {"title": "Stay in the loop", "submit_label": "Subscribe"}
+    strings = data["form"].pop("strings")  # the interface text: test_interface_language.py
+    assert (strings["submit"], strings["skip"]) == ("Submit", "Skip")
+    assert data["form"] == {
+        "title": "Stay in the loop",
+        "submit_label": "Subscribe",
+        "language": "en",
+        "dir": "ltr",
+    }
     assert data["questions"][0] == {
         "key": "email",
         "label": "Work email",
         "kind": "email",
         "required": True,
+        "autocomplete": "email",
     }
     assert data["questions"][1] == {
         "key": "first_name",
@@ -38,6 +46,7 @@ def test_first_ask_offers_basics_with_email_first(client, site):
         "kind": "text",
         "required": False,
         "max_length": 80,
+        "autocomplete": "given-name",
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.domain.answers import ReviewedSubmission, review_submission
 from app.domain.identity import normalize_email
+from app.domain.interface import localize_message
 from app.domain.selection import select_questions
 from app.extensions import db
 from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
@@ -82,7 +83,8 @@ def review_answers(
     site: SiteSnapshot, grant: AskGrant, answers: dict[str, Any], skipped: list[str]
 ) -> ReviewedSubmission:
     """Answers checked against exactly what ``grant`` offered: Invalid (422) with every
-    message by key, or AskExpired (409) when an offered field has left the config since."""
+    message by key, in the form's language, or AskExpired (409) when an offered field has left
+    the config since."""
     if any(key not in site.fields for key in grant.offered):
         raise AskExpired("The form changed since these questions were asked; ask again.")
     reviewed = review_submission(
@@ -95,6 +97,9 @@ def review_answers(
     if reviewed.errors:
         errors = {key: list(messages) for key, messages in reviewed.errors.items()}
         explain_not_shown(site, grant, errors)
+        form = site.form(grant.form_key)
+        for messages in errors.values():
+            messages[:] = [localize_message(m, form.strings, form.language) for m in messages]
         raise Invalid("Some answers were not accepted: " + ", ".join(sorted(errors)) + ".", errors)
     check_shown_text(site, grant, reviewed.values)
     return reviewed

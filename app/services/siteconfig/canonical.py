@@ -75,6 +75,8 @@ def _site(site: Site) -> dict[str, Any]:
         "definition_approval": site.definition_approval,
         "anonymous_retention_days": site.anonymous_retention_days,
         "delivery_retention_days": site.delivery_retention_days,
+        "language": site.language,
+        "strings": dict(site.strings or {}),
     }
     return without_defaults(values, SiteIn)
 
@@ -128,6 +130,7 @@ def _field(field: Field) -> dict[str, Any]:
         "options": _options(field.options),
         "ask_if": field.ask_if,
         "pooled": field.pooled,
+        "autocomplete": field.autocomplete,
     }
     return without_defaults(values, FieldIn)
 
@@ -152,6 +155,8 @@ def _form(form: Form) -> dict[str, Any]:
         "always_ask": list(form.always_ask or ()),
         "tiers": [link.tier.key for link in form.pool_tiers],
         "fields": [link.field.key for link in form.pool_fields],
+        "language": form.language,
+        "strings": dict(form.strings or {}),
     }
     return without_defaults(values, FormIn)
 

@@ -259,6 +259,7 @@ def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     site.definition_approval = config["site"]["definition_approval"]
     _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
+    site.language, site.strings = config["site"]["language"], config["site"]["strings"] or None
     site.engagement = engagement_weights(config["engagement"])
     site.sales_outcomes = config["sales_outcomes"]
     if _tally_basis(site) != scored_with:
@@ -294,6 +295,7 @@ _FIELD_COLUMNS = (
     "options",
     "ask_if",
     "pooled",
+    "autocomplete",
 )
 
 
@@ -313,6 +315,7 @@ _FORM_COLUMNS = (
     "complete_message",
     "consent",
     "always_ask",
+    "language",
 )
 
 
@@ -325,6 +328,7 @@ def _set_form(
 ) -> None:
     """The form's columns and its pool; pool links already there are kept, not re-created."""
     _copy(form, spec, _FORM_COLUMNS)
+    form.strings = spec["strings"] or None
     form.position = position
     by_tier = {link.tier.key: link for link in form.pool_tiers}
     form.pool_tiers = [

@@ -16,6 +16,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from marshmallow.utils import missing
 
 from app.domain.specs import FIELD_KINDS, OVERWRITE, SCOPES, STAGES
+from app.services.siteconfig import language as interface
 from app.services.siteconfig.fields import (
     MESSAGES,
     Flag,
@@ -172,6 +173,8 @@ class SiteIn(ConfigSchema):
     # Retention (null: keep): idle anonymous contacts that never submitted, finished deliveries.
     anonymous_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
     delivery_retention_days = Integer(load_default=None, validate=between(1, MAX_RETENTION_DAYS))
+    language = interface.setting(interface.DEFAULT_LANGUAGE)  # the widget's interface language
+    strings = interface.Strings(load_default=dict)
 
 
 class TierIn(ConfigSchema):
@@ -219,6 +222,7 @@ class FieldIn(ConfigSchema):
     options = ListOf(OptionItem(), load_default=None)
     ask_if = Section(AskIfIn, load_default=None)
     pooled = Flag(load_default=True)
+    autocomplete = interface.autocomplete_setting()
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _kind_rules(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -228,6 +232,7 @@ class FieldIn(ConfigSchema):
         errors = {**_options_problems(kind, original.get("options"), data.get("options"))}
         if original.get("max_length") is not None and kind not in LENGTH_KINDS:
             errors["max_length"] = ["only for kinds text and textarea"]
+        errors |= interface.autocomplete_problems(kind, original.get("autocomplete"))
         if data.get("identity") and kind != "email":
             errors["identity"] = ["the identity field must be of kind email"]
         if kind == "consent" and data.get("scope") == "account":
@@ -287,6 +292,8 @@ class FormIn(ConfigSchema):
     always_ask = ListOf(Text(), load_default=list)
     tiers = ListOf(Text(), load_default=list)
     fields = ListOf(Text(), load_default=list)
+    language = interface.setting(None)  # None: the site's
+    strings = interface.Strings(load_default=dict)
 
 
 class StageWhenIn(ConfigSchema):
@@ -387,6 +394,8 @@ class ConfigIn(ConfigSchema):
     stages = ListOf(Section(StageIn), load_default=list)
     destinations = ListOf(Section(DestinationIn), load_default=list)
     sales_outcomes = Section(SalesOutcomesIn, load_default=None)
+
+    _labels_in_language = post_load(pass_original=True)(interface.labels_in_language)
 
     @post_load
     def _consent_fields(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

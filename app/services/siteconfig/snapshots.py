@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from app.domain.engagement import tally_basis
+from app.domain.interface import WIDGET_KEYS, autocomplete_for, direction, interface_strings
 from app.domain.qualification import StageRule
 from app.domain.specs import Dependency, FieldRule, FormRules, TierRule, is_storable_text
 from app.extensions import db
@@ -36,6 +37,7 @@ class FieldView:
     options: tuple[tuple[str, str], ...]  # (value, label)
     max_length: int | None
     pooled: bool  # False: only where a form names it, never through a tier or every field
+    autocomplete: str | None = None  # the input's autocomplete token (domain.interface)
 
     @property
     def consent_text(self) -> str:
@@ -59,6 +61,18 @@ class FormView:
     thank_you: str
     complete_message: str | None
     rules: FormRules  # rules.consent_line: the consent field shown under the questions
+    language: str = "en"
+    # Every interface string in ``language``: built-in, then the config's (domain.interface).
+    strings: dict[str, str] = dataclass_field(default_factory=dict)
+
+    @property
+    def direction(self) -> str:
+        return direction(self.language)
+
+    @cached_property
+    def widget_strings(self) -> dict[str, str]:
+        """The strings the widget shows, which travel with every ask."""
+        return {key: self.strings[key] for key in WIDGET_KEYS}
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,7 @@ def _field_view(field: Field) -> FieldView:
         options=options,
         max_length=field.max_length,
         pooled=field.pooled,
+        autocomplete=autocomplete_for(field.key, field.kind, field.autocomplete),
     )
 
 
@@ -269,6 +284,7 @@ def _form_view(
         )
     )
     line = (form.consent or {}).get("field")
+    language = form.language or site.language
     return FormView(
         id=form.id,
         key=form.key,
@@ -288,6 +304,8 @@ def _form_view(
             skip_cooldown=site.skip_cooldown,
             consent_line=line if line in fields else None,
         ),
+        language=language,
+        strings=interface_strings(language, site.language, site.strings or {}, form.strings or {}),
     )
 
 
