@@ -54,7 +54,7 @@ from app.services.siteconfig import (
 )
 
 # Site settings the page does not show, kept as the config has them.
-KEPT_SITE_KEYS = ("definition_approval",)
+KEPT_SITE_KEYS = ("definition_approval", "language", "strings")
 
 
 class IdentitySecretForm(FlaskForm):

@@ -116,8 +116,16 @@ def create_site(key: str, name: str, origins: list[str], author: str) -> Site:
 # ---- changes: each takes the config and edits it in place ----
 
 
+# Settings the console's editors do not show, kept as the config has them when an entry is saved.
+KEPT_KEYS: dict[str, tuple[str, ...]] = {
+    "fields": ("autocomplete",),
+    "forms": ("language", "strings"),
+}
+
+
 def put_entry(section: str, entry: Config, replaces: str | None) -> Callable[[Config], None]:
-    """Replace the entry keyed ``replaces`` by ``entry`` in place, or append a new one.
+    """Replace the entry keyed ``replaces`` by ``entry`` in place (keeping its KEPT_KEYS), or
+    append a new one.
 
     A new entry whose key is already used is refused here, with the editor's wording.
     """
@@ -134,7 +142,9 @@ def put_entry(section: str, entry: Config, replaces: str | None) -> Callable[[Co
             return
         if replaces not in keys:
             raise NotFound(f'No {section[:-1]} "{replaces}".')
-        entries[keys.index(replaces)] = entry
+        old = entries[keys.index(replaces)]
+        kept = {name: old[name] for name in KEPT_KEYS.get(section, ()) if name in old}
+        entries[keys.index(replaces)] = kept | entry
 
     return change
 
