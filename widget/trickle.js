@@ -40,7 +40,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 [type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--accent)}
 .consent-label{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
 .help,.field-error{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.required-mark,.failed{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
-.skip-button{display:block;min-width:44px;min-height:44px;margin-inline-start:auto;padding:0 4px;border:0;background:none;font:inherit;font-size:13px;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
+.skip-button{display:block;min-width:44px;min-height:44px;margin:-4px 0 -12px;margin-inline-start:auto;padding:0 4px;border:0;background:none;font:inherit;font-size:13px;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
 .submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:var(--trickle-button-text,var(--on-accent));background:var(--accent);cursor:pointer}
 @supports (color:lch(from red l c h)){.card{--on-accent:lch(from var(--accent) clamp(0,(49.44 - l)*1000,100) 0 0)}}
 .submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
@@ -325,7 +325,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const skipButton = !required && createElement('button', {type: 'button', class: 'skip-button', text: say(widget, 'skip'),
       'aria-label': say(widget, 'skip_question', {label: labelText})});
     if (skipButton) listen(skipButton, 'click', () => skip(widget, field));
-    field.wrapper = createElement('div', {class: 'question'}, [head, control, skipButton, field.helpElement, field.errorElement]);
+    field.wrapper = createElement('div', {class: 'question'}, [head, control, field.helpElement, field.errorElement, skipButton]);
     listen(field.wrapper, 'input', () => field.invalid && setError(field, ''));
     setError(field, '');
     widget.shownFields.push(field);

@@ -12,7 +12,7 @@ from app.embed.assets import WIDGET_BUILD, WIDGET_SOURCE
 from tests.databases import settings_for
 
 # /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
-# TARGET_GZIP_BYTES; the build reaches 6063 bytes (terser 5.51.4; 5903 before issue 22's
+# TARGET_GZIP_BYTES; the build reaches 6074 bytes (terser 5.51.4; 5903 before issue 22's
 # interface language and theming: the English strings left the script for the ask, while the
 # button's automatic text colour, dark controls, the lang/dir of the card, Intl numbers and the
 # "Sending…" state came in), so the test holds it there, rounded up to 64 bytes, until the
