@@ -22,7 +22,11 @@ from app.domain.specs import FieldRule, FormRules, TierRule
 from app.extensions import db
 from app.models import Site
 from app.services.errors import Invalid, NotFound
-from app.services.siteconfig.importer import export_site_config, import_site_config
+from app.services.siteconfig.importer import (
+    checked_config,
+    export_site_config,
+    import_site_config,
+)
 
 Config = dict[str, Any]
 Problems = dict[str, list[str]]
@@ -104,6 +108,17 @@ def edit_config(site_key: str, version: int, author: str, change: Callable[[Conf
     except Invalid as exc:
         fields = exc.fields or {}
         raise EditRefused(exc.message, fields, config) from None
+
+
+def checked_edit(site_key: str, change: Callable[[Config], None]) -> Config:
+    """The site's config with ``change`` applied, checked as :func:`edit_config` checks it and
+    written nowhere (the live preview of an unsaved editor): EditRefused with every problem."""
+    config = export_site_config(site_key)
+    change(config)
+    try:
+        return checked_config(config)
+    except Invalid as exc:
+        raise EditRefused(exc.message, exc.fields or {}, config) from None
 
 
 def create_site(key: str, name: str, origins: list[str], author: str) -> Site:
