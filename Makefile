@@ -9,7 +9,7 @@ PORT   ?= 5000
 # (2 cores, whole suite: 2 workers 452 s, 3 workers 418 s, 4 workers 425 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
-.PHONY: run test lint format bench clean browser wrk widget axe
+.PHONY: run test lint format bench clean browser wrk widget axe screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -113,4 +113,8 @@ bench: $(STAMP) wrk widget
 	$(BIN)/python bench/api_load.py --contacts 10000,1000000 --record
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache widget/node_modules widget/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache widget/node_modules widget/dist tests/e2e/axe/node_modules
+
+# The README's and docs' screenshots, taken again by the browser tests (scripts/screenshots.py).
+screenshots: $(STAMP) browser widget
+	$(BIN)/python scripts/screenshots.py

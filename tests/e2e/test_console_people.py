@@ -55,7 +55,7 @@ def test_the_contact_page_folds_provenance_and_reads_the_rule_in_words(browser, 
         "Engagement score ≥ 8Known: Company"
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "console-contact.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "console-contact-person.png"), full_page=True)
 
 
 def test_a_keyboard_user_skips_to_the_content(browser, trickle, app):
