@@ -53,6 +53,7 @@ from app.services.siteconfig.history import (
     config_history,
     current_config_yaml,
     import_uploaded_config,
+    restore_revision,
     revision_diff,
 )
 from app.services.siteconfig.importer import (
@@ -155,6 +156,7 @@ __all__ = [
     "remove_form",
     "remove_tier",
     "request_requalification",
+    "restore_revision",
     "revision_diff",
     "rotate_generated_secret",
     "rotate_secret",
