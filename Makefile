@@ -9,7 +9,7 @@ PORT   ?= 5000
 # (2 cores, whole suite: 2 workers 452 s, 3 workers 418 s, 4 workers 425 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
-.PHONY: run test lint format bench clean browser wrk widget
+.PHONY: run test lint format bench clean browser wrk widget axe screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,21 @@ widget:
 		$(MAKE) --no-print-directory $(WIDGET_BUILD); \
 	else \
 		echo "node/npm not found: /widget.js will serve the readable widget/trickle.js (docs/widget.md)"; \
+	fi
+
+# axe-core for the e2e accessibility audit (tests/e2e/test_accessibility.py), pinned in
+# tests/e2e/axe/package.json and package-lock.json; without npm the audit is skipped, saying so.
+AXE_DEPS := tests/e2e/axe/node_modules/.installed
+
+$(AXE_DEPS): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	npm ci --prefix tests/e2e/axe --no-audit --no-fund
+	touch $(AXE_DEPS)
+
+axe:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(AXE_DEPS); \
+	else \
+		echo "npm not found: the accessibility audit (tests/e2e/test_accessibility.py) will be skipped"; \
 	fi
 
 # Plain http on this machine: the console's session cookie may travel without HTTPS. The demo is
@@ -73,7 +88,7 @@ browser: $(STAMP)
 		$(BIN)/playwright install chromium; \
 	fi
 
-test: $(STAMP) browser widget
+test: $(STAMP) browser widget axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
@@ -98,4 +113,8 @@ bench: $(STAMP) wrk widget
 	$(BIN)/python bench/api_load.py --contacts 10000,1000000 --record
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache widget/node_modules widget/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache widget/node_modules widget/dist tests/e2e/axe/node_modules
+
+# The README's and docs' screenshots, taken again by the browser tests (scripts/screenshots.py).
+screenshots: $(STAMP) browser widget
+	$(BIN)/python scripts/screenshots.py

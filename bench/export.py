@@ -864,8 +864,9 @@ def each_engine(
     script: str,
     bench_engine: Callable[[str | None, argparse.Namespace, str], str],
 ) -> None:
-    """``bench_engine`` on SQLite, then on PostgreSQL unless ``args.sqlite_only`` or no server
-    is named (``args.postgres``, else TRICKLE_TEST_POSTGRES_URL); the headlines at the end."""
+    """``bench_engine`` on SQLite (unless ``args.postgres_only``), then on PostgreSQL unless
+    ``args.sqlite_only`` or no server is named (``args.postgres``, else
+    TRICKLE_TEST_POSTGRES_URL); the headlines at the end."""
     from app.config import postgres_test_url
     from bench.ask import command_line
 
@@ -874,7 +875,10 @@ def each_engine(
     command = command_line(
         argv, script, from_environment=server_url is not None and not args.postgres
     )
-    headlines = [bench_engine(None, args, command)]
+    postgres_only = getattr(args, "postgres_only", False)  # only some scripts offer it
+    if postgres_only and not server_url:
+        sys.exit("--postgres-only needs --postgres or TRICKLE_TEST_POSTGRES_URL")
+    headlines = [] if postgres_only else [bench_engine(None, args, command)]
     if server_url:
         headlines.append(bench_engine(server_url, args, command))
     else:

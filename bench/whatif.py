@@ -24,7 +24,7 @@ Goal (issue): it runs on 1 000 000 contacts without loading them into memory: pe
 not grow with the number of contacts (compare two sizes).
 
     .venv/bin/python bench/whatif.py [--contacts 1000000] [--postgres URL] [--sqlite-only]
-        [--record]
+        [--postgres-only] [--record]
 """
 
 # ruff: noqa: S608, RUF001 - SQL of numbers this script builds itself; multiplication signs
@@ -32,6 +32,7 @@ not grow with the number of contacts (compare two sizes).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import sys
@@ -191,7 +192,10 @@ def bench_engine(server_url: str | None, args: argparse.Namespace, command: str)
         dialect = "sqlite" if engine.startswith("SQLite") else "postgresql"
         print(f"\n{engine}: seeded {spaced(args.contacts)} contacts in {seeded:.0f} s", flush=True)
         native = [native_read(url, tmp, dialect)]
+        load = os.getloadavg()[0]
         measured, report = simulate(url, tmp)
+        # The machine is shared: how busy it was says how far the seconds are from an idle run.
+        load = f"{load:.1f} at the what-if's start, {os.getloadavg()[0]:.1f} at its end"
         native.append(native_read(url, tmp, dialect))
     first = report.splitlines()[0]
     if f"({args.contacts} contacts active in the window)" not in first:
@@ -208,7 +212,7 @@ def bench_engine(server_url: str | None, args: argparse.Namespace, command: str)
         f"**{headline}** ({spaced(args.contacts)} contacts, {measured.seconds:.1f} s; native read"
         f" {base:.2f} s)\n\n```\n{command}\n```\n\n"
         f"engine: {engine} · contacts: {spaced(args.contacts)} · history: up to 3 events and 1.5"
-        f" answers a contact (every third contact 2 events) · seeded in {seeded:.0f} s · machine: {machine()} · Python:"
+        f" answers a contact (every third contact 2 events) · seeded in {seeded:.0f} s · machine: {machine()}, shared: load average {load} · Python:"
         f" {platform.python_version()}\n\n"
         "| run | seconds | × native read | peak MB |\n|---|---:|---:|---:|\n"
         f"{rows}\n| trickle config simulate | {measured.seconds:.2f} | {ratio:.2f} |"
@@ -228,6 +232,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--postgres", help="a PostgreSQL server URL (else TRICKLE_TEST_POSTGRES_URL)"
     )
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--postgres-only",
+        action="store_true",
+        help="skip SQLite (a run per engine, one after the other, on a shared machine)",
+    )
     parser.add_argument("--record", action="store_true", help="write it to docs/benchmarks.md")
     return parser.parse_args(argv)
 

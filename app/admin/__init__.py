@@ -5,6 +5,7 @@ from flask import Blueprint
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from app.admin import (  # noqa: E402, F401 - each attaches its routes to admin_bp
+    account,
     config_editor,
     config_history,
     contacts,

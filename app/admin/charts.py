@@ -9,6 +9,7 @@ external font: the charts read the same with JavaScript off.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
@@ -28,7 +29,8 @@ WIDTH = 720
 LABEL_WIDTH = 230  # left column of bar charts
 ROW = 22  # height of one bar row
 TOP = 34  # room for the legend
-LABEL_CHARS = 30  # longer labels are cut (the table and the bar's tooltip have them whole)
+LABEL_CHARS = 30  # longer labels go on more lines, whole: the row grows to hold them
+LINE = 14  # the height of one line of a label
 
 
 def chart_svg(chart: Chart) -> Markup:
@@ -203,12 +205,13 @@ def _bar_rows(
     per_row = 1 if stacked else max((len(s) for _, s in rows), default=1)
     row_h = ROW if stacked else ROW * per_row * 0.75 + 6
     plot_w = WIDTH - LABEL_WIDTH - 170  # room for the note after the longest bar
-    height = TOP + row_h * max(len(rows), 1) + 34
     parts = [*_legend(legend)]
-    for r, (label, segments) in enumerate(rows):
-        y = TOP + r * row_h
+    y = float(TOP)
+    for label, segments in rows:
+        lines = textwrap.wrap(label, LABEL_CHARS) or [""]
         parts.append(Markup("<g><title>{}</title>").format(label))
-        parts.append(_text(LABEL_WIDTH - 8, y + 14, _clip(label), "chart-label", "end"))
+        for n, line in enumerate(lines):
+            parts.append(_text(LABEL_WIDTH - 8, y + 14 + n * LINE, line, "chart-label", "end"))
         x = float(LABEL_WIDTH)
         for s, (share, cls, note) in enumerate(segments):
             bar_y = y + 3 if stacked else y + 3 + s * ROW * 0.75
@@ -221,6 +224,8 @@ def _bar_rows(
                 end = x if stacked else LABEL_WIDTH + width
                 parts.append(_text(end + 6, bar_y + bar_h - 3, note, "chart-value"))
         parts.append(Markup("</g>"))
+        y += max(row_h, LINE * len(lines) + 8)
+    height = (y if rows else TOP + row_h) + 34
     axis_y = height - 12
     parts.append(_text(LABEL_WIDTH + plot_w / 2, axis_y, axis, "chart-axis", "middle"))
     return _svg(title, height, parts)
@@ -278,10 +283,6 @@ def _rect(x: float, y: float, width: float, height: float, cls: str) -> Markup:
     return Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="{}"/>').format(
         x, y, max(width, 0), max(height, 0), cls
     )
-
-
-def _clip(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 def _share(percent: float | None) -> float:

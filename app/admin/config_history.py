@@ -17,6 +17,7 @@ from wtforms.validators import Length
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.config_editor import pending_notice
+from app.admin.forms import ActionForm
 from app.models import SALES
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.people import requalification_status
@@ -29,8 +30,10 @@ from app.services.siteconfig import (
     import_uploaded_config,
     may_decide,
     reject_proposal,
+    restore_revision,
     revision_diff,
     site_proposals,
+    site_snapshot,
 )
 
 
@@ -59,7 +62,8 @@ def _config_page(
 ):
     """The page; ``decision``: why an approval or rejection was refused, shown on top."""
     try:
-        history, proposals = config_history(site), site_proposals(site)
+        history = config_history(site, masked=not current_user.can("admin"))
+        proposals = site_proposals(site)
         requalification = requalification_status(site)
     except NotFound:
         abort(404)
@@ -150,4 +154,40 @@ def config_revision(site: str, version: int) -> str:
         diff = revision_diff(site, version, masked=not current_user.can("admin"))
     except NotFound:
         abort(404)
-    return render_template("admin/revision.html", site_key=site, diff=diff)
+    return render_template("admin/revision.html", site_key=site, diff=diff, latest=_in_force(site))
+
+
+def _in_force(site: str) -> int:
+    """The config version in force (the History page offers to restore any other)."""
+    return site_snapshot(site).config_version
+
+
+@admin_bp.post("/sites/<site>/config/<int:version>/restore")
+@role_required("marketer")
+def restore_config_revision(site: str, version: int) -> Response | tuple[str, int]:
+    """Import an earlier version again as a new one (a change to the definition waits for
+    approval as any other)."""
+    if not ActionForm().validate_on_submit():  # CSRF is checked (400) before the view runs
+        abort(400)
+    try:
+        restored = restore_revision(
+            site, version, current_user.email, may_change_destinations=current_user.can("admin")
+        )
+    except DefinitionPending as pending:
+        flash(pending_notice(pending))
+        return redirect(url_for("admin.config", site=site))
+    except NotFound:
+        abort(404)
+    except Invalid as exc:
+        diff = revision_diff(site, version, masked=not current_user.can("admin"))
+        lines = [exc.message, *(m for ms in (exc.fields or {}).values() for m in ms)]
+        page = render_template(
+            "admin/revision.html",
+            site_key=site,
+            diff=diff,
+            latest=_in_force(site),
+            problem=" ".join(lines),
+        )
+        return page, 422
+    flash(f"Restored version {version} as config version {restored.config_version}.")
+    return redirect(url_for("admin.config", site=site))

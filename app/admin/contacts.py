@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.clock import current_time
-from app.domain.wording import answer_text, number_text
+from app.domain.wording import Options, answer_text, number_text
 from app.services.errors import Invalid, NotFound
 from app.services.insights import contact_detail, list_contacts
 from app.services.privacy import ADMIN, erase_contact, erasures, withdraw_for_contact
@@ -95,9 +95,10 @@ def contact_erase(site: str, contact_id: int) -> Response | tuple[str, int]:
 
 
 @admin_bp.app_template_filter("profile_value")
-def profile_value(value: Any) -> str:
-    """A stored value as plain text (escaped by the template): lists joined, booleans Yes/No."""
-    return answer_text(value)
+def profile_value(value: Any, options: Options | None = None) -> str:
+    """A stored value as plain text (escaped by the template), in the visitor's words: an
+    option by its label, lists joined, booleans Yes/No."""
+    return answer_text(value, options or ())
 
 
 @admin_bp.app_template_filter("console_time")

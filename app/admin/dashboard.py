@@ -21,6 +21,7 @@ from app.services.insights import (
     FunnelTable,
     dashboard_chart,
     site_dashboard,
+    site_headlines,
     window_days,
 )
 
@@ -31,11 +32,17 @@ def dashboard(site: str) -> str:
     days = window_days(request.args.get("days"))
     try:
         charts = site_dashboard(site, days, current_time())
+        headlines = site_headlines(site, days, current_time())
     except NotFound:
         abort(404)
     panels = [(name, chart, chart_svg(chart)) for name, chart in charts]
     return render_template(
-        "admin/dashboard.html", site_key=site, days=days, windows=WINDOWS, panels=panels
+        "admin/dashboard.html",
+        site_key=site,
+        days=days,
+        windows=WINDOWS,
+        panels=panels,
+        headlines=headlines,
     )
 
 

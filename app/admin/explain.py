@@ -62,8 +62,12 @@ class ExplainForm(FlaskForm):
     known = SelectMultipleField("Known fields", option_widget=CheckboxInput())
 
     @classmethod
-    def for_site(cls, site: SiteSnapshot, query: MultiDict[str, str]) -> ExplainForm:
-        form = cls(formdata=query)
+    def for_site(
+        cls, site: SiteSnapshot, query: MultiDict[str, str], prefix: str = ""
+    ) -> ExplainForm:
+        """The form for ``site``, read from ``query``; ``prefix`` names (and ids) its inputs
+        apart from another form's on the same page (the form editor's live preview)."""
+        form = cls(formdata=query, prefix=prefix)
         form.form.choices = [
             SelectChoice(f.key, f"{f.title} ({f.key})") for f in site.forms.values()
         ]

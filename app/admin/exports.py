@@ -6,11 +6,13 @@ the API and ``trickle export`` go through the same parser and the same streaming
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, Form, SelectChoice, SelectField, StringField
+from wtforms.widgets import DateInput
 
 from app.admin import admin_bp
 from app.admin.access import role_required
@@ -24,13 +26,13 @@ _FORMAT_CHOICES = [
     SelectChoice(fmt, label)
     for fmt, label in zip(FORMATS, ("CSV", "JSON Lines", "Parquet"), strict=True)
 ]
-_DATE_HINT = "A date (2026-03-01) or a UTC date-time (2026-03-01T09:00)."
+_DATE_HINT = "A day (UTC), from its start. Empty: no limit."
 
 
 class ContactExportForm(Form):
     format = SelectField("Format", choices=_FORMAT_CHOICES)
     stage = CheckboxesField("Lifecycle stage", description="None ticked: every stage.")
-    updated_since = StringField("Updated since", description=_DATE_HINT)
+    updated_since = StringField("Updated since", description=_DATE_HINT, widget=DateInput())
     min_completeness = StringField("Completeness at least (%)", description="0 to 100.")
     tier_complete = CheckboxesField(
         "Every field known in these tiers", description="None ticked: no tier required."
@@ -49,18 +51,22 @@ class ContactExportForm(Form):
 
 class HistoryExportForm(Form):
     format = SelectField("Format", choices=_FORMAT_CHOICES)
-    since = StringField("Given since", description=_DATE_HINT)
+    since = StringField("Given since", description=_DATE_HINT, widget=DateInput())
     form = SelectField("Form")
     field = SelectField("Field")
 
 
 def _forms(site: str, contacts_data: Any = None, history_data: Any = None) -> dict[str, Any]:
+    """The two export forms; their date pickers offer days up to today (UTC)."""
     choices = export_choices(site)
+    today = {"max": current_time().astimezone(UTC).date().isoformat()}
     contacts = ContactExportForm(contacts_data)
+    contacts.updated_since.render_kw = today
     contacts.stage.choices = [SelectChoice(key) for key in choices.stages]
     contacts.tier_complete.choices = [SelectChoice(key) for key in choices.tiers]
     contacts.form.choices = _optional("Any form or none", choices.forms)
     history = HistoryExportForm(history_data)
+    history.since.render_kw = today
     history.form.choices = _optional("Every form", choices.forms)
     history.field.choices = _optional("Every field", choices.fields)
     return {"contacts_form": contacts, "history_form": history}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -21,8 +22,16 @@ from app.admin.config_editor import (
 from app.admin.config_forms.fields import FieldForm
 from app.admin.config_forms.tiers import TierForm
 from app.admin.forms import MoveForm
+from app.domain.selection import asking_order as asking_order_of_form
 from app.services.errors import Conflict, Invalid
-from app.services.siteconfig import Config, asking_order, edit_config, move_field
+from app.services.siteconfig import (
+    Config,
+    SiteSnapshot,
+    asking_order,
+    edit_config,
+    move_field,
+    site_snapshot,
+)
 
 
 @admin_bp.get("/sites/<site>/questions")
@@ -31,7 +40,7 @@ def questions(site: str) -> str:
     config = editable_or_404(site)
     tiers = sorted(config.section("tiers"), key=lambda t: t["rank"])
     fields = config.section("fields")
-    by_tier = {tier["key"]: asking_order(fields, tier["key"]) for tier in tiers}
+    by_tier = {tier["key"]: _rows(asking_order(fields, tier["key"])) for tier in tiers}
     used_by = {
         f["key"]: [form["title"] for form in config.section("forms") if _pools(form, f)]
         for f in fields
@@ -42,10 +51,60 @@ def questions(site: str) -> str:
         tiers=tiers,
         by_tier=by_tier,
         used_by=used_by,
+        form_orders=_form_orders(site_snapshot(site)),
         version=config.version,
         move_form=MoveForm(),
         can_edit=current_user.can("marketer"),
     )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A field of a tier's table, and whether its ↑ / ↓ move it (an identity field is asked
+    first whatever its place, so it has none, and the field after it cannot go above it)."""
+
+    field: Config
+    up: bool
+    down: bool
+
+
+def _rows(ordered: list[Config]) -> list[_Row]:
+    movable = [f["key"] for f in ordered if not f.get("identity")]
+    return [
+        _Row(f, bool(movable) and f["key"] != movable[0], bool(movable) and f["key"] != movable[-1])
+        for f in ordered
+    ]
+
+
+@dataclass(frozen=True)
+class _FormOrder:
+    """One form's questions in the order its ask puts them (before what the visitor knows,
+    the tiers' unlocking and the form's limit leave out)."""
+
+    key: str
+    title: str
+    max_questions: int
+    questions: list[tuple[str, str, str]]  # (key, label, what puts it there)
+
+
+def _form_orders(site: SiteSnapshot) -> list[_FormOrder]:
+    orders = []
+    for form in site.forms.values():
+        always = set(form.rules.always_ask)
+        questions = []
+        for rule in asking_order_of_form(form.rules):
+            note = (
+                "the consent line, under the questions"
+                if rule.key == form.rules.consent_line
+                else "identity: first while unknown"
+                if rule.identity
+                else "always asked"
+                if rule.key in always
+                else ""
+            )
+            questions.append((rule.key, site.fields[rule.key].label, note))
+        orders.append(_FormOrder(form.key, form.title, form.rules.max_questions, questions))
+    return orders
 
 
 def _pools(form: Config, field: Config) -> bool:

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
+from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import Response, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.admin import access, admin_bp
-from app.admin.config_editor import Page, editable_or_404, entry_editor, open_editor
+from app.admin.config_editor import (
+    Page,
+    editable_or_404,
+    entry_editor,
+    entry_or_404,
+    open_editor,
+    refusal_lines,
+)
 from app.admin.config_forms.forms import FormForm
 from app.admin.explain import ExplainForm
 from app.clock import current_time
-from app.services.asking import PreviewVisitor, preview_token
-from app.services.errors import NotFound
-from app.services.siteconfig import site_snapshot
+from app.services.asking import (
+    PreviewVisitor,
+    preview_draft,
+    preview_token,
+    read_preview_token,
+)
+from app.services.errors import Invalid, NotFound
+from app.services.siteconfig import EditableConfig, SiteSnapshot, site_snapshot
+
+# The preview's visitor controls share the form page with the editor: their inputs are named
+# (and their ids made) apart, so no label points at the editor's inputs and no save takes them.
+CONTROLS_PREFIX = "visitor"
 
 
 @admin_bp.get("/sites/<site>/forms")
@@ -34,52 +54,75 @@ def forms(site: str) -> str:
 @access.role_required("analyst")
 def form(site: str, key: str | None) -> Page:
     config = open_editor(site, key)
-    fields = config.section("fields")
-    editor = FormForm()
-    editor.set_choices(sorted(config.section("tiers"), key=lambda t: t["rank"]), fields)
+    editor, entry_of = _editor(config, key)
     return entry_editor(
         site,
         "forms",
         key,
         editor,
         config,
-        partial(
-            editor.entry,
-            [f["key"] for f in fields],
-            config.entry("forms", key).get("always_ask") if key in config.keys("forms") else [],
-        ),
+        entry_of,
         lambda: url_for("admin.form", site=site, key=editor.key.data),
         template="admin/form.html",
-        preview=_preview_controls(site) if key else None,
+        preview=_controls(site_snapshot(site), request.args) if key else None,
     )
 
 
-def _preview_controls(site: str) -> ExplainForm:
+def _editor(config: EditableConfig, key: str | None) -> tuple[FormForm, Callable[[], Any]]:
+    """The form's editor, and what makes its config entry from the values it holds."""
+    fields = config.section("fields")
+    editor = FormForm()
+    editor.set_choices(sorted(config.section("tiers"), key=lambda t: t["rank"]), fields)
+    previous = config.entry("forms", key).get("always_ask") if key in config.keys("forms") else []
+    return editor, partial(editor.entry, [f["key"] for f in fields], previous)
+
+
+def _controls(site: SiteSnapshot, data: MultiDict[str, str]) -> ExplainForm:
     """The made-up visitor's controls, the explain page's form without its form choice."""
-    return ExplainForm.for_site(site_snapshot(site), request.args)
+    return ExplainForm.for_site(site, data, prefix=CONTROLS_PREFIX)
 
 
-@admin_bp.get("/sites/<site>/forms/<key>/preview")
-@access.role_required("analyst")
-def form_preview(site: str, key: str) -> str:
-    """The real widget for a made-up visitor (score, stage reached, known fields in the query)."""
-    try:
-        snapshot = site_snapshot(site)
-        snapshot.form(key)
-    except NotFound:
-        abort(404)
-    controls = ExplainForm.for_site(snapshot, request.args)
+def _visitor(site: SiteSnapshot, key: str, data: MultiDict[str, str]) -> PreviewVisitor:
+    """The visitor the controls in ``data`` describe (a bad value counts as none)."""
+    controls = _controls(site, data)
     controls.validate()
-    visitor = PreviewVisitor(
-        site_key=site,
+    return PreviewVisitor(
+        site_key=site.key,
         form_key=key,
         score=0 if controls.score.errors else float(controls.score.data or 0),
         reached_stage=None
         if controls.stage.errors or controls.stage.data in (None, "none")
         else controls.stage.data,
-        known=tuple(k for k in controls.known.data or () if k in snapshot.fields),
+        known=tuple(k for k in controls.known.data or () if k in site.fields),
     )
-    token = preview_token(visitor, current_time())
+
+
+def _snapshot_with_form(site: str, key: str) -> SiteSnapshot:
+    try:
+        snapshot = site_snapshot(site)
+        snapshot.form(key)
+    except NotFound:
+        abort(404)
+    return snapshot
+
+
+@admin_bp.get("/sites/<site>/forms/<key>/preview")
+@access.role_required("analyst")
+def form_preview(site: str, key: str) -> str:
+    """The real widget for a made-up visitor: the one a ``preview`` token names (made by
+    :func:`form_preview_draft`, with the editor's unsaved values), else the saved form for the
+    controls' values in the query."""
+    snapshot = _snapshot_with_form(site, key)
+    now = current_time()
+    token = request.args.get("preview")
+    if token is None:
+        visitor = _visitor(snapshot, key, request.args)
+        token = preview_token(visitor, now)
+    else:
+        try:
+            visitor = read_preview_token(token, site, key, now)
+        except NotFound:
+            abort(404)
     return render_template(
         "admin/preview.html",
         site_key=site,
@@ -88,3 +131,40 @@ def form_preview(site: str, key: str) -> str:
         page_stage=request.args.get("page_stage") or "",
         visitor=visitor,
     )
+
+
+@admin_bp.post("/sites/<site>/forms/<key>/preview")
+@access.role_required("analyst")
+def form_preview_draft(site: str, key: str) -> tuple[Response, int]:
+    """Preview as you type: the form page posts its editor's values (when the user may edit)
+    and the controls'; the answer is the preview page's URL for them, or the problems that
+    stop it (422). The values are checked as a save checks them, and nothing is saved."""
+    snapshot = _snapshot_with_form(site, key)
+    visitor = _visitor(snapshot, key, request.form)
+    if "title" in request.form:  # the editor's values came along
+        draft, problems = _draft(site, key)
+        if problems:
+            return jsonify(problems=problems), 422
+        visitor = replace(visitor, draft=draft)
+    try:
+        token = preview_token(visitor, current_time())
+    except Invalid as exc:
+        return jsonify(problems=[exc.message]), 422
+    return jsonify(url=url_for("admin.form_preview", site=site, key=key, preview=token)), 200
+
+
+def _draft(site: str, key: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The editor's values as a checked draft of form ``key``, or the problems, each named by
+    its input's label as the editor would show them."""
+    config = editable_or_404(site)
+    entry_or_404(config, "forms", key)
+    editor, entry_of = _editor(config, key)
+    editor.key.data = key
+    draft, unplaced = None, []
+    if editor.validate():
+        try:
+            draft = preview_draft(site, key, entry_of())
+        except Invalid as exc:
+            unplaced = refusal_lines(editor, exc, "forms", config.position("forms", key))[1:]
+    placed = [f"{field.label.text}: {error}" for field in editor for error in field.errors]
+    return draft, [*placed, *unplaced]

@@ -64,12 +64,21 @@ class StageMove:
 
 def rule_holds(rule: StageRule, state: ContactState) -> bool:
     """Whether every condition of ``rule`` holds for ``state``."""
-    if rule.min_score is not None and state.score < rule.min_score:
+    return engagement_holds(rule, state.score, state.reached_stage) and fields_hold(rule, state)
+
+
+def engagement_holds(rule: StageRule, score: float, reached: str | None) -> bool:
+    """Whether the engagement conditions of ``rule`` (``min_score``, ``min_stage``) hold: the
+    cheap half of ``rule_holds``, which needs no contact state (a replay checks it first)."""
+    if rule.min_score is not None and score < rule.min_score:
         return False
-    if rule.min_stage is not None and (
-        state.reached_stage is None or stage_rank(state.reached_stage) < stage_rank(rule.min_stage)
-    ):
-        return False
+    return rule.min_stage is None or (
+        reached is not None and stage_rank(reached) >= stage_rank(rule.min_stage)
+    )
+
+
+def fields_hold(rule: StageRule, state: ContactState) -> bool:
+    """Whether the value conditions of ``rule`` (``fields_known``, ``field_equals``) hold."""
     conditions = [Dependency(key, "known", True) for key in rule.fields_known]
     conditions += [Dependency(key, "in", wanted) for key, wanted in rule.field_equals.items()]
     return all(dependency_holds(condition, state) for condition in conditions)

@@ -132,9 +132,13 @@ def _first_failing_rule(
 def _pool_rule(
     form: FormRules, field: FieldRule, contact: ContactState, now: datetime
 ) -> LeftOut | None:
-    if field.key in form.pool or field.key in form.always_ask:
+    if _in_pool(form, field):
         return None
     return LeftOut(Reason.NOT_IN_POOL, f"not in the pool of form {form.key}")
+
+
+def _in_pool(form: FormRules, field: FieldRule) -> bool:
+    return field.key in form.pool or field.key in form.always_ask
 
 
 def _unknown_rule(
@@ -253,6 +257,15 @@ def _skip_rule(
         Reason.SKIPPED,
         f"skipped on {skipped_at:%Y-%m-%d}; {since} of {form.skip_cooldown} events since",
     )
+
+
+def asking_order(form: FormRules) -> tuple[FieldRule, ...]:
+    """Every field ``form`` may ask, in the order :func:`select_questions` puts the ones it
+    asks (the identity field first, then ``always_ask``, then tier rank, priority, key), and
+    its consent line last: what the console lists as the form's asking order."""
+    line = tuple(f for f in form.fields if f.key == form.consent_line)
+    pooled = [f for f in form.fields if f.key != form.consent_line and _in_pool(form, f)]
+    return (*sorted(pooled, key=_asking_order(form)), *line)
 
 
 def _asking_order(form: FormRules) -> Callable[[FieldRule], tuple[Any, ...]]:

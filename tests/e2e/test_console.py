@@ -75,3 +75,29 @@ def test_find_a_contact_read_its_provenance_and_explain_it(browser, trickle, app
     )
     page.screenshot(path=str(ARTIFACTS / "console-explain.png"), full_page=True)
     page.context.close()
+
+
+def test_an_admin_reads_a_destination(browser, trickle, app):
+    from tests.factories import acme_config
+
+    config = acme_config()
+    config["destinations"] = [
+        {
+            "key": "crm",
+            "url": "https://crm.example/hooks",
+            "events": ["contact.updated", "contact.stage_changed"],
+            "mapping": {"company_size": "NumberOfEmployees"},
+        }
+    ]
+    make_site(config)
+    create_user("ada@acme.example", "admin", PASSWORD)
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    sign_in(page, trickle.url, "ada@acme.example")
+    page.goto(trickle.url + "/admin/sites/acme/destinations")
+    page.get_by_role("link", name="crm").click()
+
+    expect(page.get_by_role("heading", name="Destination crm active")).to_be_visible()
+    expect(page.get_by_text("https://crm.example/hooks")).to_be_visible()
+    expect(page.get_by_text("company_size → NumberOfEmployees")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "console-destination.png"), full_page=True)
+    page.context.close()

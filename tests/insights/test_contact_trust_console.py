@@ -66,7 +66,8 @@ def test_values_and_browsers_show_their_trust_and_claims_are_marked(client, site
         [f"Browser 2 {stranger_id[:8]}…", "claimed", "—", "—", "2026-03-02 13:00 UTC", "2026-03-02 13:00 UTC"],
     ]  # fmt: skip
     history = section(html, "Where each value came from")
-    first_name = history[history.index("<h3>First name") : history.index("<h3>Company")]
+    start = history.index('id="provenance-first_name"')
+    first_name = history[start : history.index("</details>", start)]
     # Her first answer was given while her phone was still claimed: history keeps that trust.
     assert table_rows(first_name) == [
         ["Mallory", "Ada", "blog", "Browser 2", "claim, not applied", "2026-03-02 13:00 UTC"],

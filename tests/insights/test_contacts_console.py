@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.services.accounts import create_user
@@ -148,7 +150,12 @@ def test_a_contact_page_shows_values_with_where_they_came_from(client, site, ana
         ["Company size company_size", "11-50", "claimed", "blog", "Browser 1", "2026-03-03 09:00 UTC"],
     ]  # fmt: skip
     history = section(html, "Where each value came from")
-    first_name = history[history.index("<h3>First name") : history.index("<h3>Company")]
+    assert (
+        "<strong>First name</strong> <code>first_name</code> · 2 answers, latest “Ada L.” on "
+        "2026-03-04 09:00 UTC</summary>" in re.sub(r"\s+", " ", history)
+    )  # folded: the summary says what the table under it holds
+    start = history.index('id="provenance-first_name"')
+    first_name = history[start : history.index("</details>", start)]
     assert table_rows(first_name) == [
         ["Ada L.", "Ada", "blog", "Browser 2", "claim, not applied", "2026-03-04 09:00 UTC"],
         ["Ada", "—", "blog", "Browser 1", "claimed", "2026-03-02 09:00 UTC"],
@@ -213,6 +220,24 @@ def test_lists_are_joined_and_booleans_are_yes_or_no(client, analyst, app):
     ]
 
 
+def test_an_option_is_shown_by_its_label_where_its_value_is_shown(client, site, analyst, clock):
+    widget = identify(client, "ada@acme.example", "Ada", "Acme")
+    clock.advance(days=1)
+    widget.event("content_download")
+    assert widget.ask() == ["zip", "company_size", "industry"]
+    assert widget.submit({"company_size": "200+"}).status_code == 200
+    html = page(client, "/admin/sites/acme/contacts/1")
+
+    values = table_rows(section(html, "Current values"))
+    assert [row[1] for row in values if row[0] == "Company size company_size"] == ["More than 200"]
+    history = section(html, "Where each value came from")
+    start = history.index('id="provenance-company_size"')
+    assert table_rows(history[start : history.index("</details>", start)]) == [
+        ["More than 200", "—", "blog", "Browser 1", "claimed", "2026-03-03 09:00 UTC"]
+    ]
+    assert "200+" not in html
+
+
 def test_stored_markup_is_shown_as_text_on_both_pages(client, site, analyst):
     identify(client, "<b>x</b>@acme.example", first_name="<b>x</b>")
     escaped = "&lt;b&gt;x&lt;/b&gt;"
@@ -265,8 +290,8 @@ def test_a_contact_page_shows_each_stage_move_with_its_rule(app, client, clock):
     html = page(client, "/admin/sites/acme/contacts/1")
     assert "<dt>Stage</dt><dd>mql</dd>" in html
     assert table_rows(section(html, "Lifecycle stage")) == [
-        ["2026-03-02 09:00 UTC", "—", "lead", '{"fields_known": ["email"]}'],
-        ["2026-03-03 09:00 UTC", "lead", "mql", '{"fields_known": ["company"], "min_score": 8}'],
+        ["2026-03-02 09:00 UTC", "—", "lead", "Known: Work email"],
+        ["2026-03-03 09:00 UTC", "lead", "mql", "Engagement score ≥ 8 Known: Company"],
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.admin.access import CONSOLE_CSP
@@ -84,13 +86,19 @@ def test_labels_are_only_ever_shown_escaped(client, analyst, answered):
     assert SCRIPT not in html
     assert html.count("<script") == 1  # the console's own admin.js
     # The tier label: in the completeness bar's tooltip, its text, and the table; the field
-    # label: in the questions bar's tooltip ("blog · ..."), and the table; its bar's text is
-    # cut to 30 characters, then escaped.
-    assert html.count(ESCAPED) == 5
+    # label: in the questions bar's tooltip ("blog · ..."), its text, whole (over 30
+    # characters it goes on a second line), and the table.
+    assert html.count(ESCAPED) == 6
     assert f"<g><title>{ESCAPED}</title>" in html
     assert f'class="chart-label" text-anchor="end">{ESCAPED}</text>' in html
     assert f"<g><title>blog · {ESCAPED}</title>" in html
-    assert 'text-anchor="end">blog · &lt;script&gt;alert(1)&lt;/scri…</text>' in html
+    lines = re.search(
+        r'y="(\d+\.\d)" class="chart-label" text-anchor="end">blog ·</text>'
+        r'<text x="222.0" y="(\d+\.\d)" class="chart-label" text-anchor="end">'
+        + re.escape(ESCAPED),
+        html,
+    )
+    assert float(lines[2]) - float(lines[1]) == 14  # one line under the other
     assert html.count(f"<td>{ESCAPED}</td>") == 2
 
 

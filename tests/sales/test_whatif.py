@@ -3,11 +3,12 @@ by week, with what became of each group and who would enter or leave the queue."
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 from app.domain.qualification import StageRule
 from app.domain.specs import KnownValue
-from app.domain.whatif import Definition, Step, first_handoff
+from app.domain.whatif import Definition, Replay, Step, first_handoff
 from app.services.sales import simulate_definition
 from tests.sales.support import engage, sales_site, stricter
 
@@ -168,3 +169,47 @@ def test_no_hand_off_stage_means_never():
     )
     assert Definition.from_config([{"key": "lead"}, {"key": "mql"}]).handoff == 1
     assert Definition.from_config([{"key": "a"}, {"key": "b", "handoff": True}]).handoff == 1
+
+
+STRICT = Definition(
+    (StageRule("lead"), StageRule("mql", min_score=15, fields_known=("company",))), 1
+)
+NEVER = Definition((StageRule("lead"),), None)
+
+
+def test_definitions_replayed_together_in_one_pass():
+    steps = [
+        Step(T, field="company", value="Acme"),
+        Step(T, kind="webinar", stage="late"),
+        Step(T + timedelta(hours=1), kind="webinar", stage="late"),  # 10
+        Step(T + timedelta(hours=2), kind="webinar", stage="late"),  # 15
+    ]
+    replay = Replay.of((MQL, NEVER, STRICT), WEIGHTS, None)
+    assert replay.least_score == 10  # below it, no rule is checked
+    assert replay.first_handoffs(steps) == (T + timedelta(hours=1), None, T + timedelta(hours=2))
+    assert replay.first_handoffs(steps[:3]) == (T + timedelta(hours=1), None, None)
+    assert replay.first_handoffs([]) == (None, None, None)
+    assert Replay.of((NEVER,), WEIGHTS, None).first_handoffs(steps) == (None,)
+
+
+def test_a_rule_two_definitions_share_is_kept_once():
+    sql = StageRule("sql", min_stage="late", field_equals={"industry": "Software"})
+    replay = Replay.of((MQL, Definition((*MQL.stages, sql), 1)), WEIGHTS, 30)
+    assert (replay.rules, replay.handing_off, replay.decay, replay.least_score) == (
+        (MQL.stages[1], sql),
+        ((0,), (0, 1)),
+        30,
+        -math.inf,  # sql asks no score
+    )
+    assert Replay.of((MQL,), WEIGHTS, 0).decay is None  # no half-life: no decay
+    steps = [
+        Step(T, kind="webinar", stage="mid"),  # 5: never mql
+        Step(T + timedelta(hours=1), kind="page_view", stage="late"),  # late, no industry yet
+        Step(T + timedelta(hours=3), kind="page_view", stage="early"),
+    ]
+    company = {  # given in another order than their times
+        "company": KnownValue("Acme", T + timedelta(hours=5)),
+        "industry": KnownValue("Software", T + timedelta(hours=2)),
+    }
+    assert replay.first_handoffs(steps, company) == (None, T + timedelta(hours=3))
+    assert replay.first_handoffs(steps[:2], company) == (None, None)

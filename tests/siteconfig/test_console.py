@@ -245,11 +245,11 @@ def test_moving_a_field_renumbers_its_tier(client, site, marketer):
         for f in export_site_config("acme")["fields"]
         if f["tier"] == "basics"
     ]
-    assert sorted(basics, key=lambda kp: kp[1]) == [
+    assert sorted(basics, key=lambda kp: kp[1]) == [  # the identity field keeps its own
         ("first_name", 10),
         ("zip", 20),
         ("company", 30),
-        ("email", 40),
+        ("email", 100),
     ]
 
 
@@ -566,7 +566,9 @@ def preview_api(client, query: str = "") -> str:
 
 def test_the_preview_api_asks_a_made_up_visitor_and_stores_nothing(client, site, marketer):
     api = preview_api(
-        client, "?score=12&stage=late&known=email&known=first_name&known=company&known=zip"
+        client,
+        "?visitor-score=12&visitor-stage=late&visitor-known=email&visitor-known=first_name"
+        "&visitor-known=company&visitor-known=zip",
     )
     ask = client.post(api + "/api/v1/sites/acme/forms/blog/ask", json={"page": {"stage": "late"}})
     body = ask.get_json()
@@ -715,7 +717,9 @@ def test_numbers_that_are_not_finite_get_a_message(client, site, marketer, value
     )
     assert response.status_code == 422
     assert field_errors(response.get_data(as_text=True)) == {"min_score": "Enter a number."}
-    assert client.get(f"/admin/sites/acme/forms/blog/preview?score={value}").status_code == 200
+    assert (
+        client.get(f"/admin/sites/acme/forms/blog/preview?visitor-score={value}").status_code == 200
+    )
     assert client.get(f"/admin/sites/acme/explain?form=blog&score={value}").status_code == 200
 
 

@@ -194,3 +194,88 @@ def test_an_admin_upload_may_change_destinations(client):
 
     assert upload(client, yaml.safe_dump(acme_config(destinations=[moved]))).status_code == 302
     assert export_site_config("acme")["destinations"] == [moved]
+
+
+def test_the_history_says_what_each_version_changed_in_words(client, site, marketer):
+    config = renamed("Given name")
+    config["site"]["skip_cooldown"] = 5
+    import_site_config(config, author="ops@acme.example")
+    sign_in(client, "mia@acme.example")
+
+    listing = client.get("/admin/sites/acme/config").get_data(as_text=True)
+    revision = client.get("/admin/sites/acme/config/2").get_data(as_text=True)
+
+    words = [
+        "<li>Site: skip cooldown the default → “5”</li>",
+        "<li>Field “Given name” (first_name): label “First name” → “Given name”</li>",
+    ]
+    for html in (listing, revision):
+        assert [line for line in words if line not in html] == []
+    assert "<li>The first recorded version: everything in it is new.</li>" in listing
+    assert "Restore version 2" not in revision  # the version in force
+    first = client.get("/admin/sites/acme/config/1").get_data(as_text=True)
+    assert "Restore version 1</button>" in first
+
+
+def restore(client, version: int, token: bool = True):
+    page = f"/admin/sites/acme/config/{version}"
+    data = {"csrf_token": csrf_token(client, page)} if token else {}
+    return client.post(f"{page}/restore", data=data)
+
+
+def test_restoring_a_version_imports_it_again_as_a_new_one(client, site, marketer):
+    import_site_config(renamed("Given name"), author="ops@acme.example")
+    sign_in(client, "mia@acme.example")
+
+    response = restore(client, 1)
+
+    assert (response.status_code, response.location) == (302, "/admin/sites/acme/config")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Restored version 1 as config version 3." in page
+    assert export_site_config("acme")["fields"][1]["label"] == "First name"
+    rows = db.session.execute(
+        select(ConfigRevision.version, ConfigRevision.author).order_by(ConfigRevision.version)
+    ).all()
+    assert [tuple(r) for r in rows][-1] == (3, "mia@acme.example")
+    words = client.get("/admin/sites/acme/config/3").get_data(as_text=True)
+    assert "<li>Field “First name” (first_name): label “Given name” → “First name”</li>" in words
+
+
+@pytest.mark.parametrize(
+    ("version", "token", "status"),
+    [(2, True, 422), (9, True, 404), (1, False, 400)],
+)
+def test_a_restore_that_cannot_be_done_changes_nothing(
+    client, site, marketer, version, token, status
+):
+    import_site_config(renamed("Given name"), author="ops@acme.example")
+    sign_in(client, "mia@acme.example")
+
+    response = (
+        restore(client, version, token)
+        if version != 9
+        else client.post(
+            "/admin/sites/acme/config/9/restore",
+            data={"csrf_token": csrf_token(client, "/admin/sites/acme/config")},
+        )
+    )
+
+    assert response.status_code == status
+    if status == 422:
+        assert "Version 2 is the config in force: nothing to restore." in response.get_data(
+            as_text=True
+        )
+    assert db.session.scalar(select(func.max(ConfigRevision.version))) == 2
+
+
+def test_analysts_may_not_restore(client, site):
+    create_user("ann@acme.example", "analyst", PASSWORD)
+    import_site_config(renamed("Given name"), author="ops@acme.example")
+    sign_in(client, "ann@acme.example")
+    assert "Restore version 1" not in client.get("/admin/sites/acme/config/1").get_data(
+        as_text=True
+    )
+    token = csrf_token(client, "/admin/sites/acme/config/1")
+    response = client.post("/admin/sites/acme/config/1/restore", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.max(ConfigRevision.version))) == 2

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.qualification import StageMove, StageRule, next_stage, rule_holds
+from app.domain.qualification import (
+    StageMove,
+    StageRule,
+    engagement_holds,
+    fields_hold,
+    next_stage,
+    rule_holds,
+)
 from app.domain.specs import ContactState, KnownValue
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -61,6 +68,21 @@ STAGES = (
 )
 def test_each_condition(rule, contact, holds):
     assert rule_holds(rule, contact) is holds
+
+
+def test_a_rule_holds_when_both_its_halves_do():
+    sql = STAGES[3]  # wants_call True, min_stage late, min_score 15
+    assert engagement_holds(sql, 15, "late") is True
+    assert engagement_holds(sql, 14.9999, "late") is False
+    assert engagement_holds(sql, 15, "mid") is False
+    assert engagement_holds(sql, 15, None) is False
+    assert engagement_holds(STAGES[0], 0, None) is True  # no engagement condition
+    assert fields_hold(sql, state(wants_call=True)) is True  # score and stage not asked here
+    assert fields_hold(sql, state(score=20, reached="late", wants_call=False)) is False
+    assert fields_hold(STAGES[2], state(company="Acme", job_title="CTO")) is False
+    assert fields_hold(
+        STAGES[2], state(company="Acme", job_title="CTO", account={"company_size": "1-10"})
+    )
 
 
 def test_a_contact_moves_to_the_last_stage_whose_rule_holds():

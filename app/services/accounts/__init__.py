@@ -19,7 +19,9 @@ from app.services.accounts.throttle import (
     unlock_sign_in,
 )
 from app.services.accounts.users import (
+    MIN_PASSWORD_LENGTH,
     authenticate_user,
+    change_own_password,
     create_or_reset_user,
     create_user,
     find_user,
@@ -31,9 +33,11 @@ from app.services.accounts.users import (
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "MIN_PASSWORD_LENGTH",
     "SignInLock",
     "authenticate_token",
     "authenticate_user",
+    "change_own_password",
     "create_or_reset_user",
     "create_token",
     "create_user",

@@ -151,6 +151,35 @@ def authenticate_user(email: str, password: str, now: datetime) -> User | None:
     the password, while the email is locked or must wait; the same for an email that names no
     user. The attempt is counted before the password is checked and forgotten once it proved
     right, so sign-ins running at the same time get no more checks than the limits allow."""
+    user = _password_checked(email, password, now)
+    if user is not None:
+        user.last_login_at = now
+        db.session.commit()
+    return user
+
+
+def change_own_password(user: User, current: str, new: str, now: datetime) -> None:
+    """A signed-in user replaces their own password: ``current`` must be right (checked and
+    counted like a sign-in, so a browser left open cannot be used to guess it), ``new`` as
+    long as any password and not the current one. Invalid, naming the field, and nothing
+    changed otherwise; every session of the user ends (the caller signs this browser in
+    again)."""
+    problem = None
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problem = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    elif new == current:
+        problem = "Choose a password other than the current one."
+    if problem:
+        raise Invalid("The password was not changed.", {"new_password": [problem]})
+    if _password_checked(user.email, current, now) is None:
+        raise Invalid("The password was not changed.", {"current_password": ["Wrong password."]})
+    set_password(user, new)
+
+
+def _password_checked(email: str, password: str, now: datetime) -> User | None:
+    """The active user with this email and password, or None; the attempt counted first and
+    forgotten when right (TooManyAttempts while the email is locked or must wait). Commits
+    the count; the caller commits what it does with the user."""
     rules = throttle_rules()
     key = throttle_key(email)
     user = _user_with_email(email)
@@ -164,9 +193,7 @@ def authenticate_user(email: str, password: str, now: datetime) -> User | None:
     if not check_password_hash(stored, password) or user is None or not active:
         reservation.failed()
         return None
-    user.last_login_at = now
     reservation.succeeded()
-    db.session.commit()
     return user
 
 

@@ -6,8 +6,10 @@ from app.services.asking.explain import Explanation, explain_contact, explain_hy
 from app.services.asking.preview import (
     PreviewVisitor,
     preview_ask,
+    preview_draft,
     preview_submit,
     preview_token,
+    read_preview_token,
 )
 from app.services.asking.submit import SubmitInput, submit_answers
 
@@ -19,7 +21,9 @@ __all__ = [
     "explain_contact",
     "explain_hypothetical",
     "preview_ask",
+    "preview_draft",
     "preview_submit",
     "preview_token",
+    "read_preview_token",
     "submit_answers",
 ]

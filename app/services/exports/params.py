@@ -4,6 +4,7 @@ options). Unknown parameters, formats and values are ``Invalid`` (422), each one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -145,8 +146,15 @@ def _moment(raw: str | None, name: str, errors: dict[str, list[str]]) -> datetim
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
-        errors[name] = ["Give an ISO 8601 date or date-time, e.g. 2026-03-01 or 2026-03-01T09:00Z."]
+        errors[name] = [
+            f"{text} is not a day of the calendar."
+            if _DAY.fullmatch(text)
+            else "Give an ISO 8601 date or date-time, e.g. 2026-03-01 or 2026-03-01T09:00Z."
+        ]
         return None
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _percent(raw: str | None, errors: dict[str, list[str]]) -> int | None:

@@ -1,5 +1,5 @@
 """What the console shows, read only: the sites overview, contact lists and pages, the
-dashboard's charts, the trust of what is held on a person (read by explain too), the
+dashboard's charts and headline numbers, the trust of what is held on a person (read by explain too), the
 question counters behind them (written by asking, read here), the sales console's
 hand-off queue and briefs, and the joint funnel report both teams read."""
 
@@ -18,6 +18,7 @@ from app.services.insights.contact_page import contact_detail
 from app.services.insights.dashboard import WINDOWS, dashboard_chart, site_dashboard, window_days
 from app.services.insights.funnel import funnel_report, funnel_table
 from app.services.insights.funnel_period import FUNNEL_WINDOW
+from app.services.insights.headlines import FormHeadline, Headlines, site_headlines
 from app.services.insights.overview import site_names, site_overviews
 from app.services.insights.question_stats import count_answers, count_shown
 from app.services.insights.queue import (
@@ -39,8 +40,10 @@ __all__ = [
     "ContactBrief",
     "CurrentValue",
     "DailySeries",
+    "FormHeadline",
     "FunnelTable",
     "HandoffQueue",
+    "Headlines",
     "QuestionChart",
     "ScoreChart",
     "SiteQueue",
@@ -57,6 +60,7 @@ __all__ = [
     "handoff_queue",
     "list_contacts",
     "site_dashboard",
+    "site_headlines",
     "site_names",
     "site_overviews",
     "site_queues",

@@ -6,15 +6,15 @@ Read only: nothing here writes or commits.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from app.domain.engagement import distinct_events
 from app.domain.sla import SlaView, sla_view
 from app.domain.specs import EventRecord
+from app.domain.wording import Options, rule_words
 from app.models import Handoff, SalesOutcome
 from app.services.insights.contact_list import ContactRow, contact_rows
 from app.services.insights.trust import (
@@ -75,7 +75,7 @@ class MergeRecord:
 class StageMoveRecord:
     from_stage: str | None
     to_stage: str
-    rule: str  # the rule that fired, as the config states it
+    why: tuple[str, ...]  # the rule that fired, in words, one line per condition
     changed_at: datetime
 
 
@@ -109,6 +109,8 @@ class ContactDetail:
     consents: tuple[ConsentEntry, ...] = ()  # newest first
     handoffs: tuple[HandoffRecord, ...] = ()  # newest first
     outcomes: tuple[SalesOutcome, ...] = ()  # newest first
+    # Each choice field's options, (value, label): answers are shown in the visitor's words.
+    options: Mapping[str, Options] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
             StageMoveRecord(
                 m.from_stage,
                 m.to_stage,
-                json.dumps((m.rule or {}).get("when", {}), ensure_ascii=False, sort_keys=True),
+                rule_words(m.rule, site.field_labels, site.field_options),
                 m.changed_at,
             )
             for m in held.stage_changes
@@ -156,6 +158,7 @@ def contact_detail(site_key: str, contact_id: int, *, now: datetime) -> ContactD
             HandoffRecord(h, sla_view(h.due_at, h.touched_at, now)) for h in reversed(held.handoffs)
         ),
         outcomes=tuple(reversed(held.sales_outcomes)),
+        options=site.field_options,
     )
 
 

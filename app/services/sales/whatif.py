@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import Executable, Row, select
 
 from app.domain.specs import KnownValue
-from app.domain.whatif import Definition, Step, first_handoff
+from app.domain.whatif import Definition, Replay, Step
 from app.extensions import db
 from app.models import AccountValue, Contact, EngagementEvent, SalesOutcome, Submission
 from app.services.siteconfig import SiteSnapshot, export_site_config, site_snapshot
@@ -64,15 +64,14 @@ def simulate_definition(
     new = Definition.from_config(proposed.get("stages") or [])
     start = now - timedelta(days=days)
     result = WhatIf(site.key, start, now, weeks=_weeks(start, now))
+    replay = Replay.of((old, new), site.weights, site.half_life_days)
     for batch in _active_contacts(site, start, now):
         histories = _histories(site, batch, now)
         shared = _account_values(site, batch)
         handed: dict[int, tuple[datetime | None, datetime | None]] = {}
         for contact_id, account_id in batch:
-            steps = histories.get(contact_id, [])
             known = shared.get(account_id, {}) if account_id else {}
-            before = first_handoff(old, steps, site.weights, site.half_life_days, known)
-            after = first_handoff(new, steps, site.weights, site.half_life_days, known)
+            before, after = replay.first_handoffs(histories.get(contact_id, ()), known)
             handed[contact_id] = (_within(before, start, now), _within(after, start, now))
         result.replayed += len(batch)
         _tally(result, handed)
@@ -96,43 +95,49 @@ def _active_contacts(
     site: SiteSnapshot, start: datetime, end: datetime
 ) -> Iterator[list[tuple[int, int | None]]]:
     """The contacts with a counted event or an applied answer in the window, by id, in batches
-    (each with its account). Each batch is read from where the last ended (``contact_id >``),
-    both sides walking the contact index in order, so a batch costs the same at the end of a
-    large site as at its start."""
+    (each with its account). The walk is over the site's contacts by id, each batch read from
+    where the last ended (``id >``), and each contact's activity is looked up on its own
+    history's index (``contact_id``, then the time): a batch costs the same at the end of a
+    large site as at its start. (Asking the events and answers tables for their next distinct
+    contacts instead let SQLite read the site's whole history through ``site_id`` for every
+    batch: the replay grew as the square of the site.)"""
+    events = select(EngagementEvent.id).where(
+        EngagementEvent.contact_id == Contact.id,
+        EngagementEvent.site_id == site.id,
+        EngagementEvent.counted.is_(True),
+        EngagementEvent.occurred_at.between(start, end),
+    )
+    answers = select(Submission.id).where(
+        Submission.contact_id == Contact.id,
+        Submission.site_id == site.id,
+        Submission.applied.is_(True),
+        Submission.created_at.between(start, end),
+    )
     after = 0
     while True:
-        events = (
-            select(EngagementEvent.contact_id.label("id"))
-            .where(
-                EngagementEvent.site_id == site.id,
-                EngagementEvent.contact_id > after,
-                EngagementEvent.counted.is_(True),
-                EngagementEvent.occurred_at.between(start, end),
+        batch = [
+            (contact_id, account_id)
+            for contact_id, account_id in _rows(
+                select(Contact.id, Contact.account_id)
+                .where(
+                    Contact.site_id == site.id,
+                    Contact.id > after,
+                    events.exists() | answers.exists(),
+                )
+                .order_by(Contact.id)
+                .limit(BATCH)
             )
-            .distinct()
-            .order_by(EngagementEvent.contact_id)
-            .limit(BATCH)
-        )
-        answers = (
-            select(Submission.contact_id.label("id"))
-            .where(
-                Submission.site_id == site.id,
-                Submission.contact_id > after,
-                Submission.applied.is_(True),
-                Submission.created_at.between(start, end),
-            )
-            .distinct()
-            .order_by(Submission.contact_id)
-            .limit(BATCH)
-        )
-        active = union(events.subquery().select(), answers.subquery().select()).subquery()
-        ids = db.session.scalars(select(active.c.id).order_by(active.c.id).limit(BATCH)).all()
-        if not ids:
+        ]
+        if not batch:
             return
-        owned = select(Contact.id, Contact.account_id).where(Contact.id.in_(ids))
-        accounts = {contact_id: account_id for contact_id, account_id in db.session.execute(owned)}
-        yield [(contact_id, accounts.get(contact_id)) for contact_id in ids]
-        after = ids[-1]
+        yield batch
+        after = batch[-1][0]
+
+
+def _rows(statement: Executable) -> Sequence[Row[Any]]:
+    """Plain rows, executed on the session's connection: no ORM result processing for the
+    hundreds of thousands of rows a replay reads."""
+    return db.session.connection().execute(statement).all()
 
 
 def _histories(
@@ -143,7 +148,7 @@ def _histories(
     ids = [contact_id for contact_id, _ in batch]
     keys = {field.id: key for key, field in site.fields.items()}
     timed: dict[int, list[tuple[datetime, int, Step]]] = {}
-    for contact_id, kind, stage, at in db.session.execute(
+    for contact_id, kind, stage, at in _rows(
         select(
             EngagementEvent.contact_id,
             EngagementEvent.kind,
@@ -156,7 +161,7 @@ def _histories(
         )
     ):
         timed.setdefault(contact_id, []).append((at, 1, Step(at, kind=kind, stage=stage)))
-    for contact_id, field_id, value, at in db.session.execute(
+    for contact_id, field_id, value, at in _rows(
         select(
             Submission.contact_id, Submission.field_id, Submission.value, Submission.created_at
         ).where(
@@ -181,7 +186,7 @@ def _account_values(
     keys = {field.id: key for key, field in site.fields.items()}
     shared: dict[int, dict[str, KnownValue]] = {}
     if accounts:
-        for account_id, field_id, value, at in db.session.execute(
+        for account_id, field_id, value, at in _rows(
             select(
                 AccountValue.account_id,
                 AccountValue.field_id,
@@ -222,7 +227,7 @@ def _tally(result: WhatIf, handed: Mapping[int, tuple[datetime | None, datetime 
         room = SAMPLE - len(sample)
         if room > 0 and ids:
             chosen = select(Contact.id, Contact.email).where(Contact.id.in_(ids[:room]))
-            emails = {contact_id: email for contact_id, email in db.session.execute(chosen)}
+            emails = {contact_id: email for contact_id, email in _rows(chosen)}
             sample.extend((contact_id, emails.get(contact_id)) for contact_id in ids[:room])
 
 
@@ -230,7 +235,7 @@ def _fates(ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
     """Per contact: the outcomes it got (first of each kind), with a rejection's reason."""
     fates: dict[int, dict[str, str | None]] = {}
     if ids:
-        for contact_id, kind, reason in db.session.execute(
+        for contact_id, kind, reason in _rows(
             select(SalesOutcome.contact_id, SalesOutcome.kind, SalesOutcome.reason)
             .where(
                 SalesOutcome.contact_id.in_(ids),

@@ -35,6 +35,7 @@ from app.services.siteconfig.editing import (
     EditableConfig,
     EditRefused,
     asking_order,
+    checked_edit,
     create_site,
     edit_config,
     editable_config,
@@ -52,6 +53,7 @@ from app.services.siteconfig.history import (
     config_history,
     current_config_yaml,
     import_uploaded_config,
+    restore_revision,
     revision_diff,
 )
 from app.services.siteconfig.importer import (
@@ -84,7 +86,14 @@ from app.services.siteconfig.signing import (
     generate_signing_secret,
     rotate_generated_secret,
 )
-from app.services.siteconfig.snapshots import FieldView, FormView, SiteSnapshot, site_snapshot
+from app.services.siteconfig.snapshots import (
+    DRAFT_KEYS,
+    FieldView,
+    FormView,
+    SiteSnapshot,
+    draft_form,
+    site_snapshot,
+)
 
 __all__ = [
     "ASK_IF_OPS",
@@ -92,6 +101,7 @@ __all__ = [
     "DEFAULT_ENGAGEMENT",
     "DEFINITION_CHANGED",
     "DEFINITION_KEYS",
+    "DRAFT_KEYS",
     "EVENTS",
     "FORMATS",
     "IDENTITY",
@@ -113,12 +123,14 @@ __all__ = [
     "asking_order",
     "changed_engagement",
     "checked_config",
+    "checked_edit",
     "config_history",
     "create_site",
     "current_config_yaml",
     "definition_changed",
     "definition_diff",
     "definition_of",
+    "draft_form",
     "dump_config",
     "edit_config",
     "editable_config",
@@ -144,6 +156,7 @@ __all__ = [
     "remove_form",
     "remove_tier",
     "request_requalification",
+    "restore_revision",
     "revision_diff",
     "rotate_generated_secret",
     "rotate_secret",

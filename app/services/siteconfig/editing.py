@@ -17,10 +17,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.selection import asking_order as form_asking_order
+from app.domain.specs import FieldRule, FormRules, TierRule
 from app.extensions import db
 from app.models import Site
 from app.services.errors import Invalid, NotFound
-from app.services.siteconfig.importer import export_site_config, import_site_config
+from app.services.siteconfig.importer import (
+    checked_config,
+    export_site_config,
+    import_site_config,
+)
 
 Config = dict[str, Any]
 Problems = dict[str, list[str]]
@@ -102,6 +108,17 @@ def edit_config(site_key: str, version: int, author: str, change: Callable[[Conf
     except Invalid as exc:
         fields = exc.fields or {}
         raise EditRefused(exc.message, fields, config) from None
+
+
+def checked_edit(site_key: str, change: Callable[[Config], None]) -> Config:
+    """The site's config with ``change`` applied, checked as :func:`edit_config` checks it and
+    written nowhere (the live preview of an unsaved editor): EditRefused with every problem."""
+    config = export_site_config(site_key)
+    change(config)
+    try:
+        return checked_config(config)
+    except Invalid as exc:
+        raise EditRefused(exc.message, exc.fields or {}, config) from None
 
 
 def create_site(key: str, name: str, origins: list[str], author: str) -> Site:
@@ -229,12 +246,20 @@ def move_field(key: str, steps: int) -> Callable[[Config], None]:
     """Move field ``key`` ``steps`` places (negative: earlier) in its tier's asking order.
 
     The tier's fields are renumbered 10, 20, 30… in their new order, so ties and gaps left by
-    hand-written priorities do not make a move a no-op. Other tiers are untouched.
+    hand-written priorities do not make a move a no-op. Other tiers are untouched. An identity
+    field is asked first whatever its priority: it is not moved, and the others move around it.
     """
 
     def change(config: Config) -> None:
         field = config["fields"][_index(config, "fields", key)]
-        ordered = asking_order(config["fields"], field["tier"])
+        if field.get("identity"):
+            raise Invalid(
+                f'Field "{key}" was not moved: the identity field is asked first while '
+                "unknown, in every form."
+            )
+        ordered = [
+            f for f in asking_order(config["fields"], field["tier"]) if not f.get("identity")
+        ]
         position = ordered.index(field)
         ordered.pop(position)
         ordered.insert(max(0, min(len(ordered), position + steps)), field)
@@ -245,10 +270,21 @@ def move_field(key: str, steps: int) -> Callable[[Config], None]:
 
 
 def asking_order(fields: list[Config], tier: str) -> list[Config]:
-    """The fields of ``tier`` in the order a form asks them: priority, then key."""
-    return sorted(
-        (f for f in fields if f["tier"] == tier), key=lambda f: (f.get("priority", 100), f["key"])
+    """The fields of ``tier`` in the order a form asks them, by the ask's own ordering
+    (``domain.selection.asking_order``): an identity field first, then priority, then key."""
+    entries = {f["key"]: f for f in fields if f["tier"] == tier}
+    rules = tuple(
+        FieldRule(
+            key=key,
+            tier=tier,
+            priority=entry.get("priority", 100),
+            identity=bool(entry.get("identity")),
+        )
+        for key, entry in entries.items()
     )
+    tiers = {tier: TierRule(tier, 0)}
+    form = FormRules(key=tier, fields=rules, tiers=tiers, pool=frozenset(entries))
+    return [entries[rule.key] for rule in form_asking_order(form)]
 
 
 def _index(config: Config, section: str, key: str) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app.domain.config_words import config_changes
 from app.extensions import db
 from app.models import ConfigRevision, DefinitionProposal, Site
 from app.services.errors import Invalid, NotFound
@@ -31,6 +32,7 @@ class Revision:
     created_at: datetime
     approved_by: str | None = None
     approval_comment: str | None = None
+    changes: tuple[str, ...] = ()  # what it changed, in words (domain.config_words)
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,27 @@ def _site_id(site_key: str) -> int:
     return site_id
 
 
-def config_history(site_key: str) -> list[Revision]:
-    """Every revision of the site's config, newest first."""
+def config_history(site_key: str, *, masked: bool = False) -> list[Revision]:
+    """Every revision of the site's config, newest first, each with what it changed in words
+    (``masked``: as a reader below admin may see the destinations)."""
     site_id = _site_id(site_key)
     rows = db.session.scalars(
         select(ConfigRevision)
         .where(ConfigRevision.site_id == site_id)
         .order_by(ConfigRevision.version.desc())
-    )
+    ).all()
     approvals = _approvals(site_id)
-    return [_revision(row, approvals) for row in rows]
+    befores = [*(row.config for row in rows[1:]), None]
+    return [
+        _revision(row, approvals, _changes(before, row.config, masked))
+        for row, before in zip(rows, befores, strict=True)
+    ]
+
+
+def _changes(before: dict | None, after: dict, masked: bool) -> tuple[str, ...]:
+    if masked:
+        before, after = masked_revisions(before, after)
+    return tuple(config_changes(before, after))
 
 
 def _approvals(site_id: int, version: int | None = None) -> dict[int, DefinitionProposal]:
@@ -69,11 +82,12 @@ def _approvals(site_id: int, version: int | None = None) -> dict[int, Definition
     return {row.applied_version: row for row in db.session.scalars(query)}
 
 
-def _revision(row: ConfigRevision, approvals: dict[int, DefinitionProposal]) -> Revision:
+def _revision(
+    row: ConfigRevision, approvals: dict[int, DefinitionProposal], changes: tuple[str, ...]
+) -> Revision:
     approval = approvals.get(row.version)
-    if approval is None:
-        return Revision(row.version, row.author, row.created_at)
-    return Revision(row.version, row.author, row.created_at, approval.decided_by, approval.comment)
+    by, comment = (approval.decided_by, approval.comment) if approval else (None, None)
+    return Revision(row.version, row.author, row.created_at, by, comment, changes)
 
 
 def revision_diff(site_key: str, version: int, *, masked: bool = False) -> RevisionDiff:
@@ -103,10 +117,40 @@ def revision_diff(site_key: str, version: int, *, masked: bool = False) -> Revis
         lineterm="",
     )
     return RevisionDiff(
-        _revision(after, _approvals(site_id, version)),
+        _revision(
+            after, _approvals(site_id, version), tuple(config_changes(old_config, new_config))
+        ),
         before.version if before else None,
         tuple(lines),
     )
+
+
+def restore_revision(
+    site_key: str, version: int, author: str, *, may_change_destinations: bool = True
+) -> Site:
+    """Import revision ``version``'s config again as a new revision by ``author``: the undo of
+    the changes since. Through ``import_site_config`` like any change (validated again, a
+    change to the definition held for approval: DefinitionPending). NotFound for an unknown
+    revision; Invalid when it is the config in force already, or (without
+    ``may_change_destinations``) when its destinations differ from the site's."""
+    site_id = _site_id(site_key)
+    revisions = db.session.scalars(
+        select(ConfigRevision)
+        .where(ConfigRevision.site_id == site_id)
+        .where((ConfigRevision.version == version) | (ConfigRevision.version > version))
+        .order_by(ConfigRevision.version.desc())
+    ).all()
+    if not revisions or revisions[-1].version != version:
+        raise NotFound(f"No revision {version} of site {site_key}.")
+    config = dict(revisions[-1].config)
+    if config == revisions[0].config:
+        raise Invalid(
+            f"Version {version} is the config in force: nothing to restore.",
+            {"version": ["the site's config is already this version's"]},
+        )
+    if not may_change_destinations:
+        _refuse_destination_changes(site_key, config)
+    return import_site_config(config, author=author)
 
 
 def current_config_yaml(site_key: str, *, masked: bool = False) -> str:

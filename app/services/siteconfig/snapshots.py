@@ -8,7 +8,7 @@ longer than one request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import timedelta
 from functools import cached_property
@@ -268,21 +268,9 @@ def _form_view(
     tiers: dict[str, TierRule],
     lines: frozenset[str],
 ) -> FormView:
-    pool_tiers = {pt.tier.key for pt in form.pool_tiers}
-    pool_fields = {pf.field_id for pf in form.pool_fields}
-    # A form's consent line, and a field that is not pooled (made from a consent text), is asked
-    # where it is the line; a form asks it as a question only when it lists it under fields
-    # (or always_ask), never through a tier or the pool of every field.
-    pool = frozenset(
-        key
-        for key, view in fields.items()
-        if view.id in pool_fields
-        or (
-            view.pooled
-            and key not in lines
-            and (not (pool_tiers or pool_fields) or view.rule.tier in pool_tiers)
-        )
-    )
+    pool_ids = {pf.field_id for pf in form.pool_fields}
+    listed = {key for key, view in fields.items() if view.id in pool_ids}
+    pool = _pool(fields, {pt.tier.key for pt in form.pool_tiers}, listed, lines)
     line = (form.consent or {}).get("field")
     language = form.language or site.language
     return FormView(
@@ -307,6 +295,47 @@ def _form_view(
         language=language,
         strings=interface_strings(language, site.language, site.strings or {}, form.strings or {}),
     )
+
+
+def _pool(
+    fields: dict[str, FieldView], tiers: set[str], listed: set[str], lines: frozenset[str]
+) -> frozenset[str]:
+    """The keys a form draws from: the fields it lists, and the pooled fields of its tiers (of
+    every tier when it names none). A form's consent line, and a field that is not pooled (made
+    from a consent text), is asked where it is the line; a form asks it as a question only
+    when it lists it under fields (or always_ask), never through a tier or every field."""
+    return frozenset(
+        key
+        for key, view in fields.items()
+        if key in listed
+        or (view.pooled and key not in lines and (not (tiers or listed) or view.rule.tier in tiers))
+    )
+
+
+def draft_form(site: SiteSnapshot, key: str, entry: dict[str, Any]) -> FormView:
+    """Form ``key`` as ``entry`` would make it, unsaved: the console's live preview of an
+    editor's values. ``entry`` is a form entry as a config import checked it; fields and tiers
+    it names that are gone since are left out."""
+    saved = site.form(key)
+    line = (entry.get("consent") or {}).get("field")
+    others = {f.rules.consent_line for k, f in site.forms.items() if k != key}
+    lines = frozenset(k for k in (*others, line) if k)
+    listed = {k for k in entry.get("fields") or () if k in site.fields}
+    pool = _pool(site.fields, set(entry.get("tiers") or ()), listed, lines)
+    rules = replace(
+        saved.rules,
+        pool=pool,
+        max_questions=entry.get("max_questions", saved.rules.max_questions),
+        always_ask=tuple(k for k in entry.get("always_ask") or () if k in site.fields),
+        consent_line=line if line in site.fields else None,
+    )
+    texts = {name: entry.get(name) for name in _DRAFT_TEXTS}
+    return replace(saved, **texts, rules=rules)
+
+
+# What an editor's draft may change of a form besides its rules (the rest of the entry).
+_DRAFT_TEXTS = ("title", "intro", "stage", "submit_label", "thank_you", "complete_message")
+DRAFT_KEYS = (*_DRAFT_TEXTS, "max_questions", "tiers", "fields", "always_ask", "consent")
 
 
 def consent_lines(site: Site) -> frozenset[str]:
