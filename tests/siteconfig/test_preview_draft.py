@@ -72,10 +72,13 @@ def test_the_preview_shows_unsaved_values_and_saves_nothing(client, site, market
     html = client.get(url).get_data(as_text=True)
     assert "Visitor: score 6, stage reached none, 0 fields known. Unsaved changes shown." in html
     body = _ask(client, url)
+    assert body["form"].pop("strings")["skip"] == "Skip"  # the saved form's interface text
     assert body["form"] == {
         "title": "<i>Get the report</i>",
         "intro": "Two questions, then it is yours.",
         "submit_label": "Download",
+        "language": "en",
+        "dir": "ltr",
     }
     assert [q["key"] for q in body["questions"]] == ["zip", "job_title"]
     assert _revisions() == 1
