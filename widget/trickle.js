@@ -261,6 +261,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const form = answer.form || {}, questions = answer.questions || [];
     widget.askToken = answer.ask_token;
     widget.shownFields = [];
+    widget.max = form.max_questions;
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
     setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
     if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
@@ -274,13 +275,30 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (form.title) formElement.append(createElement('h2', {id: idPrefix + 't', text: form.title}));
     if (form.intro) formElement.append(createElement('p', {class: 'intro', text: form.intro}));
     questions.forEach((question, index) => formElement.append(buildQuestion(widget, question, idPrefix + index)));
+    reveal(widget);
     // Honeypot: hidden from people and screen readers; a filled one stores nothing.
     widget.honeypot = createElement('input', {name: 'hp', id: idPrefix + 'hp', tabindex: -1, autocomplete: 'off'});
     formElement.append(createElement('div', {class: 'honeypot', 'aria-hidden': 'true'},
       [createElement('label', {for: idPrefix + 'hp', text: 'Leave empty'}), widget.honeypot]));
     formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: form.submit_label || 'Submit'}));
     listen(formElement, 'submit', (event) => { event.preventDefault(); submit(widget); });
+    listen(formElement, 'input', () => reveal(widget));
     return formElement;
+  };
+
+  // A question with `when` is shown while its shown parent's answer meets it; then the first
+  // max_questions shown (the consent line besides): the rule the server checks at submit.
+  const reveal = (widget) => {
+    let room = widget.max;
+    const shown = {};
+    for (const field of widget.shownFields) {
+      const {key, when, line} = field.question, parent = when && shown[when.field];
+      const value = parent && !parent.isSkipped ? valueOf(parent) : null, known = !isBlank(value);
+      field.off = when && !(parent && ('known' in when ? known == when.known : known && [].concat(value)
+        .some((item) => (when.in || [when.equals]).includes(parent.question.kind == 'number' ? +item : item)))) || !line && room-- < 1;
+      if (!field.off) shown[key] = field;
+      field.wrapper.hidden = field.off || field.isSkipped;
+    }
   };
 
   // One question: its label, control, help and error line; returns its wrapper element.
@@ -372,8 +390,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   };
 
   const skip = (widget, field) => {
-    const next = widget.shownFields.slice(widget.shownFields.indexOf(field) + 1).find((later) => !later.isSkipped);
     field.isSkipped = field.wrapper.hidden = true;
+    reveal(widget);
+    const next = widget.shownFields.slice(widget.shownFields.indexOf(field) + 1).find((later) => !later.wrapper.hidden);
     setError(field, '');
     (next ? next.inputs[0] : widget.submitButton).focus();
   };
@@ -382,7 +401,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const answers = {}, answeredKeys = [], skippedKeys = [];
     let firstInvalid;
     if (widget.busy) return;
-    for (const field of widget.shownFields) {
+    for (const field of widget.shownFields.filter((shown) => !shown.off)) {
       const key = field.question.key, value = valueOf(field);
       const message = !field.isSkipped && validate(field.question, value);
       if (field.isSkipped) skippedKeys.push(key);

@@ -198,6 +198,18 @@ class QuestionOut(_OmitNone):
     placeholder = fields.String()
     options = _Options(fields.Nested(OptionOut))
     max_length = fields.Integer()
+    # Set by AskOut (the ask's grant, not the field): see AskOut._conditions.
+    when = fields.Nested("ConditionOut")
+    line = fields.Boolean()
+
+
+class ConditionOut(Schema):
+    """``when``: shown while the answer to ``field`` meets ``equals``, ``in`` or ``known``."""
+
+    field = fields.String(required=True)
+    equals = fields.Raw()
+    in_ = fields.List(fields.Raw(), data_key="in")
+    known = fields.Boolean()
 
 
 class FormOut(_OmitNone):
@@ -205,6 +217,7 @@ class FormOut(_OmitNone):
     intro = fields.String()
     submit_label = fields.String(required=True)
     complete_message = fields.String()
+    max_questions = fields.Integer(attribute="rules.max_questions", required=True)
 
 
 class AskOut(Schema):
@@ -213,6 +226,18 @@ class AskOut(Schema):
     complete = fields.Boolean(required=True)
     form = fields.Nested(FormOut, required=True)
     questions = fields.List(fields.Nested(QuestionOut), required=True)
+
+    @post_dump(pass_original=True)
+    def _conditions(self, data: dict[str, Any], original: Any, **_kwargs: Any) -> dict[str, Any]:
+        """``when`` on a question granted conditioned, ``line`` on the form's consent line."""
+        offered = original.offered
+        for question in data["questions"]:
+            condition = offered.conditions.get(question["key"])
+            if condition is not None:
+                question["when"] = {"field": condition.field, condition.op: condition.value}
+            if question["key"] == offered.line:
+                question["line"] = True
+        return data
 
 
 class SubmitOut(Schema):

@@ -12,11 +12,12 @@ from app.embed.assets import WIDGET_BUILD, WIDGET_SOURCE
 from tests.databases import settings_for
 
 # /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
-# TARGET_GZIP_BYTES; the build reaches 5903 bytes (terser 5.51.4; 6119 before the class names
-# and more properties were shortened), so the test holds it there, rounded up to 64 bytes, until
-# the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+# TARGET_GZIP_BYTES; the build reached 5903 bytes (terser 5.51.4; 6119 before the class names
+# and more properties were shortened), then 6103 with issue 22's dependent questions revealed in
+# the same form, so the test holds it there, rounded up to 64 bytes, until the target is met
+# (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 5952
+BUDGET_GZIP_BYTES = 6144
 
 
 @pytest.fixture

@@ -25,7 +25,11 @@ def test_first_ask_offers_basics_with_email_first(client, site):
     assert response.status_code == 200
     assert [q["key"] for q in data["questions"]] == ["email", "first_name", "company"]
     assert data["complete"] is False
-    assert data["form"] == {"title": "Stay in the loop", "submit_label": "Subscribe"}
+    assert data["form"] == {
+        "title": "Stay in the loop",
+        "submit_label": "Subscribe",
+        "max_questions": 3,
+    }
     assert data["questions"][0] == {
         "key": "email",
         "label": "Work email",
@@ -66,7 +70,8 @@ def test_the_journey_from_basics_to_qualification(client, site, clock):
     assert a.ask() == []
 
     a.event("webinar", "late")
-    assert a.ask() == ["decision_maker", "timeline"]
+    # budget comes conditioned (shown once decision_maker is Yes); left blank, it waits.
+    assert a.ask() == ["decision_maker", "budget", "timeline"]
     a.submit({"decision_maker": True, "timeline": "This quarter"})
     assert a.ask() == ["budget"]  # its dependency now holds
     a.submit({"budget": "> 100k"})

@@ -1,0 +1,88 @@
+"""The widget's flow in real Chromium: a dependent question revealed in the same form, what a
+form does on completion, and a page whose origin the site does not allow (docs/widget.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Field, ProfileValue
+from tests.e2e.pages import load
+from tests.e2e.servers import HostSite, LiveServer
+from tests.factories import acme_config, make_site
+
+QUOTE = {"key": "quote", "title": "Get a quote", "tiers": ["qualification"], "max_questions": 2}
+
+
+def site_on(host: HostSite, *forms: dict[str, Any]) -> None:
+    """The acme site allowed on the host's origin, its qualification tier open to everyone."""
+    config = acme_config()
+    config["site"] = {**config["site"], "origins": [host.origin]}
+    config["tiers"][2] = {"key": "qualification", "rank": 3, "min_score": 0}
+    config["forms"] = [*config["forms"], *forms]
+    make_site(config)
+
+
+def embed(trickle: LiveServer, form: str) -> str:
+    return f"""<!doctype html><html><head><title>Host</title></head><body>
+<script async src="{trickle.url}/widget.js" data-site="acme" data-form="{form}"></script>
+</body></html>"""
+
+
+def stored_values() -> dict[str, Any]:
+    """Every stored profile value by field key, as the server committed them."""
+    query = select(Field.key, ProfileValue.value).join(Field, Field.id == ProfileValue.field_id)
+    try:
+        return dict(db.session.execute(query).all())
+    finally:
+        db.session.rollback()
+
+
+def labels(page: Page) -> Any:
+    return page.locator(".question:visible .question-head > :first-child")
+
+
+# ---- 1. a dependent question in the same form ----
+
+
+def test_yes_reveals_the_budget_question_in_the_same_form(page, trickle, host, app):
+    site_on(host, QUOTE)
+    host.pages["/"] = embed(trickle, "quote")
+    load(page, host.origin + "/", "quote")
+    # budget waits for a Yes; the form shows at most two questions.
+    expect(labels(page)).to_have_text(["Do you sign off on purchases?", "When do you plan to buy?"])
+
+    page.get_by_role("radio", name="Yes").check()
+    expect(labels(page)).to_have_text(["Do you sign off on purchases?", "Budget this year"])
+    page.get_by_role("radio", name="No").check()
+    expect(labels(page)).to_have_text(["Do you sign off on purchases?", "When do you plan to buy?"])
+    page.get_by_role("radio", name="Now").check()  # answered, then it steps back for budget
+
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("radio", name="> 100k").check()
+    with page.expect_request(lambda r: r.url.endswith("/forms/quote/submit")) as sent:
+        page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("status")).to_have_text("Thank you!")
+    assert sent.value.post_data_json["answers"] == {"decision_maker": True, "budget": "> 100k"}
+    assert stored_values() == {"decision_maker": True, "budget": "> 100k"}
+    assert page.page_errors == []
+
+
+def test_a_skipped_parent_keeps_its_dependent_hidden(page, trickle, host, app):
+    site_on(host, {**QUOTE, "max_questions": 3})
+    host.pages["/"] = embed(trickle, "quote")
+    load(page, host.origin + "/", "quote")
+    page.get_by_role("radio", name="Yes").check()
+    expect(labels(page)).to_have_text(
+        ["Do you sign off on purchases?", "Budget this year", "When do you plan to buy?"]
+    )
+    page.get_by_role("button", name="Skip Do you sign off on purchases?").click()
+    expect(labels(page)).to_have_text(["When do you plan to buy?"])
+    with page.expect_request(lambda r: r.url.endswith("/forms/quote/submit")) as sent:
+        page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("status")).to_have_text("Thank you!")
+    assert sent.value.post_data_json["skipped"] == ["decision_maker"]
+    assert sent.value.post_data_json["answers"] == {}
