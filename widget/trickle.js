@@ -120,12 +120,15 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const visitorToken = (site) => stored('trickle:visitor:' + site);
 
+  // A page on an origin the site does not allow reads only the refusal: it says the fix, once.
+  let refused;
   const post = async (config, path, body, keepalive) => {
     const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.siteKey) + path, {
       method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await response.json().catch(noop)) || {};
     if (json.visitor) store('trickle:visitor:' + config.siteKey, json.visitor);
+    if (json.error?.code == 'origin_not_allowed' && !refused) refused = console.error('Trickle: ' + json.error.message) || 1;
     return {status: response.status, body: json};
   };
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Field, ProfileValue
-from tests.e2e.pages import load
+from tests.e2e.pages import is_ask, load
 from tests.e2e.servers import HostSite, LiveServer
 from tests.factories import acme_config, make_site
 
@@ -86,3 +86,33 @@ def test_a_skipped_parent_keeps_its_dependent_hidden(page, trickle, host, app):
     expect(page.get_by_role("status")).to_have_text("Thank you!")
     assert sent.value.post_data_json["skipped"] == ["decision_maker"]
     assert sent.value.post_data_json["answers"] == {}
+
+
+# ---- 3. a page whose origin the site does not allow ----
+
+
+def test_a_refused_origin_is_named_in_the_console_with_the_fix(page, trickle, host, app):
+    config = acme_config()  # allows https://www.acme.example only
+    make_site(config)
+    host.pages["/"] = embed(trickle, "blog")
+    logged: list[tuple[str, str]] = []
+    page.on("console", lambda message: logged.append((message.type, message.text)))
+    with (
+        page.expect_response(is_ask("blog")) as ask,
+        page.expect_response(lambda r: r.url.endswith("/events")) as event,
+    ):
+        page.goto(host.origin + "/")
+    assert (ask.value.status, event.value.status) == (403, 403)
+    expect(page.locator("trickle-form p[role=status]")).to_have_text(
+        "This form is unavailable right now."
+    )
+    # The ask's and the page view's refusals: said once.
+    assert [entry for entry in logged if entry[1].startswith("Trickle")] == [
+        (
+            "error",
+            f"Trickle: Origin {host.origin} is not allowed for site acme. Add it to the site's"
+            f" origins: Allowed origins on {trickle.url}/admin/sites/acme/settings, or"
+            " site.origins in the config file.",
+        )
+    ]
+    assert page.page_errors == []
