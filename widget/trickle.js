@@ -54,6 +54,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 :focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
 .honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
+.next{margin-top:12px}.next a{color:inherit;font-weight:600}
 .thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
 .thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:#fff}
 @keyframes appear{from{opacity:0;transform:translateY(4px)}}
@@ -263,10 +264,12 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   const show = (widget, answer) => {
     const form = answer.form || {}, questions = answer.questions || [];
     widget.askToken = answer.ask_token;
+    widget.form = form;
     widget.shownFields = [];
     widget.max = form.max_questions;
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
     setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
+    if (answer.complete) finish(widget);
     if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
     if (answer.complete) emit(widget, 'complete', {});
     widget.ready = true;
@@ -459,8 +462,23 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     setStatus(widget, result.message || 'Thank you!', 'status-line thanks');
     widget.statusLine.tabIndex = -1;
     widget.statusLine.focus();
+    finish(widget, 1);
     emit(widget, 'submitted', detail);
     if (result.complete) emit(widget, 'complete', {});
+  };
+
+  // The form's on_complete: a message, or a link to a page or a file. A download starts at once;
+  // a page opens after a submit (a returning visitor gets the link, never sent away on load).
+  const finish = (widget, sent) => {
+    const next = widget.form.on_complete, url = next && (next.open || next.download);
+    widget.next?.remove();
+    if (!next || url && !/^(https?:\/\/|\/[^/\\])/i.test(url)) return; // http(s), or a path on this site
+    const link = url && createElement('a', {href: url, download: !!next.download, target: next.download && '_blank',
+      text: next.label || (next.download ? 'Download' : 'Open')}); // _blank: implicitly noopener
+    widget.card.append(widget.next = createElement('p', {class: 'next'}, [link || next.message]));
+    widget.card.hidden = false;
+    if (next.download) link.click();
+    else if (sent && url) location.assign(url);
   };
 
   const sendFailed = (widget) => {

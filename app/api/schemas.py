@@ -218,6 +218,7 @@ class FormOut(_OmitNone):
     submit_label = fields.String(required=True)
     complete_message = fields.String()
     max_questions = fields.Integer(attribute="rules.max_questions", required=True)
+    on_complete = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class AskOut(Schema):

@@ -140,6 +140,8 @@ class Form(db.Model):
     # {"field": key}: the consent field shown under the questions (its consent line), or None.
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     always_ask: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the form does once the visitor is done: {"message"|"open"|"download": …, "label"?}.
+    on_complete: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="forms")

@@ -13,12 +13,12 @@ from tests.databases import settings_for
 
 # /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
 # TARGET_GZIP_BYTES; the build reached 5903 bytes (terser 5.51.4; 6119 before the class names
-# and more properties were shortened), then 6103 with issue 22's dependent questions revealed in
-# the same form and 6157 with the refused origin told in the console, so the test holds it
-# there, rounded up to 64 bytes, until the target is met
-# (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+# and more properties were shortened), then 6341 with issue 22's dependent questions revealed in
+# the same form (+200), a refused origin told in the console (+54) and a form's on_complete
+# (+184), so the test holds it there, rounded up to 64 bytes, until the target is met (then
+# BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6208
+BUDGET_GZIP_BYTES = 6400
 
 
 @pytest.fixture

@@ -313,6 +313,7 @@ _FORM_COLUMNS = (
     "complete_message",
     "consent",
     "always_ask",
+    "on_complete",
 )
 
 

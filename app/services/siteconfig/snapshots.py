@@ -59,6 +59,8 @@ class FormView:
     thank_you: str
     complete_message: str | None
     rules: FormRules  # rules.consent_line: the consent field shown under the questions
+    # What the form does once the visitor is done (docs/config.md, forms: on_complete).
+    on_complete: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ def _form_view(
             skip_cooldown=site.skip_cooldown,
             consent_line=line if line in fields else None,
         ),
+        on_complete=form.on_complete,
     )
 
 
