@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import EngagementEvent, Submission
+from app.models import EngagementEvent, Field, QuestionStat, Submission
+from app.services.insights.question_stats import flush
 from tests.factories import Widget, acme_config, make_site
 
 BUDGET_HIDDEN = "This question was not shown. It is asked only when decision_maker is Yes."
@@ -121,4 +122,24 @@ def test_a_known_parent_decides_as_before(client, site):
     assert [(q["key"], q.get("when")) for q in response.get_json()["questions"]] == [
         ("budget", None),
         ("timeline", None),
+    ]
+
+
+def test_a_conditioned_question_counts_as_shown_only_when_a_submit_shows_it(client, site):
+    yes, no = qualified(client), qualified(client)
+    yes.ask()
+    no.ask()
+    assert yes.submit({"decision_maker": True, "budget": "> 100k"}).status_code == 200
+    assert no.submit({"decision_maker": False}, skipped=["timeline"]).status_code == 200
+    flush()
+    rows = db.session.execute(
+        select(Field.key, QuestionStat.shown, QuestionStat.answered, QuestionStat.skipped)
+        .join(Field, Field.id == QuestionStat.field_id)
+        .where(QuestionStat.form_key == "quote")
+    )
+    # (The ask counted timeline, which stepped back for budget in the first browser's form.)
+    assert sorted(tuple(row) for row in rows) == [
+        ("budget", 1, 1, 0),
+        ("decision_maker", 2, 2, 0),
+        ("timeline", 2, 0, 1),
     ]
