@@ -47,6 +47,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 :focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
 .honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
+.next{margin-top:12px}.next a{color:inherit;font-weight:600}
 .thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
 .thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
 @keyframes appear{from{opacity:0;transform:translateY(4px)}}
@@ -113,12 +114,15 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   const visitorToken = (site) => stored('trickle:visitor:' + site);
 
+  // A page on an origin the site does not allow reads only the refusal: it says the fix, once.
+  let refused;
   const post = async (config, path, body, keepalive) => {
     const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.siteKey) + path, {
       method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await response.json().catch(noop)) || {};
     if (json.visitor) store('trickle:visitor:' + config.siteKey, json.visitor);
+    if (json.error?.code == 'origin_not_allowed' && !refused) refused = console.error('Trickle: ' + json.error.message) || 1;
     return {status: response.status, body: json};
   };
 
@@ -260,11 +264,14 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     card.lang = widget.language = form.language || '';
     card.dir = form.dir || '';
     widget.askToken = answer.ask_token;
+    widget.form = form;
     widget.shownFields = [];
+    widget.max = form.max_questions;
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
     setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
     // Native controls (checkboxes, a select's list) drawn dark on a card with light text.
     card.style.colorScheme = (/\d+, (\d+)/.exec(getComputedStyle(card).color) || [])[1] > 128 ? 'dark' : ''; // rgb(r, g, b)
+    if (answer.complete) finish(widget);
     if (!widget.ready) emit(widget, 'ready', {complete: !!answer.complete});
     if (answer.complete) emit(widget, 'complete', {});
     widget.ready = true;
@@ -276,6 +283,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     if (form.title) formElement.append(createElement('h2', {id: idPrefix + 't', text: form.title}));
     if (form.intro) formElement.append(createElement('p', {class: 'intro', text: form.intro}));
     questions.forEach((question, index) => formElement.append(buildQuestion(widget, question, idPrefix + index)));
+    reveal(widget);
     // Honeypot: hidden from people and screen readers; a filled one stores nothing.
     widget.honeypot = createElement('input', {name: 'hp', id: idPrefix + 'hp', tabindex: -1, autocomplete: 'off'});
     formElement.append(createElement('div', {class: 'honeypot', 'aria-hidden': 'true'},
@@ -283,7 +291,23 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     widget.submitLabel = form.submit_label || say(widget, 'submit');
     formElement.append(widget.submitButton = createElement('button', {class: 'submit', text: widget.submitLabel}));
     listen(formElement, 'submit', (event) => { event.preventDefault(); submit(widget); });
+    listen(formElement, 'input', () => reveal(widget));
     return formElement;
+  };
+
+  // A question with `when` is shown while its shown parent's answer meets it; then the first
+  // max_questions shown (the consent line besides): the rule the server checks at submit.
+  const reveal = (widget) => {
+    let room = widget.max;
+    const shown = {};
+    for (const field of widget.shownFields) {
+      const {key, when, line} = field.question, parent = when && shown[when.field];
+      const value = parent && !parent.isSkipped ? valueOf(parent) : null, known = !isBlank(value);
+      field.off = when && !(parent && ('known' in when ? known == when.known : known && [].concat(value)
+        .some((item) => (when.in || [when.equals]).includes(parent.question.kind == 'number' ? +item : item)))) || !line && room-- < 1;
+      if (!field.off) shown[key] = field;
+      field.wrapper.hidden = field.off || field.isSkipped;
+    }
   };
 
   // One question: its label, control, help and error line; returns its wrapper element.
@@ -379,8 +403,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   };
 
   const skip = (widget, field) => {
-    const next = widget.shownFields.slice(widget.shownFields.indexOf(field) + 1).find((later) => !later.isSkipped);
     field.isSkipped = field.wrapper.hidden = true;
+    reveal(widget);
+    const next = widget.shownFields.slice(widget.shownFields.indexOf(field) + 1).find((later) => !later.wrapper.hidden);
     setError(field, '');
     (next ? next.inputs[0] : widget.submitButton).focus();
   };
@@ -389,7 +414,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const answers = {}, answeredKeys = [], skippedKeys = [];
     let firstInvalid;
     if (widget.busy) return;
-    for (const field of widget.shownFields) {
+    for (const field of widget.shownFields.filter((shown) => !shown.off)) {
       const key = field.question.key, value = valueOf(field);
       const message = !field.isSkipped && validate(widget, field.question, value);
       if (field.isSkipped) skippedKeys.push(key);
@@ -445,8 +470,23 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     setStatus(widget, result.message || say(widget, 'thank_you'), 'status-line thanks');
     widget.statusLine.tabIndex = -1;
     widget.statusLine.focus();
+    finish(widget, 1);
     emit(widget, 'submitted', detail);
     if (result.complete) emit(widget, 'complete', {});
+  };
+
+  // The form's on_complete: a message, or a link to a page or a file. A download starts at once;
+  // a page opens after a submit (a returning visitor gets the link, never sent away on load).
+  const finish = (widget, sent) => {
+    const next = widget.form.on_complete, url = next && (next.open || next.download);
+    widget.next?.remove();
+    if (!next || url && !/^(https?:\/\/|\/[^/\\])/i.test(url)) return; // http(s), or a path on this site
+    const link = url && createElement('a', {href: url, download: !!next.download, target: next.download && '_blank',
+      text: next.label || say(widget, next.download ? 'download_link' : 'open_link')}); // _blank: noopener
+    widget.card.append(widget.next = createElement('p', {class: 'next'}, [link || next.message]));
+    widget.card.hidden = false;
+    if (next.download) link.click();
+    else if (sent && url) location.assign(url);
   };
 
   const sendFailed = (widget) => {

@@ -50,7 +50,11 @@ class Refusal:
 
 
 # Config keys whose problems belong next to a differently named input.
-_ALIASES = {"ask_if": "ask_if_field", "consent": "consent_field"}
+_ALIASES = {
+    "ask_if": "ask_if_field",
+    "consent": "consent_field",
+    "on_complete": "on_complete_value",
+}
 
 
 def editable_or_404(site: str) -> EditableConfig:

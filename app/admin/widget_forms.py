@@ -65,6 +65,7 @@ def form(site: str, key: str | None) -> Page:
         lambda: url_for("admin.form", site=site, key=editor.key.data),
         template="admin/form.html",
         preview=_controls(site_snapshot(site), request.args) if key else None,
+        origins=sorted(site_snapshot(site).origins) if key else (),
     )
 
 

@@ -21,8 +21,26 @@ from marshmallow import (
     validates_schema,
 )
 
+from app.api.record_schemas import (  # noqa: F401 - re-exported: schemas.ContactData, …
+    AccountValueGivenOut,
+    ConsentRecordOut,
+    ContactData,
+    ContactRecordOut,
+    DeliveryRecordOut,
+    EngagementOut,
+    Erasure,
+    EventRecordOut,
+    HistoryEntryOut,
+    MergedContactOut,
+    ProfileValueOut,
+    RecordedEventOut,
+    SkipOut,
+    StageChangeOut,
+    TokenWithdrawOut,
+    VisitorOut,
+)
 from app.api.sales_out import MOMENT as _MOMENT
-from app.api.sales_out import HandoffOut, OutcomeOut
+from app.api.sales_out import HandoffOut, OutcomeOut  # noqa: F401 - re-exported
 from app.domain.interface import LANGUAGES
 from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
@@ -202,6 +220,18 @@ class QuestionOut(_OmitNone):
     autocomplete = fields.String(
         metadata={"description": "The input's autocomplete token (given-name, tel, ...)"}
     )
+    # Set by AskOut (the ask's grant, not the field): see AskOut._conditions.
+    when = fields.Nested("ConditionOut")
+    line = fields.Boolean()
+
+
+class ConditionOut(Schema):
+    """``when``: shown while the answer to ``field`` meets ``equals``, ``in`` or ``known``."""
+
+    field = fields.String(required=True)
+    equals = fields.Raw()
+    in_ = fields.List(fields.Raw(), data_key="in")
+    known = fields.Boolean()
 
 
 class FormOut(_OmitNone):
@@ -218,6 +248,8 @@ class FormOut(_OmitNone):
         required=True,
         metadata={"description": "The widget's interface text in the form's language"},
     )
+    max_questions = fields.Integer(attribute="rules.max_questions", required=True)
+    on_complete = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class AskOut(Schema):
@@ -226,6 +258,18 @@ class AskOut(Schema):
     complete = fields.Boolean(required=True)
     form = fields.Nested(FormOut, required=True)
     questions = fields.List(fields.Nested(QuestionOut), required=True)
+
+    @post_dump(pass_original=True)
+    def _conditions(self, data: dict[str, Any], original: Any, **_kwargs: Any) -> dict[str, Any]:
+        """``when`` on a question granted conditioned, ``line`` on the form's consent line."""
+        offered = original.offered
+        for question in data["questions"]:
+            condition = offered.conditions.get(question["key"])
+            if condition is not None:
+                question["when"] = {"field": condition.field, condition.op: condition.value}
+            if question["key"] == offered.line:
+                question["line"] = True
+        return data
 
 
 class SubmitOut(Schema):
@@ -272,166 +316,3 @@ class Error(Schema):
     """The one error envelope (``app.errors.error_response``)."""
 
     error = fields.Nested(ErrorDetail, required=True)
-
-
-# The token API's data-subject documents (``services/privacy/data_subject.py``).
-
-
-class TokenWithdrawOut(Schema):
-    contact_id = fields.Integer(required=True)
-    withdrawn = fields.List(fields.String(), required=True)
-
-
-class Erasure(Schema):
-    contact_id = fields.Integer(required=True)
-    erased_at = fields.String(required=True, metadata=_MOMENT)
-    removed = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    notified = fields.List(fields.String(), required=True)
-
-
-class ContactRecordOut(Schema):
-    id = fields.Integer(required=True)
-    site = fields.String(required=True)
-    email = fields.String(required=True, allow_none=True)
-    stage = fields.String(required=True, allow_none=True)
-    account_domain = fields.String(required=True, allow_none=True)
-    created_at = fields.String(required=True, metadata=_MOMENT)
-    updated_at = fields.String(required=True, metadata=_MOMENT)
-
-
-_SOURCE = {"description": "Where the value came from: browser, import, crm or api"}
-_VERIFIED = {"description": "Given by a verified browser, an import or the token API"}
-
-
-class ProfileValueOut(Schema):
-    value = fields.Raw(required=True)
-    updated_at = fields.String(required=True, metadata=_MOMENT)
-    form = fields.String(required=True, allow_none=True)
-    visitor = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True, metadata=_SOURCE)
-    verified = fields.Boolean(required=True, metadata=_VERIFIED)
-
-
-class AccountValueGivenOut(Schema):
-    value = fields.Raw(required=True)
-    updated_at = fields.String(required=True, metadata=_MOMENT)
-    trusted = fields.Boolean(
-        required=True, metadata={"description": "Spares the account's other contacts the question"}
-    )
-
-
-class HistoryEntryOut(Schema):
-    field = fields.String(required=True)
-    value = fields.Raw(required=True)
-    previous_value = fields.Raw(required=True)
-    form = fields.String(required=True)
-    visitor = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True, metadata=_SOURCE)
-    verified = fields.Boolean(required=True, metadata=_VERIFIED)
-    applied = fields.Boolean(
-        required=True, metadata={"description": "False: a claim that replaced nobody's value"}
-    )
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class EventRecordOut(Schema):
-    kind = fields.String(required=True)
-    stage = fields.String(required=True)
-    id = fields.String(required=True, allow_none=True)
-    url = fields.String(required=True, allow_none=True)
-    content = fields.String(required=True, allow_none=True)
-    visitor = fields.String(required=True, allow_none=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class EngagementOut(Schema):
-    score = fields.Float(required=True)
-    events = fields.Integer(required=True)
-    reached_stage = fields.String(required=True, allow_none=True)
-
-
-class ConsentRecordOut(Schema):
-    field = fields.String(required=True)
-    granted = fields.Boolean(required=True)
-    text = fields.String(required=True, allow_none=True)
-    version = fields.String(required=True, allow_none=True)
-    form = fields.String(required=True, allow_none=True)
-    visitor = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True)
-    by = fields.String(required=True, allow_none=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class StageChangeOut(Schema):
-    from_ = fields.String(data_key="from", attribute="from", required=True, allow_none=True)
-    to = fields.String(required=True)
-    rule = fields.Dict(required=True, allow_none=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class SkipOut(Schema):
-    field = fields.String(required=True)
-    form = fields.String(required=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class VisitorOut(Schema):
-    id = fields.String(required=True)
-    first_seen = fields.String(required=True, metadata=_MOMENT)
-    last_seen = fields.String(required=True, metadata=_MOMENT)
-    trust = fields.String(required=True, metadata={"enum": ["claimed", "verified"]})
-    verified_by = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"enum": ["identity_hash", "link", "upgrade", None]},
-    )
-    verified_at = fields.String(required=True, allow_none=True, metadata=_MOMENT)
-
-
-class MergedContactOut(Schema):
-    contact_id = fields.Integer(required=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-
-
-class RecordedEventOut(Schema):
-    type = fields.String(required=True)
-    at = fields.String(required=True, metadata=_MOMENT)
-    data = fields.Dict(
-        required=True, metadata={"description": "The event as stored for delivery downstream"}
-    )
-
-
-class DeliveryRecordOut(Schema):
-    destination = fields.String(required=True)
-    event = fields.String(required=True)
-    webhook_id = fields.String(required=True)
-    status = fields.String(required=True)
-    attempts = fields.Integer(required=True)
-    created_at = fields.String(required=True, metadata=_MOMENT)
-    delivered_at = fields.String(required=True, allow_none=True, metadata=_MOMENT)
-    body = fields.Dict(required=True, metadata={"description": "The exact webhook body sent"})
-
-
-class ContactData(Schema):
-    """Everything held on one person: a data-subject access request (docs/api.md)."""
-
-    contact = fields.Nested(ContactRecordOut, required=True)
-    profile = fields.Dict(
-        keys=fields.String(), values=fields.Nested(ProfileValueOut), required=True
-    )
-    account_values_given = fields.Dict(
-        keys=fields.String(), values=fields.Nested(AccountValueGivenOut), required=True
-    )
-    history = fields.List(fields.Nested(HistoryEntryOut), required=True)
-    events = fields.List(fields.Nested(EventRecordOut), required=True)
-    engagement = fields.Nested(EngagementOut, required=True)
-    consents = fields.List(fields.Nested(ConsentRecordOut), required=True)
-    stage_changes = fields.List(fields.Nested(StageChangeOut), required=True)
-    skips = fields.List(fields.Nested(SkipOut), required=True)
-    sales_outcomes = fields.List(fields.Nested(OutcomeOut), required=True)
-    handoffs = fields.List(fields.Nested(HandoffOut), required=True)
-    visitors = fields.List(fields.Nested(VisitorOut), required=True)
-    merged_contacts = fields.List(fields.Nested(MergedContactOut), required=True)
-    recorded_events = fields.List(fields.Nested(RecordedEventOut), required=True)
-    deliveries = fields.List(fields.Nested(DeliveryRecordOut), required=True)
-    generated_at = fields.String(required=True, metadata=_MOMENT)

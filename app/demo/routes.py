@@ -4,8 +4,9 @@ lists them. Registered only with the demo switched on (``DEMO``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request, send_file
 
 from app.clock import current_time
 from app.demo import demo_bp
@@ -20,6 +21,15 @@ DEMO_PAGES = {
     "case-study": {"form": "case_study", "stage": "mid", "title": "Case study"},
     "pricing": {"form": "pricing", "stage": "late", "title": "Pricing"},
 }
+
+
+CASE_STUDY = Path(__file__).with_name("case-study.pdf")
+
+
+@demo_bp.get("/demo/files/case-study.pdf")
+def case_study() -> Response:
+    """The gated content of the case study page: its form's on_complete downloads it."""
+    return send_file(CASE_STUDY, mimetype="application/pdf", as_attachment=True)
 
 
 @demo_bp.get("/demo/")

@@ -6,10 +6,12 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.domain.specs import MAX_NUMBER, FieldRule, is_blank, is_storable_text
+from app.domain.selection import shown_keys
+from app.domain.specs import MAX_NUMBER, Dependency, FieldRule, is_blank, is_storable_text
 
 DEFAULT_MAX_LENGTH: dict[str, int] = {
     "text": 255,
@@ -23,6 +25,7 @@ NOT_ASKED = "This question was not asked."
 BOTH_ANSWERED_AND_SKIPPED = "Answer or skip this question, not both."
 REQUIRED = "This question is required."
 CONSENT_REQUIRED = "Consent is required."
+NOT_SHOWN = "This question was not shown."
 
 _INVALID_EMAIL = "Enter a valid email address."
 _INVALID_PHONE = "Enter a valid phone number."
@@ -204,26 +207,50 @@ class ReviewedSubmission:
     errors: Mapping[str, tuple[str, ...]]  # messages by key; empty when acceptable
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What an ask offered, in order: ``conditions`` (key -> its ask_if) for the questions
+    granted conditioned, shown (with at most ``limit`` counted, the ``uncounted`` consent line
+    besides) as :func:`app.domain.selection.shown_keys` decides from the answers."""
+
+    keys: Sequence[str]
+    required: Sequence[str]
+    conditions: Mapping[str, Dependency] = dataclass_field(default_factory=dict)
+    limit: int | None = None
+    uncounted: frozenset[str] = frozenset()
+
+
 def review_submission(
     fields: Mapping[str, FieldRule],
-    offered: Sequence[str],
-    required: Sequence[str],
+    offer: Offer,
     answers: Mapping[str, Any],
     skipped: Sequence[str],
 ) -> ReviewedSubmission:
     """Decide what of one submit is acceptable; store nothing unless ``errors`` is empty.
 
-    ``fields`` holds a rule for every offered key; ``required`` is a subset of ``offered``.
-    Keys not offered are errors; blank answers are left out of ``values`` (a blank never
-    overwrites a value). A required question must be answered (non-blank) or skipped; a
+    ``fields`` holds a rule for every offered key; ``offer.required`` is a subset of
+    ``offer.keys``. Keys not offered are errors, and so are answers and skips of a question
+    the form did not show (its condition does not hold on the answers given with it, or it
+    stepped back for a revealed one); blank answers are left out of ``values`` (a blank never
+    overwrites a value). A required question shown must be answered (non-blank) or skipped; a
     required consent must be answered yes (declining or skipping it is an error).
     """
+    offered = offer.keys
     errors: dict[str, list[str]] = {}
     for key in dict.fromkeys([*answers, *skipped]):
         if key not in offered:
             errors[key] = [NOT_ASKED]
     values = _cleaned_values(fields, offered, answers, errors)
     skips = tuple(key for key in dict.fromkeys(skipped) if key in offered)
+    if offer.conditions:
+        shown = shown_keys(offered, offer.conditions, offer.limit, offer.uncounted, values)
+        for key in dict.fromkeys([*values, *skips]):
+            if key not in shown:
+                errors[key] = [_not_shown(offer, key)]
+        skips = tuple(key for key in skips if key in shown)
+    else:
+        shown = tuple(offered)
+    required = [key for key in offer.required if key in shown]
     for key in skips:
         if key in values:
             errors.setdefault(key, []).append(BOTH_ANSWERED_AND_SKIPPED)
@@ -238,6 +265,13 @@ def review_submission(
         skipped=skips,
         errors={key: tuple(messages) for key, messages in errors.items()},
     )
+
+
+def _not_shown(offer: Offer, key: str) -> str:
+    condition = offer.conditions.get(key)
+    if condition is not None:
+        return f"{NOT_SHOWN} It is asked only when {condition.field} {condition.words()}."
+    return f"{NOT_SHOWN} The form shows at most {offer.limit} questions at a time."
 
 
 def _cleaned_values(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -48,6 +49,10 @@ class Selection:
     questions: tuple[FieldRule, ...]
     left_out: Mapping[str, LeftOut]
     complete: bool
+    # Questions granted conditioned (key -> its ask_if): each follows its parent in
+    # ``questions`` and is shown only while the answer given to the parent in the same form
+    # meets the condition (see :func:`shown_keys`).
+    conditions: Mapping[str, Dependency] = dataclass_field(default_factory=dict)
 
 
 def select_questions(form: FormRules, contact: ContactState, now: datetime) -> Selection:
@@ -62,22 +67,28 @@ def select_questions(form: FormRules, contact: ContactState, now: datetime) -> S
     """
     reasons: dict[str, LeftOut] = {}
     eligible: list[FieldRule] = []
+    waiting: list[FieldRule] = []  # held back by their dependency alone
     line: FieldRule | None = None
-    for field in form.fields:
-        if field.key == form.consent_line:
-            line = field
+    for rule in form.fields:
+        if rule.key == form.consent_line:
+            line = rule
             continue
-        left_out = _first_failing_rule(form, field, contact, now)
+        left_out = _first_failing_rule(form, rule, contact, now)
         if left_out is None:
-            eligible.append(field)
-        else:
-            reasons[field.key] = left_out
+            eligible.append(rule)
+            continue
+        reasons[rule.key] = left_out
+        if left_out.reason is Reason.DEPENDENCY and _skip_rule(form, rule, contact, now) is None:
+            waiting.append(rule)
     eligible.sort(key=_asking_order(form))
     asked = tuple(eligible[: max(form.max_questions, 0)])
-    for field in eligible[len(asked) :]:
-        reasons[field.key] = LeftOut(
+    for rule in eligible[len(asked) :]:
+        reasons[rule.key] = LeftOut(
             Reason.OVER_LIMIT, f"form {form.key} asks at most {form.max_questions} at a time"
         )
+    asked, conditions = _conditioned(form, asked, sorted(waiting, key=_asking_order(form)))
+    for key in conditions:
+        del reasons[key]
     if line is not None:
         left_line = _consent_line(line, contact, asked)
         if left_line is None:
@@ -85,7 +96,64 @@ def select_questions(form: FormRules, contact: ContactState, now: datetime) -> S
         else:
             reasons[line.key] = left_line
     left_out = {f.key: reasons[f.key] for f in form.fields if f.key in reasons}
-    return Selection(questions=asked, left_out=left_out, complete=not asked)
+    return Selection(questions=asked, left_out=left_out, complete=not asked, conditions=conditions)
+
+
+def _conditioned(
+    form: FormRules, asked: tuple[FieldRule, ...], waiting: list[FieldRule]
+) -> tuple[tuple[FieldRule, ...], dict[str, Dependency]]:
+    """``asked`` with the ``waiting`` questions whose parent it asks, each placed after its
+    parent (and the parent's earlier dependents): the visitor's answer in this very form may
+    meet the condition. The parent is asked, so it is unknown to this browser: which questions
+    come conditioned reveals no stored value. One goes in only where it can be shown: fewer
+    than ``max_questions`` unconditioned questions before it (once shown it takes a place,
+    and the last question beyond the limit steps back, see :func:`shown_keys`)."""
+    order, conditions = list(asked), {}
+    placed = True
+    while placed:
+        placed = False
+        for rule in waiting:
+            assert rule.ask_if is not None
+            keys = [q.key for q in order]
+            if rule.key in conditions or rule.ask_if.field not in keys:
+                continue
+            at = keys.index(rule.ask_if.field) + 1
+            while at < len(order) and order[at].key in conditions:
+                at += 1
+            if sum(q.key not in conditions for q in order[:at]) >= form.max_questions:
+                continue
+            order.insert(at, rule)
+            conditions[rule.key] = rule.ask_if
+            placed = True
+    return tuple(order), conditions
+
+
+def shown_keys(
+    offered: Sequence[str],
+    conditions: Mapping[str, Dependency],
+    limit: int | None,
+    uncounted: Collection[str],
+    answers: Mapping[str, Any],
+) -> tuple[str, ...]:
+    """Which of the ``offered`` questions (in order) a form shows, given its ``answers`` (the
+    cleaned non-blank values, by key): a conditioned question while its parent is shown and
+    the parent's answer meets the condition; then the first ``limit`` of them (the
+    ``uncounted`` consent line besides). The widget applies the same rule as the visitor
+    types; a submit is reviewed against it."""
+    shown: list[str] = []
+    room = limit if limit is not None else len(offered)
+    for key in offered:
+        condition = conditions.get(key)
+        if condition is not None and (
+            condition.field not in shown or not condition.holds_for(answers.get(condition.field))
+        ):
+            continue
+        if key in uncounted:
+            shown.append(key)
+        elif room > 0:
+            room -= 1
+            shown.append(key)
+    return tuple(shown)
 
 
 def _consent_line(
@@ -214,20 +282,7 @@ def _dependency_rule(
 def dependency_holds(dependency: Dependency, contact: ContactState) -> bool:
     """Whether the contact's current value (its own, else its account's) meets ``dependency``:
     ``known`` (true or false), ``equals``, or ``in`` (a list value meets it when an item does)."""
-    value = current_value(dependency.field, contact)
-    if dependency.op == "known":
-        return (value is not None) == bool(dependency.value)
-    if value is None:
-        return False
-    if dependency.op == "equals":
-        return _same(value, dependency.value)
-    if dependency.op == "in":
-        choices = dependency.value
-        if not isinstance(choices, tuple | list | set | frozenset):
-            choices = (choices,)
-        given = value if isinstance(value, list | tuple) else (value,)
-        return any(_same(v, c) for v in given for c in choices)
-    return False  # an unknown operator never holds
+    return dependency.holds_for(current_value(dependency.field, contact))
 
 
 def current_value(key: str, contact: ContactState) -> Any:
@@ -237,11 +292,6 @@ def current_value(key: str, contact: ContactState) -> Any:
         if known is not None and not is_blank(known.value):
             return known.value
     return None
-
-
-def _same(a: Any, b: Any) -> bool:
-    # True == 1 in Python; a yes/no answer must not satisfy a numeric condition or vice versa.
-    return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
 def _skip_rule(

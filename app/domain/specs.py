@@ -80,6 +80,45 @@ class Dependency:
     op: str
     value: Any
 
+    def holds_for(self, value: Any) -> bool:
+        """Whether a current value (None: no non-blank value) meets this condition; a list
+        value meets ``in`` when one of its items does."""
+        if self.op == "known":
+            return (value is not None) == bool(self.value)
+        if value is None:
+            return False
+        if self.op == "equals":
+            return _same(value, self.value)
+        if self.op == "in":
+            choices = self.value
+            if not isinstance(choices, tuple | list | set | frozenset):
+                choices = (choices,)
+            given = value if isinstance(value, list | tuple) else (value,)
+            return any(_same(v, c) for v in given for c in choices)
+        return False  # an unknown operator never holds
+
+    def words(self) -> str:
+        """The condition in words, after the field's name: "is Yes", "is one of a, b"."""
+        if self.op == "known":
+            return "is answered" if self.value else "is not answered"
+        if self.op == "in":
+            choices = self.value if isinstance(self.value, tuple) else (self.value,)
+            return "is one of " + ", ".join(_plain(c) for c in choices)
+        if self.op == "equals":
+            return f"is {_plain(self.value)}"
+        return f"{self.op} {_plain(self.value)}"
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # True == 1 in Python; a yes/no answer must not satisfy a numeric condition or vice versa.
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
 
 @dataclass(frozen=True)
 class FieldRule:

@@ -148,6 +148,8 @@ class Form(db.Model):
     always_ask: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8))  # None: the site's
     strings: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # What the form does once the visitor is done: {"message"|"open"|"download": …, "label"?}.
+    on_complete: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(back_populates="forms")

@@ -12,6 +12,8 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.domain.answers import Offer
+from app.domain.specs import Dependency
 from app.services.errors import AskExpired, Invalid
 
 
@@ -94,6 +96,17 @@ class AskGrant:
     # The version of each consent text shown (consent fields only): a consent is recorded
     # against exactly the words the visitor saw.
     consents: dict[str, str] = field(default_factory=dict)
+    # Questions granted conditioned (key -> its ask_if), shown only while the answer to the
+    # parent meets it; with them, the form's max_questions and its consent line (not counted).
+    conditions: dict[str, Dependency] = field(default_factory=dict)
+    limit: int | None = None
+    line: str | None = None
+
+    @property
+    def offer(self) -> Offer:
+        """What the review of a submit checks the answers against."""
+        uncounted = frozenset(() if self.line is None else (self.line,))
+        return Offer(self.offered, self.required, self.conditions, self.limit, uncounted)
 
 
 def ask_token(grant: AskGrant) -> str:
@@ -107,8 +120,33 @@ def ask_token(grant: AskGrant) -> str:
             "p": grant.page_stage,
             "t": grant.issued_at,
             "c": grant.consents,
+            **_conditions_claims(grant),
         }
     )
+
+
+def _conditions_claims(grant: AskGrant) -> dict[str, object]:
+    if not grant.conditions:
+        return {}
+    return {
+        "w": {
+            key: [dep.field, dep.op, list(dep.value) if dep.op == "in" else dep.value]
+            for key, dep in grant.conditions.items()
+        },
+        "m": grant.limit,
+        "l": grant.line,
+    }
+
+
+def _read_conditions(value: object) -> dict[str, Dependency]:
+    if not isinstance(value, dict):
+        raise TypeError("token conditions must be a mapping")
+    conditions = {}
+    for key, (parent, op, wanted) in value.items():
+        if not isinstance(parent, str) or op not in ("equals", "in", "known"):
+            raise TypeError("token condition malformed")
+        conditions[str(key)] = Dependency(parent, op, tuple(wanted) if op == "in" else wanted)
+    return conditions
 
 
 def _tampered() -> Invalid:
@@ -135,6 +173,9 @@ def read_ask_token(
             page_stage=data["p"],
             issued_at=int(data["t"]),
             consents=_versions(data.get("c", {})),
+            conditions=_read_conditions(data.get("w", {})),
+            limit=data.get("m"),
+            line=data.get("l"),
         )
     except (BadSignature, KeyError, TypeError, ValueError):
         raise _tampered() from None

@@ -1,4 +1,5 @@
-"""CORS: a site's own origins get exact-echo headers; any other origin is refused."""
+"""CORS: a site's own origins get exact-echo headers; any other origin is refused, and can read
+only that refusal (no data), so the widget can tell the page's developer the fix."""
 
 from __future__ import annotations
 
@@ -64,22 +65,53 @@ def test_preflight_for_an_allowed_origin(client, site):
         "null",
     ],
 )
-def test_another_origin_is_refused_and_nothing_is_written(client, site, origin):
+def test_another_origin_is_refused_readably_and_nothing_is_written(client, site, origin):
+    preflight = client.options(
+        ASK, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+    )
+    assert (preflight.status_code, preflight.get_data()) == (204, b"")
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
     response = client.post(ASK, json={}, headers={"Origin": origin})
     assert response.status_code == 403
     assert response.get_json() == {
         "error": {
             "code": "origin_not_allowed",
-            "message": f"Origin {origin} is not allowed for site acme.",
+            "message": f"Origin {origin} is not allowed for site acme. Add it to the site's"
+            " origins: Allowed origins on http://localhost/admin/sites/acme/settings, or"
+            " site.origins in the config file.",
         }
     }
-    assert "Access-Control-Allow-Origin" not in response.headers
+    # Readable by that origin: the refusal is all it carries.
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert response.headers["Vary"] == "Origin"
     assert db.session.scalar(select(func.count()).select_from(Visitor)) == 0
-    preflight = client.options(
-        ASK, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/forms/blog/submit", {"visitor": "v", "ask_token": "t", "answers": {"email": "a@b.co"}}),
+        ("/events", {"kind": "page_view"}),
+        ("/identify", {"email": "ann@acme.example", "hash": "x"}),
+        ("/consents/withdraw", {"visitor": "v", "fields": ["newsletter"]}),
+    ],
+)
+def test_a_refused_origin_reads_only_the_refusal_on_every_endpoint(client, site, path, body):
+    response = client.post(
+        f"/api/v1/sites/acme{path}", json=body, headers={"Origin": "https://x.example"}
     )
-    assert preflight.status_code == 403
-    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert response.status_code == 403
+    assert list(response.get_json()) == ["error"]
+    assert response.get_json()["error"]["code"] == "origin_not_allowed"
+    assert db.session.scalar(select(func.count()).select_from(Visitor)) == 0
+
+
+def test_an_unknown_site_stays_unreadable_from_another_origin(client, site):
+    response = client.post(
+        "/api/v1/sites/nope/forms/blog/ask", json={}, headers={"Origin": "https://x.example"}
+    )
+    assert response.status_code == 404
+    assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_events_follow_the_same_origin_rules(client, site):

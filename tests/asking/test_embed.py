@@ -12,14 +12,15 @@ from app.embed.assets import WIDGET_BUILD, WIDGET_SOURCE
 from tests.databases import settings_for
 
 # /widget.js as served (the terser build), gzip-compressed. Issue 19 item 6 asks for at most
-# TARGET_GZIP_BYTES; the build reaches 6074 bytes (terser 5.51.4; 5903 before issue 22's
-# interface language and theming: the English strings left the script for the ask, while the
-# button's automatic text colour, dark controls, the lang/dir of the card, Intl numbers and the
-# "Sending…" state came in), so the test holds it there, rounded up to 64 bytes, until the
-# target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES). The strings of every language
-# travel with the ask: more languages never grow the script.
+# TARGET_GZIP_BYTES; the build reached 5903 bytes (terser 5.51.4; 6119 before the class names
+# and more properties were shortened). Issue 22 then took the English strings out of the script
+# (they travel with the ask, in the form's language: more languages never grow it) and added
+# the button's automatic text colour, dark controls, the card's lang/dir, Intl numbers, the
+# "Sending…" state, dependent questions revealed in the same form, a refused origin told in
+# the console and a form's on_complete: 6505 bytes. The test holds it there, rounded up to
+# 64 bytes, until the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6080
+BUDGET_GZIP_BYTES = 6528
 
 
 @pytest.fixture

@@ -89,12 +89,26 @@ def test_intrusive_questions_wait_for_a_late_stage_visit(analyst, clock):
 
 def test_budget_is_asked_only_of_a_decision_maker(analyst):
     known = ["email", "first_name", "company", "zip", "company_size", "industry", "job_title"]
+    known += ["employees", "decision_maker"]  # a made-up answer, not Yes
+    page = explain(analyst, mode="hypothetical", score="12.5", stage="late", known=known)
+    page = page.get_data(as_text=True)
+    assert asked(page) == ["timeline"]
+    assert "Score 12.5 · latest stage reached: late" in page
+    assert reasons(page)["budget"] == "Asked only when decision_maker is Yes."
+
+
+def test_budget_comes_conditioned_with_an_unanswered_decision_maker(analyst):
+    known = ["email", "first_name", "company", "zip", "company_size", "industry", "job_title"]
     page = explain(
         analyst, mode="hypothetical", score="12.5", stage="late", known=[*known, "employees"]
     ).get_data(as_text=True)
-    assert asked(page) == ["decision_maker", "timeline"]
-    assert "Score 12.5 · latest stage reached: late" in page
-    assert reasons(page)["budget"] == "Asked only when decision_maker is Yes."
+    assert asked(page) == ["decision_maker", "budget", "timeline"]
+    assert (
+        '<code>budget</code> <span class="muted">tier qualification</span> <span'
+        ' class="condition">Shown in the same form when the answer to decision_maker is'
+        " Yes.</span>"
+    ) in page
+    assert "budget" not in reasons(page)
     assert reasons(page)["job_title"] == (
         "Already answered (2026-03-02); asked again 365 days after the answer."
     )

@@ -32,6 +32,7 @@ def test_first_ask_offers_basics_with_email_first(client, site):
         "submit_label": "Subscribe",
         "language": "en",
         "dir": "ltr",
+        "max_questions": 3,
     }
     assert data["questions"][0] == {
         "key": "email",
@@ -75,7 +76,8 @@ def test_the_journey_from_basics_to_qualification(client, site, clock):
     assert a.ask() == []
 
     a.event("webinar", "late")
-    assert a.ask() == ["decision_maker", "timeline"]
+    # budget comes conditioned (shown once decision_maker is Yes); left blank, it waits.
+    assert a.ask() == ["decision_maker", "budget", "timeline"]
     a.submit({"decision_maker": True, "timeline": "This quarter"})
     assert a.ask() == ["budget"]  # its dependency now holds
     a.submit({"budget": "> 100k"})

@@ -172,7 +172,13 @@ def test_an_old_configs_consent_text_imports_as_a_consent_field(app, clock):
         "/api/v1/sites/acme/forms/case_study/ask", json={"page": {"url": "https://x.example/"}}
     )
     line = response.get_json()["questions"][-1]
-    assert line == {"key": "case_study_consent", "label": TEXT, "kind": "consent", "required": True}
+    assert line == {
+        "key": "case_study_consent",
+        "label": TEXT,
+        "kind": "consent",
+        "required": True,
+        "line": True,
+    }
     assert "consent" not in response.get_json()["form"]
     widget = Widget(client, form="case_study")
     widget.ask()

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from app.domain.answers import AnswerError, ReviewedSubmission, clean_answer, review_submission
+from app.domain.answers import (
+    AnswerError,
+    Offer,
+    ReviewedSubmission,
+    clean_answer,
+    review_submission,
+)
 from app.domain.specs import FieldRule
 
 SIZES = ("1-10", "11-50", "51-200")
@@ -184,7 +190,7 @@ def review(
     required: tuple[str, ...] = (),
     offered: tuple[str, ...] = OFFERED,
 ) -> ReviewedSubmission:
-    return review_submission(FIELDS, offered, required, answers, skipped)
+    return review_submission(FIELDS, Offer(offered, required), answers, skipped)
 
 
 @pytest.mark.parametrize(

@@ -232,9 +232,9 @@ CASES = [
     pytest.param(
         form(f("decision_maker", "qual"), f("budget", "qual", ask_if=DM_TRUE)),
         contact(**QUALIFIED),
-        ("decision_maker",),
-        {"budget": Reason.DEPENDENCY},
-        id="budget waits until decision_maker is answered",
+        ("decision_maker", "budget"),
+        {},
+        id="budget comes conditioned with decision_maker, unanswered yet",
     ),
     pytest.param(
         form(f("decision_maker", "qual"), f("budget", "qual", ask_if=DM_TRUE)),

@@ -24,6 +24,21 @@ def _consents(fields: Iterable[dict[str, Any]]) -> set[str]:
     return {f["key"] for f in fields if f.get("kind") == "consent"}
 
 
+ON_COMPLETE_CHOICES = (
+    ("", "Nothing more"),
+    ("message", "Show a message"),
+    ("open", "Open a page"),
+    ("download", "Start a download"),
+)
+
+
+def _optional_line(label: str, limit: int, description: str) -> StringField:
+    """A one-line text input that may stay empty (None), of at most ``limit`` characters."""
+    return StringField(
+        label, filters=[blank_none], description=description, validators=[Length(max=limit)]
+    )
+
+
 class FormForm(FlaskForm):
     key = StringField(
         "Key",
@@ -70,6 +85,24 @@ class FormForm(FlaskForm):
         "its Required setting says whether they must tick it to send. A tick is recorded with "
         "those exact words on the contact's page and sent to destinations in webhooks.",
     )
+    on_complete_action = SelectField(
+        "When the visitor is done",
+        choices=[SelectChoice(value, label) for value, label in ON_COMPLETE_CHOICES],
+        default="",
+        description="After every successful submit, and for returning visitors with nothing "
+        "left to ask.",
+    )
+    on_complete_value = _optional_line(
+        "Message or address",
+        2000,
+        "The message; or the page or file: a full http(s) address "
+        "(https://www.example.com/guide.pdf) or a path on your site (/files/guide.pdf).",
+    )
+    on_complete_label = _optional_line(
+        "Link text",
+        100,
+        'For a page or download: the link shown with the thank-you (default "Open" or "Download").',
+    )
     tiers = CheckboxesField(
         "Whole tiers",
         description="Every field of these tiers, now and added later. Leave tiers and fields "
@@ -91,6 +124,13 @@ class FormForm(FlaskForm):
         consents = [SelectChoice(c.value, c.label) for c in choices if c.value in _consents(fields)]
         self.consent_field.choices = [SelectChoice("", "None"), *consents]
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.on_complete_action.data and self.on_complete_value.data is None:
+            self.on_complete_value.errors.append("Enter the message, or the page's address.")
+            valid = False
+        return valid
+
     def load(self, form: dict[str, Any]) -> None:
         for name in ("key", "title", "intro", "complete_message"):
             getattr(self, name).data = form.get(name)
@@ -99,6 +139,10 @@ class FormForm(FlaskForm):
         self.submit_label.data = form.get("submit_label", "Submit")
         self.thank_you.data = form.get("thank_you", "Thank you!")
         self.consent_field.data = (form.get("consent") or {}).get("field", "")
+        on_complete = dict(form.get("on_complete") or {})
+        self.on_complete_label.data = on_complete.pop("label", None)
+        action, value = next(iter(on_complete.items()), ("", None))
+        self.on_complete_action.data, self.on_complete_value.data = action, value
         self.tiers.data = list(form.get("tiers", []))
         self.fields.data = list(form.get("fields", []))
         self.always_ask.data = list(form.get("always_ask", []))
@@ -117,6 +161,11 @@ class FormForm(FlaskForm):
         form["thank_you"] = self.thank_you.data.strip()
         if self.consent_field.data:
             form["consent"] = {"field": self.consent_field.data}
+        if self.on_complete_action.data:  # the config's validation checks the address
+            value = (self.on_complete_value.data or "").strip()
+            form["on_complete"] = {self.on_complete_action.data: value}
+            if self.on_complete_label.data and self.on_complete_action.data != "message":
+                form["on_complete"]["label"] = self.on_complete_label.data.strip()
         picked = set(self.always_ask.data or ())
         kept = [key for key in previous or [] if key in picked]
         form["always_ask"] = kept + [k for k in field_order if k in picked and k not in kept]

@@ -27,6 +27,8 @@ class AskedQuestion:
     key: str
     label: str
     tier: str
+    # For a question granted conditioned: when the form shows it, in words.
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,15 @@ def _known(site: SiteSnapshot, key: str) -> Any:
 def _explain(site: SiteSnapshot, form_key: str, state: ContactState, now: datetime) -> Explanation:
     form = site.forms[form_key]
     selection = select_questions(form.rules, state, now)
+    conditions = selection.conditions
     asked = tuple(
-        AskedQuestion(q.key, site.fields[q.key].label, q.tier) for q in selection.questions
+        AskedQuestion(
+            q.key,
+            site.fields[q.key].label,
+            q.tier,
+            _shown_when(conditions[q.key]) if q.key in conditions else None,
+        )
+        for q in selection.questions
     )
     not_asked = tuple(
         NotAsked(
@@ -157,7 +166,7 @@ def _sentence(form: FormRules, key: str, reason: Reason, state: ContactState) ->
         return f"Locked: needs a {needed}-stage visit (latest: {state.reached_stage or 'none'})."
     if reason is Reason.DEPENDENCY:
         assert field.ask_if is not None
-        return f"Asked only when {field.ask_if.field} {_condition(field.ask_if)}."
+        return f"Asked only when {field.ask_if.field} {field.ask_if.words()}."
     if reason is Reason.SKIPPED:
         since = state.events_since.get(key, 0)
         return (
@@ -171,21 +180,8 @@ def _sentence(form: FormRules, key: str, reason: Reason, state: ContactState) ->
     return f"Waiting: the form asks at most {form.max_questions} at a time."
 
 
-def _condition(dependency: Dependency) -> str:
-    if dependency.op == "known":
-        return "is answered" if dependency.value else "is not answered"
-    if dependency.op == "in":
-        choices = dependency.value if isinstance(dependency.value, tuple) else (dependency.value,)
-        return "is one of " + ", ".join(_plain(c) for c in choices)
-    if dependency.op == "equals":
-        return f"is {_plain(dependency.value)}"
-    return f"{dependency.op} {_plain(dependency.value)}"
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
+def _shown_when(dependency: Dependency) -> str:
+    return f"Shown in the same form when the answer to {dependency.field} {dependency.words()}."
 
 
 def _number(value: float) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature
 
 from app.domain.selection import select_questions
-from app.services.asking.ask import offer_token
+from app.services.asking.ask import AskResult, Offered, offer_token
 from app.services.asking.explain import hypothetical_state
 from app.services.asking.submit import review_answers
 from app.services.errors import Invalid, NotFound
@@ -126,19 +126,20 @@ def _state(site: SiteSnapshot, visitor: PreviewVisitor, now: datetime) -> Any:
 
 def preview_ask(
     token: str, site_key: str, form_key: str, page_stage: str | None, now: datetime
-) -> dict[str, Any]:
+) -> AskResult:
     """What the ask endpoint would answer this made-up visitor, minus the visitor token."""
     site = site_snapshot(site_key)
     visitor = read_preview_token(token, site.key, site.form(form_key).key, now)
     form = _form(site, visitor)
     selection = select_questions(form.rules, _state(site, visitor, now), now)
-    questions = tuple(site.fields[q.key] for q in selection.questions)
-    return {
-        "ask_token": offer_token(site, form, PREVIEW_VISITOR, questions, page_stage, now),
-        "complete": not questions,
-        "form": form,
-        "questions": questions,
-    }
+    offered = Offered.of(site, form, selection)
+    return AskResult(
+        visitor="",
+        ask_token=offer_token(site, form, PREVIEW_VISITOR, offered, page_stage, now),
+        complete=not offered.questions,
+        form=form,
+        offered=offered,
+    )
 
 
 def preview_submit(

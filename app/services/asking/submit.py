@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.domain.answers import ReviewedSubmission, review_submission
 from app.domain.identity import normalize_email
 from app.domain.interface import localize_message
-from app.domain.selection import select_questions
+from app.domain.selection import select_questions, shown_keys
 from app.extensions import db
 from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
 from app.services.errors import AskExpired, Invalid
@@ -65,7 +65,12 @@ def submit_answers(
     if stored:  # not the replay of an earlier response
         answered = [site.fields[key].id for key in reviewed.values]
         skipped = [site.fields[key].id for key in reviewed.skipped]
-        count_answers(site, form.key, answered, skipped, now, data.ask_token)
+        offer = grant.offer
+        shown = shown_keys(
+            offer.keys, offer.conditions, offer.limit, offer.uncounted, reviewed.values
+        )
+        revealed = [site.fields[key].id for key in shown if key in offer.conditions]
+        count_answers(site, form.key, answered, skipped, now, data.ask_token, revealed)
     if any(site.fields[key].rule.identity for key in reviewed.values):
         hold_until(arrived + current_app.config["IDENTITY_SUBMIT_FLOOR_SECONDS"])
     return body
@@ -88,11 +93,7 @@ def review_answers(
     if any(key not in site.fields for key in grant.offered):
         raise AskExpired("The form changed since these questions were asked; ask again.")
     reviewed = review_submission(
-        {key: site.fields[key].rule for key in grant.offered},
-        grant.offered,
-        grant.required,
-        answers,
-        skipped,
+        {key: site.fields[key].rule for key in grant.offered}, grant.offer, answers, skipped
     )
     if reviewed.errors:
         errors = {key: list(messages) for key, messages in reviewed.errors.items()}

@@ -124,13 +124,22 @@ def count_answers(
     skipped_field_ids: Iterable[int],
     now: datetime,
     ask_token: str,
+    shown_field_ids: Iterable[int] = (),
 ) -> None:
-    """Count one stored submit: its non-blank answers as answered, its skips as skipped;
+    """Count one stored submit: its non-blank answers as answered, its skips as skipped, the
+    questions granted conditioned that it showed as shown (the ask did not count them);
     nothing for a second submit of the same ask token (see ``QuestionTally.first_answer``)."""
     tally = question_tally(now)
     if not tally.first_answer(ask_token):
         return
-    tally.add(site.id, form_key, now, answered=answered_field_ids, skipped=skipped_field_ids)
+    tally.add(
+        site.id,
+        form_key,
+        now,
+        shown=shown_field_ids,
+        answered=answered_field_ids,
+        skipped=skipped_field_ids,
+    )
     _flush_when_due(tally, now)
 
 

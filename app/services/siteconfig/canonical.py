@@ -152,6 +152,7 @@ def _form(form: Form) -> dict[str, Any]:
         "thank_you": form.thank_you,
         "complete_message": form.complete_message,
         "consent": form.consent and without_defaults(dict(form.consent), ConsentIn),
+        "on_complete": form.on_complete and dict(form.on_complete),
         "always_ask": list(form.always_ask or ()),
         "tiers": [link.tier.key for link in form.pool_tiers],
         "fields": [link.field.key for link in form.pool_fields],

@@ -316,6 +316,7 @@ _FORM_COLUMNS = (
     "consent",
     "always_ask",
     "language",
+    "on_complete",
 )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 from marshmallow.utils import missing
@@ -33,6 +32,8 @@ from app.services.siteconfig.fields import (
     length,
     one_of,
 )
+from app.services.siteconfig.urls import origin as _origin
+from app.services.siteconfig.urls import web_url_like, web_url_or_path
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 SITE_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -110,48 +111,7 @@ class OptionItem(fields.Field):
         raise self.make_error("invalid")
 
 
-_DEFAULT_PORTS = {("http", 80), ("https", 443)}
-
-
-def _split(value: str) -> tuple[SplitResult, int | None] | None:
-    """``value`` split as a URL with its port, or None when it does not parse as one."""
-    try:
-        parts = urlsplit(value)
-        return parts, parts.port
-    except ValueError:
-        return None
-
-
-def _origin(value: str) -> None:
-    """An exact browser origin, ``scheme://host[:port]``, spelled as the Origin header spells it."""
-    split = _split(value)
-    if split is not None:
-        parts, port = split
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        spelled = f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
-        if (
-            parts.scheme in ("http", "https")
-            and parts.hostname
-            and value == spelled
-            and (parts.scheme, port) not in _DEFAULT_PORTS
-        ):
-            return
-    raise ValidationError(
-        'must be an origin like "https://www.example.com": http or https, host, '
-        "optional port, lower case, no path or trailing slash"
-    )
-
-
-def _web_url(value: str) -> None:
-    split = _split(value)
-    parts = split[0] if split else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            'must be an absolute http or https URL, like "https://crm.example/hooks"'
-        )
-    if re.search(r"\s", value):
-        raise ValidationError("must not contain spaces")
+_web_url = web_url_like("https://crm.example/hooks")
 
 
 class SiteIn(ConfigSchema):
@@ -279,6 +239,29 @@ class ConsentIn(ConfigSchema):
             )
 
 
+ON_COMPLETE: tuple[str, ...] = ("message", "open", "download")
+_NEXT_URL = web_url_or_path("https://www.example.com/guide.pdf")
+
+
+class OnCompleteIn(ConfigSchema):
+    """What a form does once the visitor is done: one of show a message, open a URL, start a
+    download; ``label`` names the link the widget shows for a URL."""
+
+    message = Text(validate=length(1, 2000))
+    open = Text(validate=[length(1, 2000), _NEXT_URL])
+    download = Text(validate=[length(1, 2000), _NEXT_URL])
+    label = Text(validate=length(1, 100))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _one_action(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if not isinstance(original, Mapping):
+            return
+        if sum(action in original for action in ON_COMPLETE) != 1:
+            raise ValidationError("needs exactly one of: " + ", ".join(ON_COMPLETE))
+        if "label" in original and "message" in original:
+            raise ValidationError({"label": ["only with open or download"]})
+
+
 class FormIn(ConfigSchema):
     key = Text(required=True, validate=KEY)
     title = Text(required=True, validate=length(1, 300))
@@ -289,6 +272,7 @@ class FormIn(ConfigSchema):
     thank_you = Text(load_default="Thank you!", validate=length(1, 2000))
     complete_message = Text(load_default=None, validate=length(1, 2000))
     consent = Section(ConsentIn, load_default=None)
+    on_complete = Section(OnCompleteIn, load_default=None)
     always_ask = ListOf(Text(), load_default=list)
     tiers = ListOf(Text(), load_default=list)
     fields = ListOf(Text(), load_default=list)

@@ -74,6 +74,9 @@ class FormView:
         """The strings the widget shows, which travel with every ask."""
         return {key: self.strings[key] for key in WIDGET_KEYS}
 
+    # What the form does once the visitor is done (docs/config.md, forms: on_complete).
+    on_complete: dict[str, str] | None = None
+
 
 @dataclass(frozen=True)
 class HotActivity:
@@ -294,6 +297,7 @@ def _form_view(
         ),
         language=language,
         strings=interface_strings(language, site.language, site.strings or {}, form.strings or {}),
+        on_complete=form.on_complete,
     )
 
 
