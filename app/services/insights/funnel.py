@@ -12,6 +12,7 @@ Read only. A period without data gives every labelled row with zeros.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -38,6 +39,7 @@ from app.services.insights.funnel_period import (
     form_order,
     median_of,
     mql_stages,
+    shared_steps,
     step_counts,
     table,
     week_of,
@@ -151,11 +153,15 @@ def funnel_by_rule(site: SiteSnapshot, period: Period) -> FunnelTable:
         if rule.key in stages
     }
     seen: set[int] = set()
+    labels: dict[str, str] = {}  # the label of each rule met, worded once
     for contact_id, stage, rule, *reached in moves:
         if contact_id in seen:  # two moves at the same instant: the first one recorded
             continue
         seen.add(contact_id)
-        counts = counted.setdefault(_rule_label(site, stage, rule), [0] * 4)
+        key = json.dumps([stage, rule], sort_keys=True)
+        if key not in labels:
+            labels[key] = _rule_label(site, stage, rule)
+        counts = counted.setdefault(labels[key], [0] * 4)
         for i, value in enumerate([True, *reached]):
             counts[i] += value is not None
     return table(
@@ -202,4 +208,5 @@ def funnel_report(site_key: str, days: int, now: datetime) -> tuple[tuple[str, F
     """Every table of the report, by name, in page order; NotFound for an unknown site."""
     site = site_snapshot(site_key)
     period = Period.ending(days, now)
-    return tuple((name, build(site, period)) for name, build in TABLES.items())
+    with shared_steps(site, period):
+        return tuple((name, build(site, period)) for name, build in TABLES.items())
