@@ -12,7 +12,7 @@ from sqlalchemy import event, select, text
 from app.extensions import db
 from app.models import Site
 from app.services.insights import funnel, funnel_report, funnel_table
-from tests.insights.funnel_data import known_history
+from tests.insights.funnel_data import MQL_RULE, History, at, funnel_config, known_history
 
 STEP_LOOKUP = "min(stage_changes.changed_at)"  # the per-contact lookup of a stage's first move
 
@@ -75,3 +75,28 @@ def test_a_failing_table_leaves_no_temporary_table_and_a_usable_session(app, clo
     assert _temporary_tables() == []
     assert "funnel_steps" not in db.session.info
     assert db.session.scalars(select(Site.key)).all() == ["acme"]
+
+
+def test_mqls_count_once_under_their_first_move_and_rules_not_configured_follow(app, clock):
+    h = History(funnel_config())
+    higher = {"stage": "mql", "when": {"min_score": 20}}
+    ada = h.contact("ada@corp.example", at(24, 6))
+    h.move(ada, "mql", at(25, 10), higher)
+    h.move(ada, "sal", at(25, 10), {"outcome": "accepted"})  # the same instant, recorded after
+    h.outcome(ada, "accepted", at(26, 10))
+    bob = h.contact("bob@corp.example", at(24, 7))
+    h.move(bob, "mql", at(25, 11))  # no rule recorded
+    cy = h.contact("cy@corp.example", at(24, 8))
+    h.move(cy, "mql", at(25, 12), {**higher, "score": 25})
+    dee = h.contact("dee@corp.example", at(24, 9))
+    h.move(dee, "mql", at(25, 13), {**MQL_RULE, "score": 12})
+    rules = funnel_table("acme", "rules", 7, clock())
+    assert rules.rows == (
+        ("mql: Engagement score ≥ 10", 1, 0, 0, 0, 0.0, None, None),
+        ("sal: Engagement score ≥ 1000000", 0, 0, 0, 0, None, None, None),
+        ("opportunity: Engagement score ≥ 1000000", 0, 0, 0, 0, None, None, None),
+        ("customer: Engagement score ≥ 1000000", 0, 0, 0, 0, None, None, None),
+        ("mql: Engagement score ≥ 20", 2, 1, 0, 0, 50.0, 0.0, None),
+        ("mql: Not recorded", 1, 0, 0, 0, 0.0, None, None),
+    )
+    assert dict(funnel_report("acme", 7, clock()))["rules"] == rules
