@@ -188,7 +188,7 @@ def deals_influenced(site: SiteSnapshot, period: Period) -> FunnelTable:
                 *match,
             )
             # Inside an EXISTS auto-correlation misses ``won``: uncorrelated, the query took
-            # the latest opportunity of any contact (and read every deal for each).
+            # the latest opportunity of any contact (and read every deal for each). Explicit.
             .correlate(won)
             .scalar_subquery()
         )
@@ -197,32 +197,36 @@ def deals_influenced(site: SiteSnapshot, period: Period) -> FunnelTable:
         opened(opportunity.external_id == won.external_id), opened(), won.occurred_at
     )
 
-    def answered(contact_id: Any, *match: Any) -> Any:
-        return exists().where(
-            Submission.contact_id == contact_id,
-            Submission.source == BROWSER,
-            Submission.created_at < created,
-            *match,
-        )
+    def won_in_period(deal: Any) -> tuple[Any, ...]:
+        return (deal.site_id == site.id, deal.kind == "won", period.holds(deal.occurred_at))
 
-    # Two EXISTS, each on an index (the owner's answers; the account's contacts' answers): one
-    # over "the owner or a colleague" matched no index and read every answer for every deal.
-    hit = case(
-        (answered(won.contact_id), 1),
-        (
-            and_(
-                owner.account_id.is_not(None),
-                answered(colleague.id, colleague.account_id == owner.account_id),
-            ),
-            1,
-        ),
-        else_=0,
+    # The first answer given by anyone of each account that won a deal in the period: one
+    # aggregate over their answers, where an EXISTS per deal read every colleague's.
+    deal, holder = aliased(SalesOutcome), aliased(Contact)
+    accounts = (
+        select(holder.account_id)
+        .join(deal, deal.contact_id == holder.id)
+        .where(*won_in_period(deal))
     )
+    first_answer = (
+        select(colleague.account_id, func.min(Submission.created_at).label("at"))
+        .join(Submission, Submission.contact_id == colleague.id)
+        .where(Submission.source == BROWSER, colleague.account_id.in_(accounts))
+        .group_by(colleague.account_id)
+        .subquery()
+    )
+    own = exists().where(
+        Submission.contact_id == won.contact_id,
+        Submission.source == BROWSER,
+        Submission.created_at < created,
+    )
+    hit = case((own, 1), (first_answer.c.at < created, 1), else_=0)
     totals: dict[str | None, list[int]] = {}  # per currency: won, amount, influenced, amount
     for currency, amount, influenced in db.session.execute(
         select(won.currency, func.coalesce(won.amount_cents, 0), hit)
         .join(owner, owner.id == won.contact_id)
-        .where(won.site_id == site.id, won.kind == "won", period.holds(won.occurred_at))
+        .outerjoin(first_answer, first_answer.c.account_id == owner.account_id)
+        .where(*won_in_period(won))
         .execution_options(yield_per=_BATCH)
     ):
         sums = totals.setdefault(currency, [0, 0, 0, 0])
