@@ -858,6 +858,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def engine_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark run by ``each_engine`` on a seeded site: ``--contacts``,
+    ``--postgres``, ``--sqlite-only``, ``--postgres-only`` and ``--record``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL server URL (else TRICKLE_TEST_POSTGRES_URL)"
+    )
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--postgres-only",
+        action="store_true",
+        help="skip SQLite (a run per engine, one after the other, on a shared machine)",
+    )
+    parser.add_argument("--record", action="store_true", help="write it to docs/benchmarks.md")
+    return parser
+
+
 def each_engine(
     argv: list[str],
     args: argparse.Namespace,

@@ -44,7 +44,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.export import Measured, each_engine, libpq_url, mb, run_measured, spaced  # noqa: E402
+from bench.export import (  # noqa: E402
+    Measured,
+    each_engine,
+    engine_parser,
+    libpq_url,
+    mb,
+    run_measured,
+    spaced,
+)
 
 SITE = "bench"
 SECRET = "bench-whatif"  # noqa: S105 - a throw-away app's key
@@ -226,19 +234,7 @@ def bench_engine(server_url: str | None, args: argparse.Namespace, command: str)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument(
-        "--postgres", help="a PostgreSQL server URL (else TRICKLE_TEST_POSTGRES_URL)"
-    )
-    parser.add_argument("--sqlite-only", action="store_true")
-    parser.add_argument(
-        "--postgres-only",
-        action="store_true",
-        help="skip SQLite (a run per engine, one after the other, on a shared machine)",
-    )
-    parser.add_argument("--record", action="store_true", help="write it to docs/benchmarks.md")
-    return parser.parse_args(argv)
+    return engine_parser(__doc__.splitlines()[0]).parse_args(argv)
 
 
 if __name__ == "__main__":

@@ -37,13 +37,16 @@ class StageChange(db.Model):
     """A contact moving forward to a lifecycle stage, with the rule that moved it."""
 
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_site_changed", "site_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_site_changed", "site_id", "changed_at"),
+        # A contact's first move to given stages, read from the index alone (the funnel report
+        # looks it up for every contact of the period; migration 0022).
+        Index("ix_stage_changes_contact_stage", "contact_id", "to_stage", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     from_stage: Mapped[str | None] = mapped_column(String(64))
     to_stage: Mapped[str] = mapped_column(String(64))
     rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)

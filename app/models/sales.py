@@ -23,6 +23,8 @@ class SalesOutcome(db.Model):
     __table_args__ = (
         UniqueConstraint("site_id", "idempotency_key"),
         Index("ix_sales_outcomes_contact_occurred", "contact_id", "occurred_at"),
+        # A contact's first outcome of a kind, from the index alone (the funnel report; 0022).
+        Index("ix_sales_outcomes_contact_kind", "contact_id", "kind", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """forms.on_complete: what a form does once the visitor is done
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-06 14:30:00
 
 A form's ``on_complete`` from the config (docs/config.md): ``{"message": text}``,
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Interface language: sites.language and strings, forms.language and strings, fields.autocomplete
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-06 14:10:00
 
 The widget's interface text in the site's or a form's language, with the config's replacements

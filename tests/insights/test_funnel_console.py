@@ -246,3 +246,17 @@ def test_answers_after_the_opportunity_or_from_another_account_do_not_influence(
     h.outcome(ada, "won", at(26, 10), amount_cents=999, currency="EUR")
     signed_in("analyst")
     assert csv_text(client, "influenced").splitlines()[1:] == ["EUR,1,9.99,0,0.00,0"]
+
+
+def test_each_deal_is_judged_by_its_own_opportunity_not_another_contacts(app, signed_in, client):
+    h = History(funnel_config())
+    cy = h.contact("cy@else.example", at(24, 6))
+    dee = h.contact("dee@other.example", at(24, 6))
+    h.outcome(cy, "opportunity", at(25, 10))
+    h.answer(cy, "blog", "decision_maker", True, at(26, 8))  # after his opportunity
+    h.answer(dee, "demo", "decision_maker", False, at(27, 9))  # before hers, a day later
+    h.outcome(dee, "opportunity", at(27, 10))
+    h.outcome(cy, "won", at(28, 10), amount_cents=1000, currency="EUR")
+    h.outcome(dee, "won", at(28, 12), amount_cents=2500, currency="EUR")
+    signed_in("analyst")
+    assert csv_text(client, "influenced").splitlines()[1:] == ["EUR,2,35.00,1,25.00,50"]

@@ -12,12 +12,14 @@ Read only. A period without data gives every labelled row with zeros.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.domain.wording import rule_words
 from app.extensions import db
@@ -38,6 +40,7 @@ from app.services.insights.funnel_period import (
     form_order,
     median_of,
     mql_stages,
+    shared_steps,
     step_counts,
     table,
     week_of,
@@ -137,27 +140,37 @@ def funnel_by_rule(site: SiteSnapshot, period: Period) -> FunnelTable:
     what sales made of them."""
     steps = contact_steps(site, period)
     stages = mql_stages(site)
-    moves = db.session.execute(
-        select(StageChange.contact_id, StageChange.to_stage, StageChange.rule)
-        .add_columns(*(steps.c[column] for _, column in STEPS[2:]))
-        .join(steps, steps.c.id == StageChange.contact_id)
-        .where(StageChange.changed_at == steps.c.mql_at, StageChange.to_stage.in_(stages))
-        .order_by(StageChange.id)
-        .execution_options(yield_per=_BATCH)
+    move = aliased(StageChange)
+    first = (  # each MQL's move to MQL; of two at the same instant, the first one recorded
+        select(func.min(move.id))
+        .where(
+            move.contact_id == steps.c.id,
+            move.changed_at == steps.c.mql_at,
+            move.to_stage.in_(stages),
+        )
+        .scalar_subquery()
+    )
+    # Counted per stage and rule as stored (JSON text, comparable on every engine), in the
+    # order each was first recorded; rules worded alike share their row.
+    stored = cast(StageChange.rule, Text)
+    found = db.session.execute(
+        select(StageChange.to_stage, stored, func.count())
+        .add_columns(*(func.count(steps.c[column]) for _, column in STEPS[2:]))
+        .join(steps, StageChange.id == first)
+        .where(steps.c.mql_at.is_not(None))
+        .group_by(StageChange.to_stage, stored)
+        .order_by(func.min(StageChange.id))
     )
     counted = {
         _rule_label(site, rule.key, rule.as_config()): [0] * 4
         for rule in site.stages
         if rule.key in stages
     }
-    seen: set[int] = set()
-    for contact_id, stage, rule, *reached in moves:
-        if contact_id in seen:  # two moves at the same instant: the first one recorded
-            continue
-        seen.add(contact_id)
-        counts = counted.setdefault(_rule_label(site, stage, rule), [0] * 4)
-        for i, value in enumerate([True, *reached]):
-            counts[i] += value is not None
+    for stage, text, *numbers in found:
+        label = _rule_label(site, stage, None if text is None else json.loads(text))
+        counts = counted.setdefault(label, [0] * 4)
+        for i, n in enumerate(numbers):
+            counts[i] += int(n)
     return table(
         f"MQLs by the rule that qualified them, last {period.days} days",
         ("Rule", *COUNT_COLUMNS[2:], *RATE_COLUMNS[2:]),
@@ -202,4 +215,5 @@ def funnel_report(site_key: str, days: int, now: datetime) -> tuple[tuple[str, F
     """Every table of the report, by name, in page order; NotFound for an unknown site."""
     site = site_snapshot(site_key)
     period = Period.ending(days, now)
-    return tuple((name, build(site, period)) for name, build in TABLES.items())
+    with shared_steps(site, period):
+        return tuple((name, build(site, period)) for name, build in TABLES.items())

@@ -9,22 +9,39 @@ Python adds the days up into weeks, so at most ``days`` rows come back per measu
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    FromClause,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    func,
+    select,
+)
 
+from app.extensions import db
 from app.models import BROWSER, Contact, SalesOutcome, StageChange, Submission
+from app.models.types import UTCDateTime
 from app.services.insights.charts import FunnelTable
 from app.services.insights.dashboard import _day_start, _percent, _today, _utc_day
 from app.services.siteconfig import SiteSnapshot
 
 FUNNEL_WINDOW = 90  # days, when ``?days=`` names none of WINDOWS
 NO_FORM = "(no form)"
+_SHARED = "funnel_steps"  # db.session.info key: ((site id, period), table) inside shared_steps
 # The steps after "contacts", each with the column of ``contact_steps`` holding its first time.
 STEPS: tuple[tuple[str, str], ...] = (
     ("Leads", "lead_at"),
@@ -95,11 +112,53 @@ def mql_stages(site: SiteSnapshot) -> list[str]:
     return keys[keys.index(site.handoff_stage) :] if site.handoff_stage in keys else []
 
 
-def contact_steps(site: SiteSnapshot, period: Period) -> Subquery:
+def contact_steps(site: SiteSnapshot, period: Period) -> FromClause:
     """One row per contact created in ``period``: ``id``, ``created_at``, ``form`` (its first
     form) and the first time of each step of STEPS (NULL: not reached). Lead is any configured
     stage (the first is lead, later ones are past it); MQL the hand-off stage or a later one;
-    accepted, opportunity and won the first outcome of that kind."""
+    accepted, opportunity and won the first outcome of that kind.
+
+    Inside ``shared_steps`` for the same site and period: the temporary table it filled once
+    (the per-contact lookups are most of the report's time); otherwise a subquery."""
+    shared = db.session.info.get(_SHARED)
+    if shared is not None and shared[0] == (site.id, period):
+        return shared[1]
+    return _steps_query(site, period).subquery()
+
+
+@contextmanager
+def shared_steps(site: SiteSnapshot, period: Period) -> Iterator[None]:
+    """Within: every table of ``site`` and ``period`` reads the contacts' steps from one
+    temporary table, filled by one statement and dropped at the end (the report's request
+    computes each contact's steps once, not once per table). Nothing is read into Python.
+
+    The table is created inside the session's transaction, so that its rollback (after an
+    error, or at the end of the request) also leaves none behind."""
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside of one
+    steps = Table(
+        f"funnel_steps_{secrets.token_hex(6)}",
+        MetaData(),
+        Column("id", Integer),
+        Column("created_at", UTCDateTime),
+        Column("form", String(64)),
+        *(Column(column, UTCDateTime) for _, column in STEPS),
+        prefixes=["TEMPORARY"],
+    )
+    steps.create(connection)
+    try:
+        query = _steps_query(site, period)
+        connection.execute(steps.insert().from_select([c.name for c in steps.c], query))
+        db.session.info[_SHARED] = ((site.id, period), steps)
+        yield
+    finally:
+        db.session.info.pop(_SHARED, None)
+    steps.drop(connection)
+
+
+def _steps_query(site: SiteSnapshot, period: Period) -> Select:
     stages = [stage.key for stage in site.stages]
 
     def first_move(keys: list[str]) -> Any:
@@ -116,23 +175,19 @@ def contact_steps(site: SiteSnapshot, period: Period) -> Subquery:
             .scalar_subquery()
         )
 
-    return (
-        select(
-            Contact.id,
-            Contact.created_at,
-            first_form(Contact.id).label("form"),
-            first_move(stages).label("lead_at"),
-            first_move(mql_stages(site)).label("mql_at"),
-            first_outcome("accepted").label("accepted_at"),
-            first_outcome("opportunity").label("opportunity_at"),
-            first_outcome("won").label("won_at"),
-        )
-        .where(Contact.site_id == site.id, period.holds(Contact.created_at))
-        .subquery()
-    )
+    return select(
+        Contact.id,
+        Contact.created_at,
+        first_form(Contact.id).label("form"),
+        first_move(stages).label("lead_at"),
+        first_move(mql_stages(site)).label("mql_at"),
+        first_outcome("accepted").label("accepted_at"),
+        first_outcome("opportunity").label("opportunity_at"),
+        first_outcome("won").label("won_at"),
+    ).where(Contact.site_id == site.id, period.holds(Contact.created_at))
 
 
-def step_counts(steps: Subquery) -> Any:
+def step_counts(steps: FromClause) -> Any:
     """SQL measures over ``contact_steps``: contacts, then how many reached each step."""
     return (func.count(), *(func.count(steps.c[column]) for _, column in STEPS))
 

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.domain.wording import answer_text
@@ -187,30 +187,52 @@ def deals_influenced(site: SiteSnapshot, period: Period) -> FunnelTable:
                 opportunity.occurred_at <= won.occurred_at,
                 *match,
             )
+            # Inside an EXISTS auto-correlation misses ``won``: uncorrelated, the query took
+            # the latest opportunity of any contact (and read every deal for each). Explicit.
+            .correlate(won)
             .scalar_subquery()
         )
 
     created = func.coalesce(
         opened(opportunity.external_id == won.external_id), opened(), won.occurred_at
     )
-    answered = exists().where(
-        Submission.contact_id == colleague.id,
+
+    def won_in_period(deal: Any) -> tuple[Any, ...]:
+        return (deal.site_id == site.id, deal.kind == "won", period.holds(deal.occurred_at))
+
+    # The first answer given by anyone of each account that won a deal in the period: one
+    # aggregate over their answers, where an EXISTS per deal read every colleague's.
+    deal, holder = aliased(SalesOutcome), aliased(Contact)
+    accounts = (
+        select(holder.account_id)
+        .join(deal, deal.contact_id == holder.id)
+        .where(*won_in_period(deal))
+    )
+    first_answer = (
+        select(colleague.account_id, func.min(Submission.created_at).label("at"))
+        .join(Submission, Submission.contact_id == colleague.id)
+        .where(Submission.source == BROWSER, colleague.account_id.in_(accounts))
+        .group_by(colleague.account_id)
+        .subquery()
+    )
+    own = exists().where(
+        Submission.contact_id == won.contact_id,
         Submission.source == BROWSER,
         Submission.created_at < created,
-        or_(
-            colleague.id == won.contact_id,
-            and_(colleague.account_id.is_not(None), colleague.account_id == owner.account_id),
-        ),
     )
-    amount = func.coalesce(won.amount_cents, 0)
-    found = db.session.execute(
-        select(won.currency, func.count(), func.sum(amount))
-        .add_columns(func.sum(case((answered, 1), else_=0)))
-        .add_columns(func.sum(case((answered, amount), else_=0)))
+    hit = case((own, 1), (first_answer.c.at < created, 1), else_=0)
+    totals: dict[str | None, list[int]] = {}  # per currency: won, amount, influenced, amount
+    for currency, amount, influenced in db.session.execute(
+        select(won.currency, func.coalesce(won.amount_cents, 0), hit)
         .join(owner, owner.id == won.contact_id)
-        .where(won.site_id == site.id, won.kind == "won", period.holds(won.occurred_at))
-        .group_by(won.currency)
-    ).all() or [(None, 0, 0, 0, 0)]
+        .outerjoin(first_answer, first_answer.c.account_id == owner.account_id)
+        .where(*won_in_period(won))
+        .execution_options(yield_per=_BATCH)
+    ):
+        sums = totals.setdefault(currency, [0, 0, 0, 0])
+        for i, n in enumerate((1, amount, influenced, amount if influenced else 0)):
+            sums[i] += int(n)
+    found = [(currency, *sums) for currency, sums in totals.items()] or [(None, 0, 0, 0, 0)]
     found.sort(key=lambda row: (row[0] is None, row[0] or ""))  # NULLs sort apart per engine
     return table(
         f"Deals influenced, last {period.days} days",
