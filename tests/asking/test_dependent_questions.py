@@ -45,7 +45,14 @@ def test_the_ask_grants_budget_conditioned_after_its_parent(client, site):
     response = widget.post("/forms/quote/ask", {"visitor": widget.visitor})
     data = response.get_json()
     assert response.status_code == 200
-    assert data["form"] == {"title": "Get a quote", "submit_label": "Submit", "max_questions": 2}
+    assert data["form"].pop("strings")["skip"] == "Skip"  # the interface text
+    assert data["form"] == {
+        "title": "Get a quote",
+        "submit_label": "Submit",
+        "max_questions": 2,
+        "language": "en",
+        "dir": "ltr",
+    }
     assert [(q["key"], q.get("when")) for q in data["questions"]] == [
         ("decision_maker", None),
         ("budget", {"field": "decision_maker", "equals": True}),

@@ -37,6 +37,8 @@ WIDGET_KEYS = [
     "number_range",
     "too_long",
     "send_failed",
+    "download_link",
+    "open_link",
     "unavailable",
 ]
 GERMAN = {key: TRANSLATIONS["de"][key] for key in WIDGET_KEYS}
@@ -74,6 +76,7 @@ def test_a_german_site_asks_in_german_with_its_own_replacement(client, app):
         "language": "de",
         "dir": "ltr",
         "strings": {**GERMAN, "skip": "Später"},
+        "max_questions": 3,
     }
     assert ask_form(client, "news")["strings"]["skip"] == "Später"
 

@@ -79,6 +79,7 @@ def test_the_preview_shows_unsaved_values_and_saves_nothing(client, site, market
         "submit_label": "Download",
         "language": "en",
         "dir": "ltr",
+        "max_questions": 2,
     }
     assert [q["key"] for q in body["questions"]] == ["zip", "job_title"]
     assert _revisions() == 1
