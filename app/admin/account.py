@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -10,7 +10,8 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.admin import admin_bp
-from app.admin.users import MAX_PASSWORD_LENGTH
+from app.admin.routes import login_limit
+from app.admin.users import MAX_PASSWORD_LENGTH, TOO_LONG_PASSWORD
 from app.clock import current_time
 from app.extensions import limiter
 from app.services.accounts import (
@@ -20,36 +21,33 @@ from app.services.accounts import (
 )
 from app.services.errors import Invalid, TooManyAttempts
 
-_TOO_LONG = f"Use at most {MAX_PASSWORD_LENGTH} characters."
-
 
 class OwnPasswordForm(FlaskForm):
     """Sizes and the repeat here; ``change_own_password`` checks the rest."""
 
     current_password = PasswordField(
         "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=200)],
+        validators=[DataRequired("Enter your current password."), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         "New password",
         validators=[
             DataRequired("Enter a new password."),
-            Length(max=MAX_PASSWORD_LENGTH, message=_TOO_LONG),
+            Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG_PASSWORD),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
     repeat = PasswordField(
         "New password again",
         validators=[EqualTo("new_password", message="The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
     )
-
-
-def _limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
 
 
 @admin_bp.route("/account", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def account() -> str | tuple[str, int] | Response:
     form = OwnPasswordForm()
     if not form.is_submitted():

@@ -17,10 +17,11 @@ from wtforms.validators import Length
 from app.admin import admin_bp
 from app.admin.access import role_required
 from app.admin.config_editor import pending_notice
-from app.admin.forms import ActionForm
+from app.admin.forms import ActionForm, problem_lines
 from app.models import SALES
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.people import requalification_status
+from app.services.sales import MAX_DAYS
 from app.services.siteconfig import (
     MAX_COMMENT,
     DefinitionPending,
@@ -78,6 +79,7 @@ def _config_page(
         form=form,
         problems=problems,
         requalification=requalification,
+        max_days=MAX_DAYS,
     )
     return page, status
 
@@ -101,10 +103,8 @@ def decide_proposal(site: str, proposal: int, verdict: str) -> Response | tuple[
     except NotFound:
         abort(404)
     except (Forbidden, Conflict, Invalid) as exc:
-        lines = [exc.message, *(m for ms in (exc.fields or {}).values() for m in ms)]
-        return _config_page(
-            site, UploadForm(formdata=None), status=exc.status, decision=" ".join(lines)
-        )
+        decision = " ".join(problem_lines(exc))
+        return _config_page(site, UploadForm(formdata=None), status=exc.status, decision=decision)
     return redirect(url_for("admin.config", site=site))
 
 
@@ -150,11 +150,19 @@ def download_config(site: str) -> Response:
 @admin_bp.get("/sites/<site>/config/<int:version>")
 @role_required("analyst", SALES)
 def config_revision(site: str, version: int) -> str:
+    return _revision_page(site, version)
+
+
+def _revision_page(site: str, version: int, problem: str | None = None) -> str:
+    """A version's page: what it changed, in words and lines; ``problem``: why a restore was
+    refused, shown on top."""
     try:
         diff = revision_diff(site, version, masked=not current_user.can("admin"))
     except NotFound:
         abort(404)
-    return render_template("admin/revision.html", site_key=site, diff=diff, latest=_in_force(site))
+    return render_template(
+        "admin/revision.html", site_key=site, diff=diff, latest=_in_force(site), problem=problem
+    )
 
 
 def _in_force(site: str) -> int:
@@ -179,15 +187,6 @@ def restore_config_revision(site: str, version: int) -> Response | tuple[str, in
     except NotFound:
         abort(404)
     except Invalid as exc:
-        diff = revision_diff(site, version, masked=not current_user.can("admin"))
-        lines = [exc.message, *(m for ms in (exc.fields or {}).values() for m in ms)]
-        page = render_template(
-            "admin/revision.html",
-            site_key=site,
-            diff=diff,
-            latest=_in_force(site),
-            problem=" ".join(lines),
-        )
-        return page, 422
+        return _revision_page(site, version, " ".join(problem_lines(exc))), 422
     flash(f"Restored version {version} as config version {restored.config_version}.")
     return redirect(url_for("admin.config", site=site))

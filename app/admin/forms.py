@@ -23,9 +23,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services.errors import Invalid
+from app.services.errors import Invalid, ServiceError
 
 Problems = dict[str, list[str]]
+
+
+def problem_lines(exc: ServiceError) -> list[str]:
+    """A refusal in lines: its message, then every field's messages (shown on one line where
+    no input carries them)."""
+    return [exc.message, *(m for ms in (exc.fields or {}).values() for m in ms)]
 
 
 def attach_errors(

@@ -19,12 +19,13 @@ from app.services.errors import TooManyAttempts
 from app.services.insights import site_overviews
 
 
-def _login_limit() -> str:
+def login_limit() -> str:
+    """Sign-in attempts per client address (the account page's password check too)."""
     return current_app.config["RATELIMIT_LOGIN"]
 
 
 @admin_bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login() -> str | tuple[str, int] | Response:
     form = LoginForm()
     if form.validate_on_submit():

@@ -29,6 +29,7 @@ from app.services.errors import Invalid, NotFound
 
 # The sign-in form accepts at most this many characters: a longer password could never be used.
 MAX_PASSWORD_LENGTH = 200
+TOO_LONG_PASSWORD = f"Use at most {MAX_PASSWORD_LENGTH} characters."
 
 
 class NewUserForm(FlaskForm):
@@ -40,9 +41,7 @@ class NewUserForm(FlaskForm):
         "Password (optional)",
         validators=[
             Optional(),
-            Length(
-                max=MAX_PASSWORD_LENGTH, message=f"Use at most {MAX_PASSWORD_LENGTH} characters."
-            ),
+            Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG_PASSWORD),
         ],
     )
 

@@ -23,7 +23,7 @@ from app.admin.access import role_required
 from app.clock import current_time
 from app.models import SALES
 from app.services.errors import Invalid, NotFound
-from app.services.sales import request_whatif, whatif_run
+from app.services.sales import MAX_DAYS, request_whatif, whatif_run
 from app.services.siteconfig import (
     checked_config,
     parse_config_text,
@@ -41,7 +41,7 @@ class ProposalWhatIfForm(FlaskForm):
     days = IntegerField(
         "Window (days)",
         default=90,
-        validators=[NumberRange(1, 3660, "Enter 1 to 3660.")],
+        validators=[NumberRange(1, MAX_DAYS, f"Enter 1 to {MAX_DAYS}.")],
         description="Replay this many days back from now.",
     )
 
@@ -85,7 +85,7 @@ def whatif_of_proposal(site: str, proposal_id: int) -> Response:
     """The what-if of a pending change to the definition, from the History page."""
     form = ProposalWhatIfForm()
     if not form.validate_on_submit():
-        flash("The what-if's window must be 1 to 3660 days.")
+        flash(f"The what-if's window must be 1 to {MAX_DAYS} days.")
         return redirect(url_for("admin.config", site=site, _anchor=f"proposal-{proposal_id}"))
     try:
         site_key, proposal = proposal_config(proposal_id, site)

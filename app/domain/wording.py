@@ -25,6 +25,12 @@ def count_text(count: int) -> str:
     return f"{count:,}".replace(",", " ")
 
 
+def amount_text(cents: int) -> str:
+    """Hundredths as a decimal amount, exactly: 120050 is "1200.50"."""
+    whole, part = divmod(cents, 100)
+    return f"{whole}.{part:02d}"
+
+
 def answer_text(value: Any, options: Options = ()) -> str:
     """A stored value as plain text: an option's label for its value, lists joined, booleans
     Yes/No, "—" for none."""

@@ -183,10 +183,8 @@ def funnel_by_rule(site: SiteSnapshot, period: Period) -> FunnelTable:
 def _rule_label(site: SiteSnapshot, stage: str, rule: dict[str, Any] | None) -> str:
     """ "mql: Engagement score ≥ 10; Known: Company": the stage, then the rule's conditions in
     words, without the score the contact had (so that one rule is one row)."""
-    labels = {key: view.label for key, view in site.fields.items()}
-    options = {key: view.options for key, view in site.fields.items()}
     general = {key: value for key, value in (rule or {}).items() if key != "score"} or None
-    return f"{stage}: " + "; ".join(rule_words(general, labels, options))
+    return f"{stage}: " + "; ".join(rule_words(general, site.field_labels, site.field_options))
 
 
 TABLES: dict[str, Callable[[SiteSnapshot, Period], FunnelTable]] = {

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from app.domain.wording import answer_text
+from app.domain.wording import amount_text, answer_text
 from app.extensions import db
 from app.models import (
     BROWSER,
@@ -246,10 +246,9 @@ def deals_influenced(site: SiteSnapshot, period: Period) -> FunnelTable:
     )
 
 
-def _money(cents: int | None) -> str:
-    """Hundredths as a decimal amount, exactly: 120050 → "1200.50"."""
-    whole, part = divmod(int(cents or 0), 100)
-    return f"{whole}.{part:02d}"
+def _money(cents: Any) -> str:
+    """A sum of hundredths (None for none; a Decimal on PostgreSQL) as a decimal amount."""
+    return amount_text(int(cents or 0))
 
 
 def predictive_answers(site: SiteSnapshot, period: Period) -> FunnelTable:

@@ -20,6 +20,7 @@ from app.services.sales.sla import (
 )
 from app.services.sales.whatif import WhatIf, simulate_definition
 from app.services.sales.whatif_runs import (
+    MAX_DAYS,
     RunView,
     request_whatif,
     result_data,
@@ -29,6 +30,7 @@ from app.services.sales.whatif_runs import (
 
 __all__ = [
     "DEFAULT_INBOUND_OVERLAP_HOURS",
+    "MAX_DAYS",
     "ContactRef",
     "RunView",
     "WhatIf",

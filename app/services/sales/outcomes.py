@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.domain.identity import normalize_email
 from app.domain.sales import OutcomeInput, outcome_problems, outcome_stage
 from app.domain.specs import is_storable_text, iso
+from app.domain.wording import amount_text
 from app.extensions import db
 from app.models import Contact, SalesOutcome
 from app.services.errors import Invalid, NotFound
@@ -144,4 +145,4 @@ def outcome_view(row: SalesOutcome) -> dict[str, Any]:
 
 def _amount(cents: int | None) -> str | None:
     """Hundredths as the decimal string the API answers: 120050 is "1200.50"."""
-    return None if cents is None else f"{cents // 100}.{cents % 100:02d}"
+    return None if cents is None else amount_text(cents)

@@ -21,6 +21,7 @@ from app.services.siteconfig.importer import import_site_config
 from app.services.siteconfig.proposals import (
     PENDING,
     REJECTED,
+    SUPERSEDED,
     Approval,
     awaiting,
     check_approver,
@@ -141,7 +142,7 @@ def _decidable(proposal_id: int, site_key: str | None, by: str) -> tuple[Definit
     if row.status != PENDING:
         raise Conflict(
             f"Proposal {proposal_id} is {row.status}, not pending: nothing was changed."
-            + (" A newer proposal replaced it." if row.status == "superseded" else "")
+            + (" A newer proposal replaced it." if row.status == SUPERSEDED else "")
         )
     check_approver(by, row.proposed_by, row.proposed_team)
     return row, site

@@ -136,8 +136,7 @@ def restore_revision(
     site_id = _site_id(site_key)
     revisions = db.session.scalars(
         select(ConfigRevision)
-        .where(ConfigRevision.site_id == site_id)
-        .where((ConfigRevision.version == version) | (ConfigRevision.version > version))
+        .where(ConfigRevision.site_id == site_id, ConfigRevision.version >= version)
         .order_by(ConfigRevision.version.desc())
     ).all()
     if not revisions or revisions[-1].version != version:

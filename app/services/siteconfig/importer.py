@@ -256,10 +256,10 @@ def _copy(row: object, spec: Mapping[str, Any], names: tuple[str, ...]) -> None:
 def _set_site(site: Site, config: dict[str, Any], now: datetime) -> None:
     scored_with = _tally_basis(site)
     _copy(site, config["site"], ("name", "skip_cooldown", "half_life_days", "followup_hours"))
-    site.definition_approval = config["site"]["definition_approval"]
+    _copy(site, config["site"], ("definition_approval", "language"))
     _copy(site, config["site"], ("anonymous_retention_days", "delivery_retention_days"))
     site.origins = list(config["site"]["origins"])
-    site.language, site.strings = config["site"]["language"], config["site"]["strings"] or None
+    site.strings = config["site"]["strings"] or None
     site.engagement = engagement_weights(config["engagement"])
     site.sales_outcomes = config["sales_outcomes"]
     if _tally_basis(site) != scored_with:
