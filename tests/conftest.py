@@ -26,6 +26,7 @@ from tests.clock import FakeClock
 from tests.console import sign_in
 from tests.databases import postgres_database, settings_for, share_engine
 from tests.factories import PASSWORD, acme_config, make_site
+from tests.templates_cache import reuse_compiled_templates
 from tests.url_builders import reuse_url_builders
 
 BACKENDS = ["sqlite", "postgres"]
@@ -37,6 +38,7 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
 
 reuse_url_builders()
+reuse_compiled_templates()
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from app.services.exports import start_export
 from app.services.insights import contact_detail, list_contacts
 from app.services.siteconfig import site_snapshot
 from app.services.tokens import read_visitor_token
+from tests.e2e.servers import POLL_INTERVAL
 from tests.factories import Widget, acme_config, make_site
 from tests.tallies import stored_events, tally_mismatches
 
@@ -79,7 +80,7 @@ class QuietHandler(WSGIRequestHandler):
 def address(app: Flask) -> Iterator[tuple[str, int]]:
     """The app served on a free port, one thread per request."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
     thread.start()
     yield "127.0.0.1", server.server_port
     server.shutdown()

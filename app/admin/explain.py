@@ -78,6 +78,16 @@ class ExplainForm(FlaskForm):
             form.form.data = next(iter(site.forms))
         return form
 
+    def hypothetical(self) -> tuple[float, str | None, tuple[str, ...]]:
+        """The made-up visitor these controls describe, once validated: the engagement
+        score, the latest stage reached and the known fields; a value in error counts as none
+        (score 0, no stage) and an unknown field is left out."""
+        score = 0.0 if self.score.errors else float(self.score.data or 0)
+        stage = self.stage.data
+        reached = None if self.stage.errors or stage in (None, "none") else stage
+        fields = {choice.value for choice in self.known.choices}
+        return score, reached, tuple(k for k in self.known.data or () if k in fields)
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if self.mode.data == "contact" and self.contact_id.data is None:
@@ -116,11 +126,4 @@ def _explain(site: SiteSnapshot, form: ExplainForm) -> Explanation:
     now = current_time()
     if form.mode.data == "contact":
         return explain_contact(site.key, form.form.data, form.contact_id.data, now)
-    return explain_hypothetical(
-        site.key,
-        form.form.data,
-        float(form.score.data or 0),
-        None if form.stage.data == "none" else form.stage.data,
-        tuple(form.known.data or ()),
-        now,
-    )
+    return explain_hypothetical(site.key, form.form.data, *form.hypothetical(), now)

@@ -22,13 +22,12 @@ from app.admin.config_editor import (
 from app.admin.config_forms.fields import FieldForm
 from app.admin.config_forms.tiers import TierForm
 from app.admin.forms import MoveForm
-from app.domain.selection import asking_order as asking_order_of_form
 from app.services.errors import Conflict, Invalid
 from app.services.siteconfig import (
     Config,
-    SiteSnapshot,
     asking_order,
     edit_config,
+    form_asking_orders,
     move_field,
     site_snapshot,
 )
@@ -51,7 +50,7 @@ def questions(site: str) -> str:
         tiers=tiers,
         by_tier=by_tier,
         used_by=used_by,
-        form_orders=_form_orders(site_snapshot(site)),
+        form_orders=form_asking_orders(site_snapshot(site)),
         version=config.version,
         move_form=MoveForm(),
         can_edit=current_user.can("marketer"),
@@ -74,37 +73,6 @@ def _rows(ordered: list[Config]) -> list[_Row]:
         _Row(f, bool(movable) and f["key"] != movable[0], bool(movable) and f["key"] != movable[-1])
         for f in ordered
     ]
-
-
-@dataclass(frozen=True)
-class _FormOrder:
-    """One form's questions in the order its ask puts them (before what the visitor knows,
-    the tiers' unlocking and the form's limit leave out)."""
-
-    key: str
-    title: str
-    max_questions: int
-    questions: list[tuple[str, str, str]]  # (key, label, what puts it there)
-
-
-def _form_orders(site: SiteSnapshot) -> list[_FormOrder]:
-    orders = []
-    for form in site.forms.values():
-        always = set(form.rules.always_ask)
-        questions = []
-        for rule in asking_order_of_form(form.rules):
-            note = (
-                "the consent line, under the questions"
-                if rule.key == form.rules.consent_line
-                else "identity: first while unknown"
-                if rule.identity
-                else "always asked"
-                if rule.key in always
-                else ""
-            )
-            questions.append((rule.key, site.fields[rule.key].label, note))
-        orders.append(_FormOrder(form.key, form.title, form.rules.max_questions, questions))
-    return orders
 
 
 def _pools(form: Config, field: Config) -> bool:

@@ -87,15 +87,8 @@ def _visitor(site: SiteSnapshot, key: str, data: MultiDict[str, str]) -> Preview
     """The visitor the controls in ``data`` describe (a bad value counts as none)."""
     controls = _controls(site, data)
     controls.validate()
-    return PreviewVisitor(
-        site_key=site.key,
-        form_key=key,
-        score=0 if controls.score.errors else float(controls.score.data or 0),
-        reached_stage=None
-        if controls.stage.errors or controls.stage.data in (None, "none")
-        else controls.stage.data,
-        known=tuple(k for k in controls.known.data or () if k in site.fields),
-    )
+    score, reached_stage, known = controls.hypothetical()
+    return PreviewVisitor(site.key, key, score, reached_stage, known)
 
 
 def _snapshot_with_form(site: str, key: str) -> SiteSnapshot:

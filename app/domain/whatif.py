@@ -50,19 +50,6 @@ class Definition:
         return cls(rules, handoff)
 
 
-def first_handoff(
-    definition: Definition,
-    steps: Iterable[Step],
-    weights: Mapping[str, float],
-    half_life_days: float | None,
-    account_values: Mapping[str, KnownValue] | None = None,
-) -> datetime | None:
-    """The first moment, over ``steps`` (sorted by time), at which a stage at or past the
-    hand-off stage holds; None if it never does. ``Replay`` for the terms."""
-    replay = Replay.of((definition,), weights, half_life_days)
-    return replay.first_handoffs(steps, account_values)[0]
-
-
 @dataclass(frozen=True)
 class Replay:
     """Definitions replayed together over one contact's history at a time, with what can be

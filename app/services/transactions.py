@@ -65,12 +65,18 @@ def _begin_writing() -> None:
     read before a concurrent merge). With it, write units run one after the other on one
     state, as the row locks make them on PostgreSQL. Readers are not blocked (WAL).
     """
-    if db.session.get_bind().dialect.name != "sqlite":
-        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        begin_on_sqlite("BEGIN IMMEDIATE")
+
+
+def begin_on_sqlite(statement: str = "BEGIN") -> None:
+    """On SQLite, open the session's transaction now with ``statement`` (``BEGIN`` or ``BEGIN
+    IMMEDIATE``) unless one is open: pysqlite opens one only at the first INSERT, UPDATE or
+    DELETE, so reads and DDL before it would run outside of it. Nothing on other engines."""
     connection = db.session.connection()
     driver = connection.connection.driver_connection
     if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(statement)
 
 
 def insert_rows(

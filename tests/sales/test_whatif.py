@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.domain.qualification import StageRule
 from app.domain.specs import KnownValue
-from app.domain.whatif import Definition, Replay, Step, first_handoff
+from app.domain.whatif import Definition, Replay, Step
 from app.services.sales import simulate_definition
 from tests.sales.support import engage, sales_site, stricter
 
@@ -127,6 +127,18 @@ def test_the_command_prints_the_report(app, clock, runner, tmp_path):
 
 MQL = Definition((StageRule("lead"), StageRule("mql", min_score=10, fields_known=("company",))), 1)
 WEIGHTS = {"webinar": 5.0}
+
+
+def first_handoff(
+    definition: Definition,
+    steps: list[Step],
+    weights: dict[str, float],
+    half_life_days: float | None,
+    account_values: dict[str, KnownValue] | None = None,
+):
+    """One definition's first hand-off over ``steps``: a replay of that definition alone."""
+    replay = Replay.of((definition,), weights, half_life_days)
+    return replay.first_handoffs(steps, account_values)[0]
 
 
 def test_the_first_moment_every_condition_holds():

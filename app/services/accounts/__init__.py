@@ -20,6 +20,7 @@ from app.services.accounts.throttle import (
 )
 from app.services.accounts.users import (
     MIN_PASSWORD_LENGTH,
+    active_user,
     authenticate_user,
     change_own_password,
     create_or_reset_user,
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "SignInLock",
+    "active_user",
     "authenticate_token",
     "authenticate_user",
     "change_own_password",

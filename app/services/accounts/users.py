@@ -203,6 +203,13 @@ def _user_with_email(email: str) -> User | None:
     ).one_or_none()
 
 
+def active_user(email: str) -> User | None:
+    """The console user of ``email`` (any case, surrounding spaces ignored) while they may
+    sign in; None for an unknown or disabled address."""
+    user = _user_with_email(email)
+    return user if user is not None and user.active else None
+
+
 def load_user(session_id: str) -> User | None:
     """The user of a session (``User.get_id``); None once the user is disabled or their
     session version moved on (password reset, role change)."""

@@ -44,6 +44,7 @@ from app.services.insights.funnel_period import (
     step_counts,
     table,
     week_of,
+    weekly_sums,
     with_rates,
 )
 from app.services.insights.funnel_tables import (
@@ -64,14 +65,8 @@ ALL_WEEKS = "All weeks"
 def funnel_by_week(site: SiteSnapshot, period: Period) -> FunnelTable:
     """Per week of creation: contacts, how many reached each step, and each step's rate."""
     steps = contact_steps(site, period)
-    counted = add_up(
-        (
-            (week_of(row[0]), *row[1:])
-            for row in db.session.execute(
-                select(day_of(steps.c.created_at), *step_counts(steps)).group_by("day")
-            )
-        ),
-        len(COUNT_COLUMNS),
+    counted = weekly_sums(
+        select(day_of(steps.c.created_at), *step_counts(steps)), len(COUNT_COLUMNS)
     )
     empty = [0] * len(COUNT_COLUMNS)
     return table(

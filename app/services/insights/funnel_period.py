@@ -10,7 +10,6 @@ Python adds the days up into weeks, so at most ``days`` rows come back per measu
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import statistics
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from app.models.types import UTCDateTime
 from app.services.insights.charts import FunnelTable
 from app.services.insights.dashboard import _day_start, _percent, _today, _utc_day
 from app.services.siteconfig import SiteSnapshot
+from app.services.transactions import begin_on_sqlite
 
 FUNNEL_WINDOW = 90  # days, when ``?days=`` names none of WINDOWS
 NO_FORM = "(no form)"
@@ -134,10 +134,8 @@ def shared_steps(site: SiteSnapshot, period: Period) -> Iterator[None]:
 
     The table is created inside the session's transaction, so that its rollback (after an
     error, or at the end of the request) also leaves none behind."""
+    begin_on_sqlite()  # pysqlite would run the DDL outside of a transaction
     connection = db.session.connection()
-    driver = connection.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside of one
     steps = Table(
         f"funnel_steps_{secrets.token_hex(6)}",
         MetaData(),
@@ -194,6 +192,13 @@ def step_counts(steps: FromClause) -> Any:
 
 def day_of(column: Any) -> Any:
     return _utc_day(column).label("day")
+
+
+def weekly_sums(statement: Select[Any], size: int) -> dict[Any, list[int]]:
+    """``statement``'s rows (a UTC ``day_of``, then ``size`` counts) grouped by day and summed
+    per week (``week_of``)."""
+    rows = db.session.execute(statement.group_by("day"))
+    return add_up(((week_of(row[0]), *row[1:]) for row in rows), size)
 
 
 def add_up(rows: Iterable[tuple[Any, ...]], size: int) -> dict[Any, list[int]]:

@@ -33,7 +33,6 @@ from app.services.insights.dashboard import _percent
 from app.services.insights.funnel_period import (
     NO_FORM,
     Period,
-    add_up,
     day_of,
     elapsed,
     first_form,
@@ -41,6 +40,7 @@ from app.services.insights.funnel_period import (
     median_of,
     table,
     week_of,
+    weekly_sums,
 )
 from app.services.siteconfig import SiteSnapshot
 
@@ -73,14 +73,9 @@ def _sla(site: SiteSnapshot, period: Period, team: str, started: str, title: str
     in_time = case((Handoff.touched_at <= Handoff.due_at, 1), else_=0)
     breached = case((Handoff.breached_at.is_not(None), 1), else_=0)
     measures = (func.count(Handoff.due_at), func.sum(in_time), func.count(Handoff.touched_at))
-    counted = add_up(
-        (
-            (week_of(row[0]), *row[1:])
-            for row in db.session.execute(
-                select(day_of(Handoff.started_at), func.count(), *measures, func.sum(breached))
-                .where(where)
-                .group_by("day")
-            )
+    counted = weekly_sums(
+        select(day_of(Handoff.started_at), func.count(), *measures, func.sum(breached)).where(
+            where
         ),
         5,
     )

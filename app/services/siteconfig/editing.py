@@ -27,6 +27,7 @@ from app.services.siteconfig.importer import (
     export_site_config,
     import_site_config,
 )
+from app.services.siteconfig.snapshots import SiteSnapshot
 
 Config = dict[str, Any]
 Problems = dict[str, list[str]]
@@ -285,6 +286,38 @@ def asking_order(fields: list[Config], tier: str) -> list[Config]:
     tiers = {tier: TierRule(tier, 0)}
     form = FormRules(key=tier, fields=rules, tiers=tiers, pool=frozenset(entries))
     return [entries[rule.key] for rule in form_asking_order(form)]
+
+
+@dataclass(frozen=True)
+class FormOrder:
+    """One form's questions in the order its ask puts them (before what the visitor knows,
+    the tiers' unlocking and the form's limit leave out)."""
+
+    key: str
+    title: str
+    max_questions: int
+    questions: list[tuple[str, str, str]]  # (key, label, what puts it there)
+
+
+def form_asking_orders(site: SiteSnapshot) -> list[FormOrder]:
+    """Every form of ``site`` with its questions in asking order (``FormOrder``)."""
+    orders = []
+    for form in site.forms.values():
+        always = set(form.rules.always_ask)
+        questions = []
+        for rule in form_asking_order(form.rules):
+            note = (
+                "the consent line, under the questions"
+                if rule.key == form.rules.consent_line
+                else "identity: first while unknown"
+                if rule.identity
+                else "always asked"
+                if rule.key in always
+                else ""
+            )
+            questions.append((rule.key, site.fields[rule.key].label, note))
+        orders.append(FormOrder(form.key, form.title, form.rules.max_questions, questions))
+    return orders
 
 
 def _index(config: Config, section: str, key: str) -> int:

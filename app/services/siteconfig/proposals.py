@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import MARKETING_TEAM, SALES, SALES_TEAM, DefinitionProposal, Site, User
+from app.models import MARKETING_TEAM, SALES, SALES_TEAM, DefinitionProposal, Site
+from app.services.accounts import active_user
 from app.services.errors import Conflict, Forbidden
 from app.services.siteconfig.canonical import definition_sections, engagement_weights
 from app.services.siteconfig.definition import definition_changed, definition_diff
@@ -74,14 +75,8 @@ def awaiting(team: str | None) -> str:
 
 def team_of(email: str) -> str | None:
     """The team of the active console user ``email``; None for anyone else (the operator)."""
-    user = _console_user(email)
+    user = active_user(email)
     return TEAM_OF_ROLE.get(user.role) if user is not None else None
-
-
-def _console_user(email: str) -> User | None:
-    return db.session.scalar(
-        select(User).where(func.lower(User.email) == email.strip().lower(), User.active)
-    )
 
 
 def check_approver(email: str, proposed_by: str, proposed_team: str | None) -> None:
@@ -89,7 +84,7 @@ def check_approver(email: str, proposed_by: str, proposed_team: str | None) -> N
     made: an active console user of the other team, or an admin, and never its author."""
     if email.strip().lower() == proposed_by.strip().lower():
         raise Forbidden("You proposed this change: a user of the other team approves it.")
-    user = _console_user(email)
+    user = active_user(email)
     if user is None or user.role not in TEAM_OF_ROLE:
         raise Forbidden(
             f"{email} may not approve changes to the definition: only active console users "
