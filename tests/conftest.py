@@ -26,6 +26,7 @@ from tests.clock import FakeClock
 from tests.console import sign_in
 from tests.databases import postgres_database, settings_for, share_engine
 from tests.factories import PASSWORD, acme_config, make_site
+from tests.scheduling import long_tests_first, worker_count
 from tests.templates_cache import reuse_compiled_templates
 from tests.url_builders import reuse_url_builders
 
@@ -39,6 +40,11 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
 
 reuse_url_builders()
 reuse_compiled_templates()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their session fixtures
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items[:] = long_tests_first(items, worker_count())
 
 
 @pytest.fixture
@@ -90,14 +96,21 @@ def _wipe_rows() -> None:
     """Every row deleted, children first, and the id counters back to 1: what TRUNCATE …
     RESTART IDENTITY does, at a fraction of its cost on a test's few rows (TRUNCATE makes new
     files for every table and index)."""
+    tables = reversed(db.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'")
+            # One round trip for every statement (a third of the time of one each).
+            conn.exec_driver_sql(
+                "; ".join(
+                    [
+                        *(f'DELETE FROM "{table.name}"' for table in tables),  # noqa: S608 - our table names
+                        "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'",
+                    ]
+                )
             )
         else:
+            for table in tables:
+                conn.execute(table.delete())
             # AUTOINCREMENT tables (contacts) count on; restart them as PostgreSQL does.
             conn.execute(text("DELETE FROM sqlite_sequence"))
 
