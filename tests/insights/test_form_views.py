@@ -157,3 +157,12 @@ class TestFlushInterval:
         widget.event(forms=["short"])
         assert views_and_asks(30, clock()) == {"blog": (2, 1), "short": (3, 0)}  # flushed first
         assert flush_form_counts() == 0
+
+    def test_counts_of_a_site_gone_before_the_flush_are_dropped(self, client, two_forms, clock):
+        """A site deleted between the count and the flush has no row to count against: its
+        counts go, the others' are written, and nothing is kept to fail the next flush."""
+        Widget(client).event(forms=["blog"])
+        FORM_COUNTERS.tally().add([(two_forms.id + 1, "blog", date(2026, 3, 2))], 0)
+        assert flush_form_counts() == 1
+        assert stats() == [("blog", "2026-03-02", 1, 0)]
+        assert FORM_COUNTERS.tally().pending() == {}
