@@ -68,8 +68,9 @@ class Config:
     # Contacts the worker judges again per committed unit after a change of the definition
     # (docs/sales.md, "Re-qualification after a change").
     REQUALIFY_BATCH = 500
-    # The ask and submit endpoints count shown/answered/skipped questions in memory and add the
-    # tallies to the database at most this often (and when the process exits).
+    # The ask, submit and events endpoints count shown/answered/skipped questions and each
+    # form's views and asks in memory, and add the tallies to the database at most this often
+    # (and when the process exits).
     QUESTION_STATS_FLUSH_SECONDS = 10.0
     PROXY_FIX = 0
     # Operations (docs/deploy.md): "json" logs one JSON object per line, with request ids and an

@@ -99,7 +99,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       const config = configs.find((candidate) => candidate.formKey == formKey) || configs[0];
       if (config && formKey && !mountElement.querySelector('trickle-form')) mount(mountElement, config, formKey);
     }
-    for (const config of freshConfigs) track('page_view', {site: config.siteKey, stage: config.pageStage});
+    // A site's page view names its forms on the page: the dashboard's views per form.
+    for (const config of freshConfigs) track('page_view', {site: config.siteKey, stage: config.pageStage},
+      widgets.filter((widget) => widget.config.siteKey == config.siteKey).map((widget) => widget.formKey));
     callQueue.splice(0).forEach((call) => Trickle(...call));
   };
 
@@ -172,11 +174,11 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     }
   };
 
-  const track = (kind, options) => {
+  const track = (kind, options, forms) => {
     options = options || {};
     const target = targetOf(options);
     if (!target || !/^[a-z][a-z\d_]{0,63}$/.test(kind || '')) return; // the server's rule for kinds
-    const body = {kind, url: String(options.url || location.href).slice(0, 2000)};
+    const body = {kind, url: String(options.url || location.href).slice(0, 2000), forms}; // no forms: left out of the JSON
     if (STAGES.includes(options.stage)) body.stage = options.stage;
     if (options.content != null) body.content = String(options.content).slice(0, 500);
     if (options.id != null) body.id = String(options.id);

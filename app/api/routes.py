@@ -110,6 +110,7 @@ def events(site: str) -> tuple[Response, int]:
         url=body.get("url"),
         content=body.get("content"),
         external_id=body.get("id"),
+        forms=tuple(body.get("forms") or ()),
     )
     visitor = record_engagement(site, body.get("visitor"), event, current_time())
     return jsonify(EVENT_OUT.dump({"visitor": visitor})), 202

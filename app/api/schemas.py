@@ -45,6 +45,7 @@ from app.domain.interface import LANGUAGES
 from app.domain.specs import FIELD_KINDS, STAGES, is_storable_text
 
 _TOKEN = validate.Length(min=1, max=2048)
+MAX_PAGE_FORMS = 50  # form keys one page_view may name
 
 
 class Text(fields.String):
@@ -109,6 +110,13 @@ class EventIn(Schema):
     url = Text(validate=validate.Length(max=2000), allow_none=True)
     content = Text(validate=validate.Length(max=500), allow_none=True)
     id = Text(validate=validate.Length(min=1, max=128), allow_none=True)
+    # A page_view's forms: the form keys placed on the page. Each of the site's counts a view;
+    # others (a typo on the page, a form since removed) are ignored, never the page view.
+    forms = fields.List(
+        Text(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=MAX_PAGE_FORMS),
+        allow_none=True,
+    )
 
 
 class TokenWithdrawIn(Schema):

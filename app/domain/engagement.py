@@ -11,10 +11,11 @@ from datetime import datetime
 from app.domain.specs import STAGES, EventRecord, stage_rank
 
 _SECONDS_PER_DAY = 86_400
+PAGE_VIEW = "page_view"  # the widget sends one per page; it names the page's forms
 
 # Event weights every site starts from; a config's ``engagement`` adds kinds or changes weights.
 DEFAULT_ENGAGEMENT: dict[str, float] = {
-    "page_view": 1,
+    PAGE_VIEW: 1,
     "content_download": 3,
     "video_play": 2,
     "webinar": 5,

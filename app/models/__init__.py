@@ -7,7 +7,7 @@ from app.models.activity import (
     Skip,
     Submission,
 )
-from app.models.analytics import QuestionStat, StageChange
+from app.models.analytics import FormStat, QuestionStat, StageChange
 from app.models.contact import (
     BROWSER,
     CLAIMED,
@@ -74,6 +74,7 @@ __all__ = [
     "Field",
     "Form",
     "FormField",
+    "FormStat",
     "FormTier",
     "Handoff",
     "IdempotentResponse",

@@ -1,4 +1,4 @@
-"""What the dashboard reads besides contacts: question counters and lifecycle stage moves."""
+"""What the dashboard reads besides contacts: question and form counters, lifecycle stage moves."""
 
 from __future__ import annotations
 
@@ -31,6 +31,25 @@ class QuestionStat(db.Model):
     shown: Mapped[int] = mapped_column(default=0, server_default="0")
     answered: Mapped[int] = mapped_column(default=0, server_default="0")
     skipped: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class FormStat(db.Model):
+    """Per form and UTC day: the page views that placed it (a counted ``page_view`` naming it)
+    and the asks for it that returned at least one question.
+
+    Aggregate counters like ``QuestionStat``: the events and ask endpoints add to an in-process
+    tally that is flushed as one upsert per (site, form, day) now and then.
+    """
+
+    __tablename__ = "form_stats"
+    __table_args__ = (UniqueConstraint("site_id", "form_key", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    views: Mapped[int] = mapped_column(default=0, server_default="0")
+    asks: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class StageChange(db.Model):

@@ -13,5 +13,7 @@ package's ``__init__`` names the verbs that views, the CLI and other packages ma
 
 Shared ground, at this root: ``errors`` (service errors), ``transactions`` (``commit_unit``),
 ``tokens`` (signed visitor and ask tokens), ``outbox`` (``record_outbox``, ``follow_merge``),
-``addresses`` (private-network checks).
+``addresses`` (private-network checks), ``counters`` (daily counters kept in memory and flushed
+in batches: the question counters' machinery, and the per-form views and asks that ``people``
+and ``asking`` count and ``insights`` reads).
 """

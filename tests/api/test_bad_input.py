@@ -240,6 +240,21 @@ def test_the_same_idempotency_key_twice_writes_once_and_answers_the_same(widget)
         ({"kind": "Page View"}, {"kind": ["Use a-z, 0-9 and _."]}),
         ({}, {"kind": ["Missing data for required field."]}),
         ({"kind": "page_view", "url": "x" * 2001}, {"url": ["Longer than maximum length 2000."]}),
+        ({"kind": "page_view", "forms": "blog"}, {"forms": ["Not a valid list."]}),
+        ({"kind": "page_view", "forms": ["blog", 7]}, {"forms.1": ["Not a valid string."]}),
+        ({"kind": "page_view", "forms": [""]}, {"forms.0": ["Length must be between 1 and 64."]}),
+        (
+            {"kind": "page_view", "forms": ["blog", "f" * 65]},
+            {"forms.1": ["Length must be between 1 and 64."]},
+        ),
+        (
+            {"kind": "page_view", "forms": ["blog"] * 51},
+            {"forms": ["Longer than maximum length 50."]},
+        ),
+        (
+            {"kind": "content_download", "forms": ["blog"]},
+            {"forms": ["Only a page_view names the forms on its page."]},
+        ),
     ],
 )
 def test_bad_events_are_422(client, site, body, fields):

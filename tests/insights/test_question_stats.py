@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Field, QuestionStat
 from app.services.asking import PreviewVisitor, preview_token
 from app.services.insights import count_answers, count_shown
-from app.services.insights.question_stats import _flush_at_exit, flush, question_tally
+from app.services.insights.question_stats import QUESTION_COUNTERS, flush, question_tally
 from app.services.siteconfig import site_snapshot
 from tests.factories import Widget
 
@@ -167,10 +167,10 @@ class TestFlushInterval:
     ):
         Widget(client).ask()
         monkeypatch.setattr(db.engine, "begin", database_down)
-        _flush_at_exit(weakref.ref(app))  # logs, keeps the counts, raises nothing
+        QUESTION_COUNTERS.flush_at_exit(weakref.ref(app))  # logs, keeps the counts, raises nothing
         assert len(question_tally().pending()) == 3
         monkeypatch.undo()
-        _flush_at_exit(weakref.ref(app))
+        QUESTION_COUNTERS.flush_at_exit(weakref.ref(app))
         assert [row[1:4] for row in stats()] == [
             ("company", "2026-03-02", 1),
             ("email", "2026-03-02", 1),

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from app.domain.selection import Selection, select_questions
 from app.domain.specs import ContactState, Dependency
+from app.services.counters import count_form_ask
 from app.services.insights import count_shown
 from app.services.people import ask_view
 from app.services.siteconfig import FieldView, FormView, SiteSnapshot, site_snapshot
@@ -59,8 +60,9 @@ def ask_questions(
 ) -> AskResult:
     """Select the questions for the visitor behind ``token`` (a new visitor if none or forged).
 
-    Asking writes nothing but the questions shown (counted in batches, elsewhere): a returning
-    browser's state is one statement (``people.ask_view``), after the site's freshness check.
+    Asking writes nothing but the questions shown and, when it returns any, the form's ask
+    (both counted in batches, elsewhere): a returning browser's state is one statement
+    (``people.ask_view``), after the site's freshness check.
     A browser with no stored visitor (a first ask, a forged token, an erased visitor) is asked
     as a new one, and gets a token naming an id no row holds yet: its first write stores the
     visitor under that id (``people.stored_visitor``). (A browser's last_seen_at is kept by its
@@ -85,6 +87,8 @@ def ask_questions(
     # A question granted conditioned is counted when a submit shows it (submit.py).
     shown = (q.id for q in offered.questions if q.rule.key not in offered.conditions)
     count_shown(site, form.key, shown, now)
+    if offered.questions:
+        count_form_ask(site.id, form.key, now)
     return AskResult(
         visitor=visitor_token(site.key, public_id, unstored=unstored),
         ask_token=offer_token(site, form, public_id, offered, page_stage, now),

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.domain.engagement import PAGE_VIEW
 from app.domain.qualification import engagement_may_move
 from app.domain.specs import EventRecord
 from app.extensions import db
 from app.models import EngagementEvent, Visitor
+from app.services.counters import count_form_views
 from app.services.errors import Invalid
 from app.services.people.contacts import resolve_visitor
 from app.services.people.hot_activity import report_hot_activity
@@ -32,13 +34,16 @@ class EventInput:
     url: str | None = None
     content: str | None = None
     external_id: str | None = None
+    forms: tuple[str, ...] = ()  # a page_view's: the site's forms on the page
 
 
 def record_engagement(site_key: str, token: str | None, event: EventInput, now: datetime) -> str:
     """Record ``event`` for the visitor behind ``token``; return the (maybe new) visitor token.
 
     One insert (a browser's repeated id is ignored by the database) and the tallies' updates;
-    the stage rules run only when the new engagement may move the contact.
+    the stage rules run only when the new engagement may move the contact. A counted
+    ``page_view`` counts a view for each of its ``forms`` the site has (other keys are ignored:
+    a page may still carry a form the config has since removed); only a page_view names forms.
     """
     site = site_snapshot(site_key)
     if event.kind not in site.weights:
@@ -47,19 +52,26 @@ def record_engagement(site_key: str, token: str | None, event: EventInput, now: 
             f'Unknown event kind "{event.kind}".',
             {"kind": [f'Unknown event kind "{event.kind}"; this site counts: {kinds}.']},
         )
+    if event.forms and event.kind != PAGE_VIEW:
+        message = f"Only a {PAGE_VIEW} names the forms on its page."
+        raise Invalid(message, {"forms": [message]})
 
-    def work() -> str:
+    def work() -> tuple[str, bool]:
         visitor = resolve_visitor(site, token, now)
         contact = visitor.contact
-        if add_event(site, visitor, event, now) and site.stages:
+        counted = add_event(site, visitor, event, now)
+        if counted and site.stages:
             engagement = engaged(site, contact, now)
             if engagement_may_move(
                 site.stages, contact.lifecycle_stage, engagement.score, engagement.reached_stage
             ):
                 qualify(site, contact, now)
-        return visitor.public_id
+        return visitor.public_id, counted
 
-    return visitor_token(site.key, commit_unit(work))
+    public_id, counted = commit_unit(work)
+    if counted:  # after the commit: a unit run again must not count twice
+        count_form_views(site.id, (key for key in event.forms if key in site.forms), now)
+    return visitor_token(site.key, public_id)
 
 
 def add_event(
