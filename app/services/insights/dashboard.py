@@ -10,12 +10,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import accumulate, groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, func, literal_column, select, union
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select, union
 
 from app.domain.engagement import summarize_engagement
 from app.domain.specs import EventRecord
@@ -45,6 +45,7 @@ from app.services.insights.charts import (
     TierRow,
 )
 from app.services.insights.contact_list import EVENT_RECORD_COLUMNS
+from app.services.insights.period import Period, day_start, utc_day
 from app.services.insights.question_stats import flush
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
@@ -165,7 +166,8 @@ def question_rates(site: SiteSnapshot, days: int, now: datetime) -> QuestionChar
     field order; counts for forms or fields since removed follow.
     """
     flush()
-    start, end = _window(days, now)[0], _today(now)
+    period = Period.ending(days, now)
+    start, end = period.first, period.last
     totals = {
         (row.form_key, row.field_id): (row.shown, row.answered, row.skipped)
         for row in db.session.execute(
@@ -235,7 +237,7 @@ def _bucket(score: float) -> int:
 def stage_funnel(site: SiteSnapshot, days: int, now: datetime) -> DailySeries:
     """Per day of the window: contacts that existed by the end of it, and per lifecycle stage
     (config order) how many had that stage as the furthest one they had reached by then."""
-    window = _window(days, now)
+    window = Period.ending(days, now).dates
     stages = db.session.scalars(
         select(LifecycleStage.key)
         .where(LifecycleStage.site_id == site.id, LifecycleStage.archived_at.is_(None))
@@ -245,7 +247,7 @@ def stage_funnel(site: SiteSnapshot, days: int, now: datetime) -> DailySeries:
     before = db.session.scalar(
         select(func.count())
         .select_from(Contact)
-        .where(Contact.site_id == site.id, Contact.created_at < _day_start(window[0]))
+        .where(Contact.site_id == site.id, Contact.created_at < day_start(window[0]))
     )
     moves = _furthest_stage_moves(site, stages, window)
     series = (
@@ -267,7 +269,7 @@ def _furthest_stage_moves(
         .where(
             StageChange.site_id == site.id,
             StageChange.to_stage.in_(stages),
-            StageChange.changed_at < _day_start(window[-1] + timedelta(days=1)),
+            StageChange.changed_at < day_start(window[-1] + timedelta(days=1)),
         )
         .group_by(StageChange.contact_id, StageChange.to_stage)
         .order_by(StageChange.contact_id)
@@ -287,7 +289,7 @@ def _furthest_stage_moves(
 
 def submissions_per_day(site: SiteSnapshot, days: int, now: datetime) -> DailySeries:
     """Per day of the window: accepted values (submission rows) and distinct contacts."""
-    window = _window(days, now)
+    window = Period.ending(days, now).dates
     values, contacts = _per_day(
         Submission.created_at,
         Submission.site_id == site.id,
@@ -329,38 +331,19 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _today(now: datetime) -> date:
-    return now.astimezone(UTC).date()
-
-
-def _window(days: int, now: datetime) -> tuple[date, ...]:
-    today = _today(now)
-    return tuple(today - timedelta(days=n) for n in range(days - 1, -1, -1))
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
-
-
-def _utc_day(column: Any) -> ColumnElement[date]:
-    if _dialect() == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column, type_=Date)  # SQLite keeps UTC datetimes as naive text
-
-
 def _per_day(
     column: Any, where: ColumnElement[bool], window: tuple[date, ...], *measures: Any
 ) -> tuple[tuple[int, ...], ...]:
     """Each of ``measures`` per UTC day of ``column`` over ``window``, 0 on days without rows."""
-    day = _utc_day(column).label("day")
+    day = utc_day(column).label("day")
     found = {
         row[0]: row[1:]
         for row in db.session.execute(
             select(day, *measures)
             .where(
                 where,
-                column >= _day_start(window[0]),
-                column < _day_start(window[-1] + timedelta(days=1)),
+                column >= day_start(window[0]),
+                column < day_start(window[-1] + timedelta(days=1)),
             )
             .group_by(day)
         )

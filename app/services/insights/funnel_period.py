@@ -3,7 +3,7 @@ times of each funnel step (a SQL subquery, never a list of contacts), the contac
 and the medians and rates the tables show.
 
 Weeks start on Monday (UTC) and are named by that Monday; the first week of a period may be
-cut by the period's start. SQL groups by UTC day (portable: see ``dashboard._utc_day``) and
+cut by the period's start. SQL groups by UTC day (portable: see ``period.utc_day``) and
 Python adds the days up into weeks, so at most ``days`` rows come back per measure.
 """
 
@@ -13,14 +13,12 @@ import secrets
 import statistics
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
     FromClause,
     Integer,
     MetaData,
@@ -35,7 +33,8 @@ from app.extensions import db
 from app.models import BROWSER, Contact, SalesOutcome, StageChange, Submission
 from app.models.types import UTCDateTime
 from app.services.insights.charts import FunnelTable
-from app.services.insights.dashboard import _day_start, _percent, _today, _utc_day
+from app.services.insights.dashboard import _percent
+from app.services.insights.period import Period, utc_day, week_of
 from app.services.siteconfig import SiteSnapshot
 from app.services.transactions import begin_on_sqlite
 
@@ -53,46 +52,6 @@ STEPS: tuple[tuple[str, str], ...] = (
 STEP_NAMES = ("Contact", "Lead", "MQL", "Accepted", "Opportunity", "Won")
 COUNT_COLUMNS = ("Contacts", *(name for name, _ in STEPS))
 RATE_COLUMNS = tuple(f"{a}→{b} (%)" for a, b in pairwise(STEP_NAMES))
-
-
-@dataclass(frozen=True)
-class Period:
-    """The report's period: the last ``days`` UTC days up to and including today."""
-
-    days: int
-    first: date
-    last: date
-
-    @classmethod
-    def ending(cls, days: int, now: datetime) -> Period:
-        today = _today(now)
-        return cls(days, today - timedelta(days=days - 1), today)
-
-    @property
-    def start(self) -> datetime:
-        return _day_start(self.first)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the period."""
-        return _day_start(self.last + timedelta(days=1))
-
-    @property
-    def weeks(self) -> tuple[date, ...]:
-        """The Monday of every week the period touches, oldest first."""
-        monday = week_of(self.first)
-        return tuple(
-            monday + timedelta(weeks=n) for n in range((week_of(self.last) - monday).days // 7 + 1)
-        )
-
-    def holds(self, column: Any) -> ColumnElement[bool]:
-        return (column >= self.start) & (column < self.end)
-
-
-def week_of(day: date | datetime) -> date:
-    """The Monday (UTC) of ``day``'s week."""
-    plain = day.date() if isinstance(day, datetime) else day
-    return plain - timedelta(days=plain.weekday())
 
 
 def first_form(contact_id: Any) -> Any:
@@ -191,7 +150,7 @@ def step_counts(steps: FromClause) -> Any:
 
 
 def day_of(column: Any) -> Any:
-    return _utc_day(column).label("day")
+    return utc_day(column).label("day")
 
 
 def weekly_sums(statement: Select[Any], size: int) -> dict[Any, list[int]]:

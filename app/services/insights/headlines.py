@@ -3,7 +3,7 @@ views, its asks, the questions it asked, the submits it stored and its answer ra
 
 Read only, like the charts (the question and form counters are flushed first, as for the
 questions chart). The period is the last ``days`` UTC days up to and including today
-(``funnel_period.Period``).
+(``period.Period``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import BROWSER, EngagementEvent, FormStat, QuestionStat, Submission
 from app.services.counters import flush_form_counts
 from app.services.insights.dashboard import _percent
-from app.services.insights.funnel_period import Period
+from app.services.insights.period import Period
 from app.services.insights.question_stats import flush
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
