@@ -60,9 +60,16 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_database(base)
 
 
+# Each backend's database, once its schema is in place: a worker's tests switch backends several
+# times (pytest sets the session's database up again at each switch) and find it ready.
+_schemas: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database with the schema in place, one per backend for the whole session."""
+    if request.param in _schemas:
+        return _schemas[request.param]
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
     else:
@@ -72,6 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     with app.app_context():
         db.create_all()
         db.engine.dispose()
+    _schemas[request.param] = url
     return url
 
 
