@@ -17,10 +17,12 @@ from tests.databases import settings_for
 # (they travel with the ask, in the form's language: more languages never grow it) and added
 # the button's automatic text colour, dark controls, the card's lang/dir, Intl numbers, the
 # "Sending…" state, dependent questions revealed in the same form, a refused origin told in
-# the console and a form's on_complete: 6505 bytes. The test holds it there, rounded up to
-# 64 bytes, until the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+# the console and a form's on_complete: 6505 bytes. A failed ask in the form's language (the
+# last ask's form kept per site and form, for a network failure) brought it to 6567, and
+# dropped Object.assign for spreads. The test holds it there, rounded up to 64 bytes, until
+# the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6528
+BUDGET_GZIP_BYTES = 6592
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ from app.services.siteconfig.snapshots import (
     FormView,
     SiteSnapshot,
     draft_form,
+    remembered_snapshot,
     site_snapshot,
 )
 
@@ -151,6 +152,7 @@ __all__ = [
     "read_config_file",
     "readable_problems",
     "reject_proposal",
+    "remembered_snapshot",
     "remove_destination",
     "remove_field",
     "remove_form",

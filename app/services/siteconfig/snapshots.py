@@ -169,6 +169,16 @@ def site_snapshot(site_key: str) -> SiteSnapshot:
     return cached
 
 
+def remembered_snapshot(site_key: str) -> SiteSnapshot | None:
+    """The snapshot of ``site_key`` this request, else this process, already read (perhaps of
+    an older version), or None: never asks the database, which may be what just failed."""
+    memo = _request_memo() or {}
+    if site_key in memo:
+        return memo[site_key]
+    cache: dict[int, SiteSnapshot] = current_app.extensions.get("trickle.snapshots", {})
+    return next((snapshot for snapshot in cache.values() if snapshot.key == site_key), None)
+
+
 def _request_memo() -> dict[str, SiteSnapshot] | None:
     """The snapshots this request looked up (None outside a request)."""
     if not has_request_context():
