@@ -213,9 +213,15 @@ def test_the_live_preview_speaks_the_drafts_language(client, german_site):
     assert response.status_code == 200, response.get_json()
     preview = client.get(response.get_json()["url"]).get_data(as_text=True)
     api = urlsplit(re.search(r'data-api="([^"]+)"', preview).group(1)).path
-    form = client.post(api + "/api/v1/sites/acme/forms/blog/ask", json={}).get_json()["form"]
+    asked = client.post(api + "/api/v1/sites/acme/forms/blog/ask", json={}).get_json()
+    form = asked["form"]
     assert (form["language"], form["dir"], form["submit_label"]) == ("he", "rtl", "שליחה")
     assert form["strings"]["skip"] == "אחר כך"
+    # Its submit checks the answers in the draft's language too (nothing is stored).
+    sent = {"ask_token": asked["ask_token"], "answers": {"email": ""}}
+    response = client.post(api + "/api/v1/sites/acme/forms/blog/submit", json=sent)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"email": ["זוהי שאלת חובה."]}
     assert export_site_config("acme")["forms"][0].get("language") is None  # nothing saved
 
 
