@@ -14,7 +14,7 @@
   const RETRY_DELAYS_MS = [500, 1500, 4000];
   const MAX_LENGTH = {text: 255, textarea: 5000, phone: 32, url: 2000}; // as app/domain/answers.py
   // The interface text comes with each ask, in the form's language (form.strings); this one
-  // is shown when no ask answered.
+  // is shown when an ask fails with no words of the form's (see unavailable).
   const UNAVAILABLE = 'This form is unavailable right now.';
   const INPUT_TYPES = {email: 'email', phone: 'tel', url: 'url'};
 
@@ -124,6 +124,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await response.json().catch(noop)) || {};
     if (json.visitor) store('trickle:visitor:' + config.siteKey, json.visitor);
+    // An ask's form (its answer's, or its error's language and unavailable text), kept for
+    // when the network fails: a failed ask then still speaks the form's language.
+    if (json.form) store('trickle:' + config.siteKey + path, JSON.stringify(json.form));
     if (json.error?.code == 'origin_not_allowed' && !refused) refused = console.error('Trickle: ' + json.error.message) || 1;
     return {status: response.status, body: json};
   };
@@ -229,14 +232,28 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     shadowRoot.append(createElement('style', {text: STYLE}), widget.card);
     widget.card.append(widget.statusLine);
     mountElement.replaceChildren(host);
-    ask(widget).then((answer) => show(widget, answer),
-      () => setStatus(widget, UNAVAILABLE, 'status-line', 'card quiet')).catch(noop);
+    ask(widget).then((answer) => show(widget, answer), () => unavailable(widget)).catch(noop);
   };
+
+  const speak = (widget, form) => {
+    widget.card.lang = widget.language = form.language || '';
+    widget.card.dir = form.dir || '';
+  };
+
+  // A failed ask says so in the form's language: as the server's error answer named it, else
+  // as the last answer to this ask did (the network failed; see post), else in English.
+  const unavailable = (widget) => {
+    const form = JSON.parse(stored('trickle:' + widget.config.siteKey + askPath(widget)) || '{}');
+    speak(widget, form);
+    setStatus(widget, form.strings?.unavailable || UNAVAILABLE, 'status-line', 'card quiet');
+  };
+
+  const askPath = (widget) => '/forms/' + encodeURIComponent(widget.formKey) + '/ask';
 
   const ask = async (widget) => {
     const page = {url: location.href.slice(0, 2000)};
     if (STAGES.includes(widget.pageStage)) page.stage = widget.pageStage;
-    const response = await request(widget.config, '/forms/' + encodeURIComponent(widget.formKey) + '/ask', {page});
+    const response = await request(widget.config, askPath(widget), {page});
     if (response.status != 200) throw response;
     return response.body;
   };
@@ -263,8 +280,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   const show = (widget, answer) => {
     const form = answer.form || {}, questions = answer.questions || [], card = widget.card;
     widget.strings = form.strings || {};
-    card.lang = widget.language = form.language || '';
-    card.dir = form.dir || '';
+    speak(widget, form);
     widget.askToken = answer.ask_token;
     widget.form = form;
     widget.shownFields = [];
@@ -553,9 +569,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   };
   Trickle.track = (kind, options) => Trickle('track', kind, options);
   Trickle.withdrawConsent = (fieldKeys, options) => new Promise((done) =>
-    Trickle('withdrawConsent', fieldKeys, Object.assign({}, options, {done})));
+    Trickle('withdrawConsent', fieldKeys, {...options, done}));
   Trickle.identify = (email, hash, options) => new Promise((done) =>
-    Trickle('identify', email, hash, Object.assign({}, options, {done})));
+    Trickle('identify', email, hash, {...options, done}));
   Trickle.version = '1.0.0';
 
   // A signed link's token leaves the address bar at once: not bookmarked, not shared.

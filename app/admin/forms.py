@@ -15,6 +15,7 @@ from wtforms import (
     EmailField,
     Field,
     Form,
+    FormField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -42,14 +43,15 @@ def attach_errors(
     aliases: Mapping[str, str] | None = None,
 ) -> Problems:
     """Show a service's refusal on ``form``: each of ``problems`` (default: all ``exc`` names)
-    next to the input of its name, or of its alias in ``aliases`` where the names differ.
+    next to the input of its name (``group.name`` inside a FormField), or of its alias in
+    ``aliases`` where the names differ.
 
     Returns the problems that name no input (the CSRF token is none); their messages, and
     ``exc.message`` when ``exc`` names no problem at all, go above the form (``form_errors``).
     """
     unplaced: Problems = {}
     for name, messages in ((exc.fields or {}) if problems is None else problems).items():
-        field = form._fields.get((aliases or {}).get(name, name))
+        field = _input_named(form, (aliases or {}).get(name, name))
         if field is None or name == "csrf_token":
             unplaced.setdefault(name, []).extend(messages)
             form.form_errors.extend(messages)
@@ -58,6 +60,16 @@ def attach_errors(
     if not exc.fields:
         form.form_errors.append(exc.message)
     return unplaced
+
+
+def _input_named(form: Form, name: str) -> Field | None:
+    """The input ``name`` names: ``strings.submit`` is input ``submit`` of the ``strings``
+    group (a FormField)."""
+    head, _, rest = name.partition(".")
+    field = form._fields.get(head)
+    if not rest:
+        return field
+    return _input_named(field.form, rest) if isinstance(field, FormField) else None
 
 
 def number_parsed(form: Any, field: Field) -> None:

@@ -29,6 +29,7 @@ from app.admin.config_editor import (
     submitted_version,
 )
 from app.admin.config_forms.engagement import EngagementForm
+from app.admin.config_forms.language import fallback_strings, show_defaults
 from app.admin.config_forms.site import NewSiteForm, SiteForm
 from app.admin.forms import attach_errors, number_parsed
 from app.clock import current_time
@@ -54,7 +55,7 @@ from app.services.siteconfig import (
 )
 
 # Site settings the page does not show, kept as the config has them.
-KEPT_SITE_KEYS = ("definition_approval", "language", "strings")
+KEPT_SITE_KEYS = ("definition_approval",)
 
 
 class IdentitySecretForm(FlaskForm):
@@ -180,6 +181,7 @@ def site_settings(site: str) -> Page:
         refusal = save_edit(site, form, config, change, "site", None, "Site settings saved.")
         if refusal is None:
             return redirect(url_for("admin.site_settings", site=site))
+    show_defaults(form.strings, fallback_strings(form.language.data, {}))
     return editor_page(
         "admin/settings.html",
         refusal,
@@ -237,6 +239,7 @@ def _settings_page(
     form = SiteForm(formdata=None)
     engagement = EngagementForm(formdata=None, prefix="engagement")
     form.load(config.config["site"])
+    show_defaults(form.strings, fallback_strings(form.language.data, {}))
     engagement.load(engagement_weights(config.config.get("engagement", {})))
     page, _status = editor_page(
         "admin/settings.html",

@@ -74,6 +74,7 @@ def _editor(config: EditableConfig, key: str | None) -> tuple[FormForm, Callable
     fields = config.section("fields")
     editor = FormForm()
     editor.set_choices(sorted(config.section("tiers"), key=lambda t: t["rank"]), fields)
+    editor.show_defaults(config.config["site"])
     previous = config.entry("forms", key).get("always_ask") if key in config.keys("forms") else []
     return editor, partial(editor.entry, [f["key"] for f in fields], previous)
 

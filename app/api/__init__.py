@@ -18,4 +18,4 @@ def _reads_without_transaction() -> None:
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-from app.api import contacts, crm, exports, outcomes, preview, routes  # noqa: E402, F401 - each attaches its routes to api_bp
+from app.api import contacts, crm, exports, outcomes, preview, routes, unavailable  # noqa: E402, F401 - each attaches its routes to api_bp

@@ -4,7 +4,8 @@ A browser request from any other origin is refused before it does anything (403)
 cannot make a visitor's browser write to a site that did not list it. That refusal, and only
 that, is readable by the refused origin (its preflight passes, to reach it): it carries no data,
 only the origin, the site's key (both in the page already) and where to allow the origin, so the
-widget can tell the page's developer why the form does not show.
+widget can tell the page's developer why the form does not show (and, for an ask, the form's
+language and unavailable text, which the widget shows instead: ``api.unavailable``).
 """
 
 from __future__ import annotations

@@ -320,7 +320,23 @@ class ErrorDetail(Schema):
     fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
+class ErrorForm(Schema):
+    """What an ask's error answer says of its form: the words the widget shows instead of it,
+    in the form's language (``api.unavailable``)."""
+
+    language = fields.String(required=True, metadata={"enum": list(LANGUAGES)})
+    dir = fields.String(required=True, metadata={"enum": ["ltr", "rtl"]})
+    strings = fields.Dict(
+        keys=fields.String(metadata={"enum": ["unavailable"]}),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The form's unavailable text"},
+    )
+
+
 class Error(Schema):
-    """The one error envelope (``app.errors.error_response``)."""
+    """The one error envelope (``app.errors.error_response``); an ask's also names its form's
+    language and unavailable text, when its site and form are known."""
 
     error = fields.Nested(ErrorDetail, required=True)
+    form = fields.Nested(ErrorForm)

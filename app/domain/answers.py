@@ -10,6 +10,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.domain.interface import Message
 from app.domain.selection import shown_keys
 from app.domain.specs import MAX_NUMBER, Dependency, FieldRule, is_blank, is_storable_text
 
@@ -21,21 +22,20 @@ DEFAULT_MAX_LENGTH: dict[str, int] = {
     "url": 2000,
 }
 
-NOT_ASKED = "This question was not asked."
-BOTH_ANSWERED_AND_SKIPPED = "Answer or skip this question, not both."
-REQUIRED = "This question is required."
-CONSENT_REQUIRED = "Consent is required."
-NOT_SHOWN = "This question was not shown."
+NOT_ASKED = Message("not_asked")
+BOTH_ANSWERED_AND_SKIPPED = Message("answered_and_skipped")
+REQUIRED = Message("required")
+CONSENT_REQUIRED = Message("consent_required")
 
-_INVALID_EMAIL = "Enter a valid email address."
-_INVALID_PHONE = "Enter a valid phone number."
-_INVALID_URL = "Enter a valid http(s) URL."
-_INVALID_NUMBER = "Enter a number."
-_NUMBER_TOO_LARGE = "Enter a number between -1000000000000000 and 1000000000000000."
-_INVALID_CHOICE = "Choose one of the offered options."
-_INVALID_CHOICES = "Choose only from the offered options."
-_REPEATED_CHOICE = "Choose each option only once."
-_INVALID_YES_NO = "Answer yes or no."
+_INVALID_EMAIL = Message("invalid_email")
+_INVALID_PHONE = Message("invalid_phone")
+_INVALID_URL = Message("invalid_url")
+_INVALID_NUMBER = Message("invalid_number")
+_NUMBER_TOO_LARGE = Message("number_range", min=-MAX_NUMBER, max=MAX_NUMBER)
+_INVALID_CHOICE = Message("invalid_choice")
+_INVALID_CHOICES = Message("invalid_choices")
+_REPEATED_CHOICE = Message("repeated_choice")
+_INVALID_YES_NO = Message("invalid_yes_no")
 
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
 _TLD = re.compile(r"[a-z]{2,63}", re.IGNORECASE)
@@ -49,7 +49,7 @@ _MAX_NUMBER_CHARS = 100
 class AnswerError(ValueError):
     """An answer that cannot be accepted; ``message`` is shown to the visitor."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Message) -> None:
         super().__init__(message)
         self.message = message
 
@@ -64,12 +64,12 @@ def clean_answer(field: FieldRule, raw: Any) -> Any:
         return None
     cleaner = _CLEANERS.get(field.kind)
     if cleaner is None:
-        raise AnswerError("This question cannot be answered.")
+        raise AnswerError(Message("not_answerable"))
     return cleaner(field, raw)
 
 
 def _clean_text(field: FieldRule, raw: Any) -> str:
-    return _limited(field, _string(raw, "Enter text."))
+    return _limited(field, _string(raw, Message("invalid_text")))
 
 
 def _clean_email(field: FieldRule, raw: Any) -> str:
@@ -166,12 +166,12 @@ def _clean_yes_no(field: FieldRule, raw: Any) -> bool:
     return raw
 
 
-def _string(raw: Any, message: str) -> str:
+def _string(raw: Any, message: Message) -> str:
     """``raw`` stripped, if it is a string that can be stored; else AnswerError(message)."""
     if not isinstance(raw, str):
         raise AnswerError(message)
     if not is_storable_text(raw):
-        raise AnswerError("Contains characters that are not allowed.")
+        raise AnswerError(Message("bad_characters"))
     return raw.strip()
 
 
@@ -182,7 +182,7 @@ def _max_length(field: FieldRule) -> int:
 def _limited(field: FieldRule, value: str) -> str:
     limit = _max_length(field)
     if len(value) > limit:
-        raise AnswerError(f"Must be at most {limit} characters.")
+        raise AnswerError(Message("too_long", max=limit))
     return value
 
 
@@ -267,11 +267,18 @@ def review_submission(
     )
 
 
-def _not_shown(offer: Offer, key: str) -> str:
+def _not_shown(offer: Offer, key: str) -> Message:
+    """Why a question was not shown: its condition did not hold, or it stepped back."""
     condition = offer.conditions.get(key)
-    if condition is not None:
-        return f"{NOT_SHOWN} It is asked only when {condition.field} {condition.words()}."
-    return f"{NOT_SHOWN} The form shows at most {offer.limit} questions at a time."
+    if condition is None:
+        return Message("not_shown_over_limit", max=offer.limit)
+    if condition.op == "known":
+        answered = "not_shown_if_answered" if condition.value else "not_shown_if_unanswered"
+        return Message(answered, field=condition.field)
+    if condition.op == "in":
+        values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+        return Message("not_shown_if_in", field=condition.field, values=values)
+    return Message("not_shown_if_equals", field=condition.field, value=condition.value)
 
 
 def _cleaned_values(

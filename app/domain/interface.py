@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from app.domain.specs import FIELD_KINDS
 from app.domain.translations import TRANSLATIONS
@@ -23,6 +24,11 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "skip_question": ("label",),
     "number_range": ("min", "max"),
     "too_long": ("max",),
+    "not_shown_if_equals": ("field", "value"),
+    "not_shown_if_in": ("field", "values"),
+    "not_shown_if_answered": ("field",),
+    "not_shown_if_unanswered": ("field",),
+    "not_shown_over_limit": ("max",),
 }
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
@@ -95,33 +101,44 @@ def format_number(number: int, language: str) -> str:
     return ("\u200e-" if language in RIGHT_TO_LEFT else "-") + digits
 
 
-def _pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{(\w+)\}", template)
-    text = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>-?[0-9]+)" for i, part in enumerate(parts)
-    )
-    return re.compile(text)
+class Message(str):
+    """A message of the rules for the visitor: its English text (what the rules compare, and
+    what an import report shows), made of the string ``key`` of the built-in text and the
+    ``values`` of its placeholders, so that :func:`localize_message` says it in any language."""
+
+    key: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, key: str, **values: Any) -> Message:
+        english = TRANSLATIONS[DEFAULT_LANGUAGE]
+        written = {name: _written(value, english, None) for name, value in values.items()}
+        message = super().__new__(cls, fill(english[key], written))
+        message.key, message.values = key, values
+        return message
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:  # copies and pickles
+        return (self.key,), dict(self.values)
 
 
-_ENGLISH = TRANSLATIONS[DEFAULT_LANGUAGE]
-_PLAIN_KEYS = {text: key for key, text in _ENGLISH.items() if key not in PLACEHOLDERS}
-_NUMBERED = {key: _pattern(_ENGLISH[key]) for key in ("number_range", "too_long")}
+def _written(value: Any, strings: Mapping[str, str], language: str | None) -> str:
+    """A placeholder's value as words: yes/no in ``strings``, whole numbers as ``language``
+    writes them (None: plain digits), a list one item after another."""
+    if isinstance(value, bool):
+        return strings["yes" if value else "no"]
+    if isinstance(value, int) and language is not None:
+        return format_number(value, language)
+    if isinstance(value, list | tuple):
+        return ", ".join(_written(item, strings, language) for item in value)
+    return str(value)
 
 
 def localize_message(message: str, strings: Mapping[str, str], language: str) -> str:
-    """A message of the rules (English, as ``domain.answers`` gives it) in ``strings``, its
-    numbers written in ``language``; a message it does not know comes back as it is."""
-    key = _PLAIN_KEYS.get(message)
-    if key is not None:
-        return strings[key]
-    for key, pattern in _NUMBERED.items():
-        match = pattern.fullmatch(message)
-        if match:
-            values = {
-                name: format_number(int(v), language) for name, v in match.groupdict().items()
-            }
-            return fill(strings[key], values)
-    return message
+    """A :class:`Message` of the rules in ``strings`` (a form's interface text), its values
+    written in ``language``; any other text comes back as it is."""
+    if not isinstance(message, Message):
+        return message
+    values = {name: _written(v, strings, language) for name, v in message.values.items()}
+    return fill(strings[message.key], values)
 
 
 # ---- autocomplete: what the browser may fill an input with ----

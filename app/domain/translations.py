@@ -40,6 +40,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "This question cannot be answered.",
         "consent_not_shown": "This consent was not shown with these questions; it can only be "
         "given where it is shown.",
+        "not_shown_if_equals": "This question was not shown. It is asked only when {field} is {value}.",
+        "not_shown_if_in": "This question was not shown. It is asked only when {field} is one of {values}.",
+        "not_shown_if_answered": "This question was not shown. It is asked only when {field} is answered.",
+        "not_shown_if_unanswered": "This question was not shown. It is asked only when {field} is not answered.",
+        "not_shown_over_limit": "This question was not shown. The form shows at most {max} questions at a time.",
     },
     "de": {
         "submit": "Absenden",
@@ -75,6 +80,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Diese Frage kann nicht beantwortet werden.",
         "consent_not_shown": "Diese Einwilligung wurde nicht mit diesen Fragen angezeigt; sie "
         "kann nur dort gegeben werden, wo sie angezeigt wird.",
+        "not_shown_if_equals": "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn {field} {value} ist.",
+        "not_shown_if_in": "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn {field} eines von {values} ist.",
+        "not_shown_if_answered": "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn {field} beantwortet ist.",
+        "not_shown_if_unanswered": "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn {field} nicht beantwortet ist.",
+        "not_shown_over_limit": "Diese Frage wurde nicht angezeigt. Das Formular zeigt höchstens {max} Fragen auf einmal.",
     },
     "fr": {
         "submit": "Envoyer",
@@ -109,6 +119,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Impossible de répondre à cette question.",
         "consent_not_shown": "Ce consentement n\u2019a pas été présenté avec ces questions\u00a0; "
         "il ne peut être donné que là où il est présenté.",
+        "not_shown_if_equals": "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si {field} vaut {value}.",
+        "not_shown_if_in": "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si {field} vaut l\u2019une des valeurs {values}.",
+        "not_shown_if_answered": "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si {field} a une réponse.",
+        "not_shown_if_unanswered": "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si {field} n\u2019a pas de réponse.",
+        "not_shown_over_limit": "Cette question n\u2019a pas été affichée. Le formulaire affiche au plus {max} questions à la fois.",
     },
     "es": {
         "submit": "Enviar",
@@ -143,6 +158,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Esta pregunta no se puede responder.",
         "consent_not_shown": "Este consentimiento no se mostró con estas preguntas; solo puede "
         "darse donde se muestra.",
+        "not_shown_if_equals": "Esta pregunta no se ha mostrado. Solo se formula cuando {field} es {value}.",
+        "not_shown_if_in": "Esta pregunta no se ha mostrado. Solo se formula cuando {field} es uno de {values}.",
+        "not_shown_if_answered": "Esta pregunta no se ha mostrado. Solo se formula cuando {field} tiene respuesta.",
+        "not_shown_if_unanswered": "Esta pregunta no se ha mostrado. Solo se formula cuando {field} no tiene respuesta.",
+        "not_shown_over_limit": "Esta pregunta no se ha mostrado. El formulario muestra como máximo {max} preguntas a la vez.",
     },
     "pt": {
         "submit": "Enviar",
@@ -177,6 +197,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Esta pergunta não pode ser respondida.",
         "consent_not_shown": "Este consentimento não foi exibido com estas perguntas; ele só "
         "pode ser dado onde é exibido.",
+        "not_shown_if_equals": "Esta pergunta não foi mostrada. Só é feita quando {field} é {value}.",
+        "not_shown_if_in": "Esta pergunta não foi mostrada. Só é feita quando {field} é um de {values}.",
+        "not_shown_if_answered": "Esta pergunta não foi mostrada. Só é feita quando {field} tem resposta.",
+        "not_shown_if_unanswered": "Esta pergunta não foi mostrada. Só é feita quando {field} não tem resposta.",
+        "not_shown_over_limit": "Esta pergunta não foi mostrada. O formulário mostra no máximo {max} perguntas de cada vez.",
     },
     "nl": {
         "submit": "Versturen",
@@ -211,6 +236,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Deze vraag kan niet worden beantwoord.",
         "consent_not_shown": "Deze toestemming is niet bij deze vragen getoond; ze kan alleen "
         "worden gegeven waar ze wordt getoond.",
+        "not_shown_if_equals": "Deze vraag is niet getoond. Ze wordt alleen gesteld als {field} {value} is.",
+        "not_shown_if_in": "Deze vraag is niet getoond. Ze wordt alleen gesteld als {field} een van {values} is.",
+        "not_shown_if_answered": "Deze vraag is niet getoond. Ze wordt alleen gesteld als {field} beantwoord is.",
+        "not_shown_if_unanswered": "Deze vraag is niet getoond. Ze wordt alleen gesteld als {field} niet beantwoord is.",
+        "not_shown_over_limit": "Deze vraag is niet getoond. Het formulier toont maximaal {max} vragen tegelijk.",
     },
     "it": {
         "submit": "Invia",
@@ -245,6 +275,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "Non è possibile rispondere a questa domanda.",
         "consent_not_shown": "Questo consenso non è stato mostrato con queste domande; può "
         "essere dato solo dove viene mostrato.",
+        "not_shown_if_equals": "Questa domanda non è stata mostrata. Viene posta solo quando {field} è {value}.",
+        "not_shown_if_in": "Questa domanda non è stata mostrata. Viene posta solo quando {field} è uno tra {values}.",
+        "not_shown_if_answered": "Questa domanda non è stata mostrata. Viene posta solo quando {field} ha una risposta.",
+        "not_shown_if_unanswered": "Questa domanda non è stata mostrata. Viene posta solo quando {field} non ha una risposta.",
+        "not_shown_over_limit": "Questa domanda non è stata mostrata. Il modulo mostra al massimo {max} domande alla volta.",
     },
     "ja": {
         "submit": "送信",
@@ -279,6 +314,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "この質問には回答できません。",
         "consent_not_shown": "この同意はこれらの質問と一緒に表示されていません。表示された場所"
         "でのみ同意できます。",
+        "not_shown_if_equals": "この質問は表示されませんでした。{field}が{value}の場合にのみ表示されます。",
+        "not_shown_if_in": "この質問は表示されませんでした。{field}が{values}のいずれかの場合にのみ表示されます。",
+        "not_shown_if_answered": "この質問は表示されませんでした。{field}に回答がある場合にのみ表示されます。",
+        "not_shown_if_unanswered": "この質問は表示されませんでした。{field}に回答がない場合にのみ表示されます。",
+        "not_shown_over_limit": "この質問は表示されませんでした。このフォームに一度に表示される質問は最大{max}件です。",
     },
     "ar": {
         "submit": "إرسال",
@@ -312,6 +352,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "bad_characters": "يحتوي على أحرف غير مسموح بها.",
         "not_answerable": "لا يمكن الإجابة عن هذا السؤال.",
         "consent_not_shown": "لم تُعرض هذه الموافقة مع هذه الأسئلة؛ لا يمكن منحها إلا حيث تُعرض.",
+        "not_shown_if_equals": "لم يُعرض هذا السؤال. يُطرح فقط عندما تكون قيمة {field} هي {value}.",
+        "not_shown_if_in": "لم يُعرض هذا السؤال. يُطرح فقط عندما تكون قيمة {field} إحدى القيم: {values}.",
+        "not_shown_if_answered": "لم يُعرض هذا السؤال. يُطرح فقط بعد الإجابة عن {field}.",
+        "not_shown_if_unanswered": "لم يُعرض هذا السؤال. يُطرح فقط ما دام {field} بلا إجابة.",
+        "not_shown_over_limit": "لم يُعرض هذا السؤال. يعرض النموذج {max} أسئلة على الأكثر في المرة الواحدة.",
     },
     "he": {
         "submit": "שליחה",
@@ -346,5 +391,10 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "not_answerable": "אי אפשר לענות על השאלה הזו.",
         "consent_not_shown": "ההסכמה הזו לא הוצגה עם השאלות האלה; אפשר לתת אותה רק במקום שבו "
         "היא מוצגת.",
+        "not_shown_if_equals": "השאלה הזו לא הוצגה. היא נשאלת רק כאשר {field} הוא {value}.",
+        "not_shown_if_in": "השאלה הזו לא הוצגה. היא נשאלת רק כאשר {field} הוא אחד מאלה: {values}.",
+        "not_shown_if_answered": "השאלה הזו לא הוצגה. היא נשאלת רק כאשר יש תשובה ל־{field}.",
+        "not_shown_if_unanswered": "השאלה הזו לא הוצגה. היא נשאלת רק כאשר אין תשובה ל־{field}.",
+        "not_shown_over_limit": "השאלה הזו לא הוצגה. הטופס מציג לכל היותר {max} שאלות בכל פעם.",
     },
 }

@@ -79,9 +79,14 @@ def test_another_origin_is_refused_readably_and_nothing_is_written(client, site,
             "message": f"Origin {origin} is not allowed for site acme. Add it to the site's"
             " origins: Allowed origins on http://localhost/admin/sites/acme/settings, or"
             " site.origins in the config file.",
-        }
+        },
+        "form": {
+            "language": "en",
+            "dir": "ltr",
+            "strings": {"unavailable": "This form is unavailable right now."},
+        },
     }
-    # Readable by that origin: the refusal is all it carries.
+    # Readable by that origin: the refusal, and the words the widget shows instead of the form.
     assert response.headers["Access-Control-Allow-Origin"] == origin
     assert response.headers["Vary"] == "Origin"
     assert db.session.scalar(select(func.count()).select_from(Visitor)) == 0

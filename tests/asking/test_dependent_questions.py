@@ -99,6 +99,46 @@ def test_an_answer_whose_condition_does_not_hold_stores_nothing(client, site, an
     assert stored() == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("language", "hidden", "stepped_back"),
+    [
+        (
+            "de",
+            "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn decision_maker Ja ist.",
+            "Diese Frage wurde nicht angezeigt. Das Formular zeigt höchstens 2 Fragen auf einmal.",
+        ),
+        (
+            "he",
+            "השאלה הזו לא הוצגה. היא נשאלת רק כאשר decision_maker הוא כן.",
+            "השאלה הזו לא הוצגה. הטופס מציג לכל היותר 2 שאלות בכל פעם.",
+        ),
+    ],
+)
+def test_a_question_not_shown_is_refused_in_the_forms_language(
+    client, app, language, hidden, stepped_back
+):
+    config = acme_config()
+    config["forms"].append(
+        {
+            "key": "quote",
+            "title": "Angebot",
+            "tiers": ["qualification"],
+            "max_questions": 2,
+            "language": language,
+        }
+    )
+    make_site(config)
+    widget = qualified(client)
+    widget.ask()
+    response = widget.submit({"decision_maker": False, "budget": "< 10k"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"budget": [hidden]}
+    response = widget.submit({"decision_maker": True, "budget": "> 100k", "timeline": "Now"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"timeline": [stepped_back]}
+    assert stored() == (0, 0)
+
+
 def test_no_keeps_budget_hidden_and_timeline_shown(client, site):
     widget = qualified(client)
     widget.ask()

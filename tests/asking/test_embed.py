@@ -17,11 +17,13 @@ from tests.databases import settings_for
 # (they travel with the ask, in the form's language: more languages never grow it) and added
 # the button's automatic text colour, dark controls, the card's lang/dir, Intl numbers, the
 # "Sending…" state, dependent questions revealed in the same form, a refused origin told in
-# the console and a form's on_complete: 6505 bytes; the page view naming the page's forms
-# (item 9, views per form) made it 6528. The test holds it there, rounded up to 64 bytes,
-# until the target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
+# the console and a form's on_complete: 6505 bytes. A failed ask in the form's language (the
+# last ask's form kept per site and form, for a network failure) brought it to 6567, and
+# dropped Object.assign for spreads; with the page view naming the page's forms (item 9, views
+# per form) the merge is 6594. The test holds it there, rounded up to 64 bytes, until the
+# target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6528
+BUDGET_GZIP_BYTES = 6656
 
 
 @pytest.fixture

@@ -122,3 +122,27 @@ def test_the_frame_takes_the_height_of_a_long_form(browser, trickle, app):
     expect(submit).to_be_visible()
     assert errors == []
     page.context.close()
+
+
+def test_the_preview_speaks_the_language_chosen_before_it_is_saved(browser, trickle, app):
+    make_site()
+    page, errors = _form_page(browser, trickle)
+    preview = page.frame_locator('iframe[name="preview"]')
+    expect(preview.get_by_role("button", name="Skip First name")).to_be_visible()
+
+    page.get_by_label("Language", exact=True).select_option("ar")
+    card = preview.locator("trickle-form div[lang]")
+    expect(card).to_have_attribute("dir", "rtl")
+    expect(preview.get_by_role("button", name="تخطي: First name")).to_have_text("تخطي")
+    expect(preview.get_by_role("button", name="Subscribe")).to_be_visible()  # its own label
+    page.get_by_label("Submit button").fill("")  # now the language's own word
+    expect(preview.get_by_role("button", name="إرسال")).to_be_visible()
+    page.locator("details#strings summary").click()
+    page.get_by_label("skip", exact=True).fill("لاحقًا")
+    expect(preview.get_by_role("button", name="تخطي: First name")).to_have_text("لاحقًا")
+
+    assert _revisions() == 1  # nothing of it was saved
+    assert "language" not in export_site_config("acme")["forms"][0]
+    assert page.evaluate(DUPLICATE_IDS) == []
+    assert errors == []
+    page.context.close()

@@ -4,6 +4,7 @@ browsers write them, the submit's messages in a language, and autocomplete token
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from app.domain.interface import (
     PLACEHOLDERS,
     STRING_KEYS,
     WIDGET_KEYS,
+    Message,
     autocomplete_for,
     direction,
     format_number,
@@ -22,7 +24,7 @@ from app.domain.interface import (
     string_problem,
 )
 from app.domain.translations import TRANSLATIONS
-from app.services.privacy.consent import NOT_SHOWN
+from app.services.privacy.consent import NOT_SHOWN as CONSENT_NOT_SHOWN
 
 
 def test_the_languages_and_their_directions():
@@ -47,7 +49,7 @@ def test_the_english_strings_are_the_rules_own_messages():
         answers.CONSENT_REQUIRED,
         answers.NOT_ASKED,
         answers.BOTH_ANSWERED_AND_SKIPPED,
-        NOT_SHOWN,
+        CONSENT_NOT_SHOWN,
     ]
     assert all(message in english.values() for message in messages)
     assert WIDGET_KEYS[0] == "submit" and WIDGET_KEYS[-1] == "unavailable"
@@ -76,20 +78,165 @@ def test_numbers_are_written_as_intl_numberformat_writes_them(language, written)
 @pytest.mark.parametrize(
     ("message", "language", "localized"),
     [
-        ("This question is required.", "de", "Bitte beantworten Sie diese Frage."),
-        ("Must be at most 5000 characters.", "fr", "5\u202f000 caractères au maximum."),
-        ("Must be at most 80 characters.", "ja", "80文字以内で入力してください。"),
+        (answers.REQUIRED, "de", "Bitte beantworten Sie diese Frage."),
+        (Message("too_long", max=5000), "fr", "5\u202f000 caractères au maximum."),
+        (Message("too_long", max=80), "ja", "80文字以内で入力してください。"),
         (
-            "Enter a number between -1000000000000000 and 1000000000000000.",
+            Message("number_range", min=-(10**15), max=10**15),
             "en",
             "Enter a number between -1,000,000,000,000,000 and 1,000,000,000,000,000.",
         ),
-        ("Choose one of the offered options.", "nl", "Kies een van de aangeboden opties."),
+        (Message("invalid_choice"), "nl", "Kies een van de aangeboden opties."),
         ("Something the rules never say.", "de", "Something the rules never say."),
     ],
 )
 def test_a_rules_message_in_a_language(message, language, localized):
     assert localize_message(message, TRANSLATIONS[language], language) == localized
+
+
+def test_a_message_is_its_english_text_with_plain_numbers():
+    assert Message("too_long", max=5000) == "Must be at most 5000 characters."
+    assert Message("not_shown_if_in", field="size", values=("1-10", 11, True)) == (
+        "This question was not shown. It is asked only when size is one of 1-10, 11, Yes."
+    )
+    assert copy.deepcopy(Message("too_long", max=5)).values == {"max": 5}
+
+
+# Each way a dependent question is not shown, in every language: (equals Yes, in 1000 and
+# "b", answered, not answered, over a limit of 2).
+NOT_SHOWN = [
+    Message("not_shown_if_equals", field="decision_maker", value=True),
+    Message("not_shown_if_in", field="size", values=(1000, "b")),
+    Message("not_shown_if_answered", field="phone"),
+    Message("not_shown_if_unanswered", field="phone"),
+    Message("not_shown_over_limit", max=2),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            [
+                "This question was not shown. It is asked only when decision_maker is Yes.",
+                "This question was not shown. It is asked only when size is one of 1,000, b.",
+                "This question was not shown. It is asked only when phone is answered.",
+                "This question was not shown. It is asked only when phone is not answered.",
+                "This question was not shown. The form shows at most 2 questions at a time.",
+            ],
+        ),
+        (
+            "de",
+            [
+                "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn decision_maker "
+                "Ja ist.",
+                "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn size eines von "
+                "1.000, b ist.",
+                "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn phone "
+                "beantwortet ist.",
+                "Diese Frage wurde nicht angezeigt. Sie wird nur gestellt, wenn phone nicht "
+                "beantwortet ist.",
+                "Diese Frage wurde nicht angezeigt. Das Formular zeigt höchstens 2 Fragen auf "
+                "einmal.",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si "
+                "decision_maker vaut Oui.",
+                "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si size "
+                "vaut l\u2019une des valeurs 1\u202f000, b.",
+                "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si phone a "
+                "une réponse.",
+                "Cette question n\u2019a pas été affichée. Elle n\u2019est posée que si phone "
+                "n\u2019a pas de réponse.",
+                "Cette question n\u2019a pas été affichée. Le formulaire affiche au plus 2 "
+                "questions à la fois.",
+            ],
+        ),
+        (
+            "es",
+            [
+                "Esta pregunta no se ha mostrado. Solo se formula cuando decision_maker es Sí.",
+                "Esta pregunta no se ha mostrado. Solo se formula cuando size es uno de 1000, b.",
+                "Esta pregunta no se ha mostrado. Solo se formula cuando phone tiene respuesta.",
+                "Esta pregunta no se ha mostrado. Solo se formula cuando phone no tiene respuesta.",
+                "Esta pregunta no se ha mostrado. El formulario muestra como máximo 2 preguntas "
+                "a la vez.",
+            ],
+        ),
+        (
+            "pt",
+            [
+                "Esta pergunta não foi mostrada. Só é feita quando decision_maker é Sim.",
+                "Esta pergunta não foi mostrada. Só é feita quando size é um de 1.000, b.",
+                "Esta pergunta não foi mostrada. Só é feita quando phone tem resposta.",
+                "Esta pergunta não foi mostrada. Só é feita quando phone não tem resposta.",
+                "Esta pergunta não foi mostrada. O formulário mostra no máximo 2 perguntas de "
+                "cada vez.",
+            ],
+        ),
+        (
+            "nl",
+            [
+                "Deze vraag is niet getoond. Ze wordt alleen gesteld als decision_maker Ja is.",
+                "Deze vraag is niet getoond. Ze wordt alleen gesteld als size een van 1.000, b is.",
+                "Deze vraag is niet getoond. Ze wordt alleen gesteld als phone beantwoord is.",
+                "Deze vraag is niet getoond. Ze wordt alleen gesteld als phone niet beantwoord is.",
+                "Deze vraag is niet getoond. Het formulier toont maximaal 2 vragen tegelijk.",
+            ],
+        ),
+        (
+            "it",
+            [
+                "Questa domanda non è stata mostrata. Viene posta solo quando decision_maker è Sì.",
+                "Questa domanda non è stata mostrata. Viene posta solo quando size è uno tra "
+                "1000, b.",
+                "Questa domanda non è stata mostrata. Viene posta solo quando phone ha una "
+                "risposta.",
+                "Questa domanda non è stata mostrata. Viene posta solo quando phone non ha una "
+                "risposta.",
+                "Questa domanda non è stata mostrata. Il modulo mostra al massimo 2 domande alla "
+                "volta.",
+            ],
+        ),
+        (
+            "ja",
+            [
+                "この質問は表示されませんでした。decision_makerがはいの場合にのみ表示されます。",
+                "この質問は表示されませんでした。sizeが1,000, bのいずれかの場合にのみ表示されます。",
+                "この質問は表示されませんでした。phoneに回答がある場合にのみ表示されます。",
+                "この質問は表示されませんでした。phoneに回答がない場合にのみ表示されます。",
+                "この質問は表示されませんでした。このフォームに一度に表示される質問は最大2件です。",
+            ],
+        ),
+        (
+            "ar",
+            [
+                "لم يُعرض هذا السؤال. يُطرح فقط عندما تكون قيمة decision_maker هي نعم.",
+                "لم يُعرض هذا السؤال. يُطرح فقط عندما تكون قيمة size إحدى القيم: 1,000, b.",
+                "لم يُعرض هذا السؤال. يُطرح فقط بعد الإجابة عن phone.",
+                "لم يُعرض هذا السؤال. يُطرح فقط ما دام phone بلا إجابة.",
+                "لم يُعرض هذا السؤال. يعرض النموذج 2 أسئلة على الأكثر في المرة الواحدة.",
+            ],
+        ),
+        (
+            "he",
+            [
+                "השאלה הזו לא הוצגה. היא נשאלת רק כאשר decision_maker הוא כן.",
+                "השאלה הזו לא הוצגה. היא נשאלת רק כאשר size הוא אחד מאלה: 1,000, b.",
+                "השאלה הזו לא הוצגה. היא נשאלת רק כאשר יש תשובה ל־phone.",
+                "השאלה הזו לא הוצגה. היא נשאלת רק כאשר אין תשובה ל־phone.",
+                "השאלה הזו לא הוצגה. הטופס מציג לכל היותר 2 שאלות בכל פעם.",
+            ],
+        ),
+    ],
+)
+def test_a_question_not_shown_is_explained_in_every_language(language, said):
+    strings = TRANSLATIONS[language]
+    assert [localize_message(message, strings, language) for message in NOT_SHOWN] == said
 
 
 def test_a_replacement_counts_for_the_site_language_and_the_forms_own():

@@ -19,8 +19,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.admin.config_forms.entries import KEY_HELP, entry_key
 from app.admin.forms import as_number, blank_none, number_parsed, text_lines
+from app.domain.interface import AUTOCOMPLETE_TOKENS, autocomplete_for
 from app.domain.specs import FIELD_KINDS
 from app.services.siteconfig import ASK_IF_OPS, CHOICE_KINDS
+
+AUTOMATIC = "Automatic"
 
 
 class FieldForm(FlaskForm):
@@ -72,6 +75,17 @@ class FieldForm(FlaskForm):
         "Help text", filters=[blank_none], validators=[Length(max=2000)], render_kw={"rows": 2}
     )
     placeholder = StringField("Placeholder", filters=[blank_none], validators=[Length(max=200)])
+    autocomplete = SelectField(
+        "Browser autofill",
+        choices=[SelectChoice("", AUTOMATIC), *(SelectChoice(t) for t in AUTOCOMPLETE_TOKENS)],
+        default="",
+        description="What the browser may fill the input with from what it knows of the visitor "
+        "(the autocomplete token): for one-line and long text, email, phone, URL, number and "
+        "dropdown questions. Automatic takes it from the key (first_name: given-name, company: "
+        "organization, job_title: organization-title, phone: tel, postal_code: postal-code, "
+        "country: country-name) or the kind (email, phone); off asks the browser not to fill it.",
+        validate_choice=False,  # the config import names the tokens, as for a config file
+    )
     options = TextAreaField(
         "Options",
         description='Choices only, one per line: "value" or "value | label shown" '
@@ -107,6 +121,10 @@ class FieldForm(FlaskForm):
     def load(self, field: dict[str, Any]) -> None:
         for name in ("key", "label", "kind", "tier", "help", "placeholder"):
             getattr(self, name).data = field.get(name)
+        self.autocomplete.data = field.get("autocomplete") or ""
+        derived = autocomplete_for(field["key"], field["kind"], None)
+        if derived:  # what Automatic means for this field
+            self.autocomplete.choices[0] = SelectChoice("", f"{AUTOMATIC} ({derived})")
         self.priority.data = field.get("priority", 100)
         self.unpooled.data = not field.get("pooled", True)
         self.required.data = field.get("required", False)
@@ -163,6 +181,8 @@ class FieldForm(FlaskForm):
         for name in ("refresh_after_days", "max_length", "help", "placeholder"):
             if getattr(self, name).data is not None:
                 field[name] = getattr(self, name).data
+        if self.autocomplete.data:
+            field["autocomplete"] = self.autocomplete.data
         if text_lines(self.options.data):
             field["options"] = [_option(line) for line in text_lines(self.options.data)]
         if self.ask_if_field.data:

@@ -17,6 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.admin.config_forms.entries import KEY_HELP, STAGE_CHOICES, entry_key
+from app.admin.config_forms.language import (
+    fallback_strings,
+    language_field,
+    load_strings,
+    show_defaults,
+    strings_entry,
+    strings_field,
+)
 from app.admin.forms import CheckboxesField, blank_none, number_parsed
 
 
@@ -61,12 +69,16 @@ class FormForm(FlaskForm):
         validators=[InputRequired(), number_parsed, NumberRange(min=1, max=10)],
     )
     submit_label = StringField(
-        "Submit button", default="Submit", validators=[DataRequired(), Length(max=100)]
+        "Submit button",
+        filters=[blank_none],
+        description="Leave empty for the language's own word (its submit string).",
+        validators=[Length(max=100)],
     )
     thank_you = TextAreaField(
         "Thank-you message",
-        default="Thank you!",
-        validators=[DataRequired(), Length(max=2000)],
+        filters=[blank_none],
+        description="Leave empty for the language's own words (its thank_you string).",
+        validators=[Length(max=2000)],
         render_kw={"rows": 2},
     )
     complete_message = TextAreaField(
@@ -103,6 +115,15 @@ class FormForm(FlaskForm):
         100,
         'For a page or download: the link shown with the thank-you (default "Open" or "Download").',
     )
+    language = language_field(
+        "Language",
+        "What the widget says on its own and the messages of a submit on this form.",
+        SelectChoice("", "The site's language"),
+    )
+    strings = strings_field(
+        "Your own words for built-in strings on this form, over the site's. Leave a string "
+        "empty for the text shown greyed (the site's, or the language's built-in text)."
+    )
     tiers = CheckboxesField(
         "Whole tiers",
         description="Every field of these tiers, now and added later. Leave tiers and fields "
@@ -114,6 +135,18 @@ class FormForm(FlaskForm):
         description="Asked even when known (e.g. the email, to recognise the visitor), "
         "before the others.",
     )
+
+    # The site's settings (its language and strings): what the form's empty texts stand for.
+    site: dict[str, Any] = {}  # set per editor by show_defaults
+
+    def show_defaults(self, site: dict[str, Any]) -> None:
+        """Show in each empty text's placeholder what it stands for, in the chosen language."""
+        self.site = site
+        fallback = fallback_strings(self.language.data, site)
+        show_defaults(self.strings, fallback)
+        own = fallback | strings_entry(self.strings)
+        self.submit_label.render_kw = {"placeholder": own["submit"]}
+        self.thank_you.render_kw = {"rows": 2, "placeholder": own["thank_you"]}
 
     def set_choices(self, tiers: Iterable[dict[str, Any]], fields: Iterable[dict[str, Any]]):
         fields = list(fields)
@@ -136,8 +169,14 @@ class FormForm(FlaskForm):
             getattr(self, name).data = form.get(name)
         self.stage.data = form.get("stage") or ""
         self.max_questions.data = form.get("max_questions", 3)
-        self.submit_label.data = form.get("submit_label", "Submit")
-        self.thank_you.data = form.get("thank_you", "Thank you!")
+        self.language.data = form.get("language") or ""
+        load_strings(self.strings, form.get("strings") or {})
+        # A label that is the language's own word shows empty: it follows the language.
+        own = fallback_strings(self.language.data, self.site) | (form.get("strings") or {})
+        for name, key in (("submit_label", "submit"), ("thank_you", "thank_you")):
+            given = form.get(name)
+            getattr(self, name).data = None if given == own[key] else given
+        self.show_defaults(self.site)
         self.consent_field.data = (form.get("consent") or {}).get("field", "")
         on_complete = dict(form.get("on_complete") or {})
         self.on_complete_label.data = on_complete.pop("label", None)
@@ -157,8 +196,13 @@ class FormForm(FlaskForm):
         if self.stage.data:
             form["stage"] = self.stage.data
         form["max_questions"] = self.max_questions.data
-        form["submit_label"] = self.submit_label.data.strip()
-        form["thank_you"] = self.thank_you.data.strip()
+        for name in ("submit_label", "thank_you"):  # None: the strings' own, at import
+            if getattr(self, name).data is not None:
+                form[name] = getattr(self, name).data
+        if self.language.data:
+            form["language"] = self.language.data
+        if strings_entry(self.strings):
+            form["strings"] = strings_entry(self.strings)
         if self.consent_field.data:
             form["consent"] = {"field": self.consent_field.data}
         if self.on_complete_action.data:  # the config's validation checks the address

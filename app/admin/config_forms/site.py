@@ -8,6 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.admin.config_forms.language import (
+    language_field,
+    load_strings,
+    strings_entry,
+    strings_field,
+)
 from app.admin.forms import as_number, number_parsed, text_lines
 from app.services.siteconfig import MAX_RETENTION_DAYS
 
@@ -49,8 +55,22 @@ class SiteForm(FlaskForm):
         validators=[Optional(), number_parsed, NumberRange(min=1, max=MAX_RETENTION_DAYS)],
     )
 
+    language = language_field(
+        "Language",
+        "What the widget says on its own (Submit, Skip, its messages) and the messages of a "
+        "submit, on every form that sets no language of its own. Arabic and Hebrew forms run "
+        "right to left. Labels and titles stay as you write them.",
+    )
+    strings = strings_field(
+        "Your own words for built-in strings, on the forms that speak the site's language. "
+        "Leave a string empty for the built-in text of the language, shown greyed; {label}, "
+        "{min}, {max}, {field}, {value} and {values} are filled in where a string takes them."
+    )
+
     def load(self, site: dict[str, Any]) -> None:
         self.name.data = site["name"]
+        self.language.data = site.get("language", "en")
+        load_strings(self.strings, site.get("strings") or {})
         self.origins.data = "\n".join(site.get("origins", []))
         self.skip_cooldown.data = site.get("skip_cooldown", 3)
         self.half_life_days.data = site.get("half_life_days")
@@ -65,7 +85,10 @@ class SiteForm(FlaskForm):
             "origins": text_lines(self.origins.data),
             "skip_cooldown": self.skip_cooldown.data,
             "followup_hours": self.followup_hours.data,
+            "language": self.language.data,
         }
+        if strings_entry(self.strings):
+            site["strings"] = strings_entry(self.strings)
         if self.half_life_days.data is not None:
             site["half_life_days"] = as_number(self.half_life_days.data)
         for name in ("anonymous_retention_days", "delivery_retention_days"):

@@ -61,7 +61,8 @@ def preview_draft(site_key: str, form_key: str, entry: Config) -> Config:
     problem otherwise). Nothing is written."""
     checked = checked_edit(site_key, put_entry("forms", entry, form_key))
     form = next(f for f in checked["forms"] if f["key"] == form_key)
-    return {key: form[key] for key in DRAFT_KEYS if form.get(key) is not None}
+    # An unset setting (None, no strings of its own) is left out: the token stays short.
+    return {key: form[key] for key in DRAFT_KEYS if form.get(key) not in (None, {})}
 
 
 def preview_token(visitor: PreviewVisitor, now: datetime) -> str:
@@ -156,7 +157,7 @@ def preview_submit(
     visitor = read_preview_token(token, site.key, site.form(form_key).key, now)
     form = _form(site, visitor)
     grant = read_ask_token(ask, site.key, form.key, PREVIEW_VISITOR, now)
-    reviewed = review_answers(site, grant, answers, skipped)
+    reviewed = review_answers(site, grant, answers, skipped, form)
     answered = (*visitor.known, *(k for k in reviewed.values if k not in visitor.known))
     after = replace(visitor, known=tuple(answered))
     selection = select_questions(form.rules, _state(site, after, now), now)

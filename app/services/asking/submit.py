@@ -85,11 +85,16 @@ def hold_until(moment: float) -> None:
 
 
 def review_answers(
-    site: SiteSnapshot, grant: AskGrant, answers: dict[str, Any], skipped: list[str]
+    site: SiteSnapshot,
+    grant: AskGrant,
+    answers: dict[str, Any],
+    skipped: list[str],
+    form: FormView | None = None,
 ) -> ReviewedSubmission:
     """Answers checked against exactly what ``grant`` offered: Invalid (422) with every
-    message by key, in the form's language, or AskExpired (409) when an offered field has left
-    the config since."""
+    message by key, in the language of ``form`` (default: the grant's form as saved; the
+    preview's draft otherwise), or AskExpired (409) when an offered field has left the config
+    since."""
     if any(key not in site.fields for key in grant.offered):
         raise AskExpired("The form changed since these questions were asked; ask again.")
     reviewed = review_submission(
@@ -98,7 +103,7 @@ def review_answers(
     if reviewed.errors:
         errors = {key: list(messages) for key, messages in reviewed.errors.items()}
         explain_not_shown(site, grant, errors)
-        form = site.form(grant.form_key)
+        form = form or site.form(grant.form_key)
         for messages in errors.values():
             messages[:] = [localize_message(m, form.strings, form.language) for m in messages]
         raise Invalid("Some answers were not accepted: " + ", ".join(sorted(errors)) + ".", errors)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from typing import Any
 
+from app.domain.interface import Message
 from app.extensions import db
 from app.models import BROWSER, VERIFIED, ConsentRecord, Contact, Visitor
 from app.services.errors import AskExpired, Invalid
@@ -30,9 +31,7 @@ from app.services.tokens import AskGrant
 from app.services.transactions import commit_unit
 
 CONSENT = "consent"
-NOT_SHOWN = (
-    "This consent was not shown with these questions; it can only be given where it is shown."
-)
+NOT_SHOWN = Message("consent_not_shown")
 TEXT_CHANGED = "The consent text changed since it was shown; ask again."
 NOT_A_CONSENT = "Not a consent field of this site."
 # Who recorded a consent: the widget's form, the visitor withdrawing it, a token, the console.

@@ -94,6 +94,7 @@ from app.services.siteconfig.snapshots import (
     FormView,
     SiteSnapshot,
     draft_form,
+    remembered_snapshot,
     site_snapshot,
 )
 
@@ -155,6 +156,7 @@ __all__ = [
     "read_config_file",
     "readable_problems",
     "reject_proposal",
+    "remembered_snapshot",
     "remove_destination",
     "remove_field",
     "remove_form",

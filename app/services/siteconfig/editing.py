@@ -134,16 +134,8 @@ def create_site(key: str, name: str, origins: list[str], author: str) -> Site:
 # ---- changes: each takes the config and edits it in place ----
 
 
-# Settings the console's editors do not show, kept as the config has them when an entry is saved.
-KEPT_KEYS: dict[str, tuple[str, ...]] = {
-    "fields": ("autocomplete",),
-    "forms": ("language", "strings"),
-}
-
-
 def put_entry(section: str, entry: Config, replaces: str | None) -> Callable[[Config], None]:
-    """Replace the entry keyed ``replaces`` by ``entry`` in place (keeping its KEPT_KEYS), or
-    append a new one.
+    """Replace the entry keyed ``replaces`` by ``entry`` in place, or append a new one.
 
     A new entry whose key is already used is refused here, with the editor's wording.
     """
@@ -160,9 +152,7 @@ def put_entry(section: str, entry: Config, replaces: str | None) -> Callable[[Co
             return
         if replaces not in keys:
             raise NotFound(f'No {section[:-1]} "{replaces}".')
-        old = entries[keys.index(replaces)]
-        kept = {name: old[name] for name in KEPT_KEYS.get(section, ()) if name in old}
-        entries[keys.index(replaces)] = kept | entry
+        entries[keys.index(replaces)] = entry
 
     return change
 
@@ -352,6 +342,8 @@ def readable_problems(problems: Problems | None, config: Config) -> list[str]:
     return lines
 
 
+# Settings whose problems are named by their inner key, for the inputs an editor has per key.
+_BY_KEY = frozenset({"strings"})
 _PATH = re.compile(r"(?P<section>\w+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>.*))?")
 
 
@@ -359,7 +351,7 @@ def problems_for_entry(
     problems: Problems, section: str, index: int | None
 ) -> tuple[Problems, Problems]:
     """Split config problems into the ones of entry ``section[index]`` (by its first key, e.g.
-    ``label`` or ``ask_if``) and the rest (by path).
+    ``label`` or ``ask_if``; a string by its own, ``strings.submit``) and the rest (by path).
 
     ``index`` None means the section is a mapping (``site``, ``engagement``).
     """
@@ -374,6 +366,8 @@ def problems_for_entry(
         )
         if same and match["rest"]:
             name = re.split(r"[.\[]", match["rest"], maxsplit=1)[0]
+            if name in _BY_KEY:  # "strings.submit": each string has an input of its own
+                name = match["rest"]
             mine.setdefault(name, []).extend(messages)
         else:
             rest.setdefault(path, []).extend(messages)

@@ -105,6 +105,8 @@ class SiteSnapshot:
     sales_outcomes: dict[str, Any] | None = None
     # Keys the email digests of signed links (never shown in a repr or a log line).
     link_key: str = dataclass_field(default="", repr=False)
+    language: str = "en"  # the site's; its forms' own are on each FormView
+    strings: dict[str, str] = dataclass_field(default_factory=dict)  # the site's replacements
 
     @cached_property
     def tally_basis(self) -> str:
@@ -169,6 +171,16 @@ def site_snapshot(site_key: str) -> SiteSnapshot:
     return cached
 
 
+def remembered_snapshot(site_key: str) -> SiteSnapshot | None:
+    """The snapshot of ``site_key`` this request, else this process, already read (perhaps of
+    an older version), or None: never asks the database, which may be what just failed."""
+    memo = _request_memo() or {}
+    if site_key in memo:
+        return memo[site_key]
+    cache: dict[int, SiteSnapshot] = current_app.extensions.get("trickle.snapshots", {})
+    return next((snapshot for snapshot in cache.values() if snapshot.key == site_key), None)
+
+
 def _request_memo() -> dict[str, SiteSnapshot] | None:
     """The snapshots this request looked up (None outside a request)."""
     if not has_request_context():
@@ -225,6 +237,8 @@ def _build(site_id: int) -> SiteSnapshot:
         followup_hours=site.followup_hours,
         sales_outcomes=site.sales_outcomes,
         link_key=site.link_key,
+        language=site.language,
+        strings=site.strings or {},
     )
 
 
@@ -334,12 +348,23 @@ def draft_form(site: SiteSnapshot, key: str, entry: dict[str, Any]) -> FormView:
         consent_line=line if line in site.fields else None,
     )
     texts = {name: entry.get(name) for name in _DRAFT_TEXTS}
-    return replace(saved, **texts, rules=rules)
+    language = entry.get("language") or site.language
+    strings = interface_strings(language, site.language, site.strings, entry.get("strings") or {})
+    return replace(saved, **texts, rules=rules, language=language, strings=strings)
 
 
 # What an editor's draft may change of a form besides its rules (the rest of the entry).
 _DRAFT_TEXTS = ("title", "intro", "stage", "submit_label", "thank_you", "complete_message")
-DRAFT_KEYS = (*_DRAFT_TEXTS, "max_questions", "tiers", "fields", "always_ask", "consent")
+DRAFT_KEYS = (
+    *_DRAFT_TEXTS,
+    "max_questions",
+    "tiers",
+    "fields",
+    "always_ask",
+    "consent",
+    "language",
+    "strings",
+)
 
 
 def consent_lines(site: Site) -> frozenset[str]:
