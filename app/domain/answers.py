@@ -205,6 +205,8 @@ class ReviewedSubmission:
     values: Mapping[str, Any]  # cleaned non-blank answers, by key
     skipped: tuple[str, ...]
     errors: Mapping[str, tuple[str, ...]]  # messages by key; empty when acceptable
+    # The offered questions the form showed with these answers (``shown_keys``); not compared.
+    shown: tuple[str, ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ def review_submission(
         values=accepted,
         skipped=skips,
         errors={key: tuple(messages) for key, messages in errors.items()},
+        shown=tuple(shown),
     )
 
 

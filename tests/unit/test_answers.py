@@ -15,7 +15,7 @@ from app.domain.answers import (
     clean_answer,
     review_submission,
 )
-from app.domain.specs import FieldRule
+from app.domain.specs import Dependency, FieldRule
 
 SIZES = ("1-10", "11-50", "51-200")
 TOOLS = ("crm", "erp", "chat")
@@ -290,3 +290,17 @@ def test_review_submission(
     submit: Callable[[], ReviewedSubmission], expected: ReviewedSubmission
 ) -> None:
     assert submit() == expected
+
+
+def test_the_review_says_which_questions_the_form_showed() -> None:
+    # name is revealed to people of a larger company, and then terms steps back (3 at most).
+    larger = Dependency("size", "in", ("11-50", "51-200"))
+    offered = ("email", "size", "name", "terms")
+    offer = Offer(offered, (), conditions={"name": larger}, limit=3)
+    small = review_submission(FIELDS, offer, {"size": "1-10"}, ())
+    assert small.shown == ("email", "size", "terms")
+    larger_one = review_submission(FIELDS, offer, {"size": "51-200", "name": "Ada"}, ())
+    assert larger_one.errors == {}
+    assert larger_one.shown == ("email", "size", "name")
+    unconditioned = review_submission(FIELDS, Offer(OFFERED, ()), {"email": "a@b.example"}, ())
+    assert unconditioned.shown == OFFERED

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.domain.answers import ReviewedSubmission, review_submission
 from app.domain.identity import normalize_email
 from app.domain.interface import localize_message
-from app.domain.selection import select_questions, shown_keys
+from app.domain.selection import select_questions
 from app.extensions import db
 from app.models import VERIFIED, Contact, IdempotentResponse, Skip, Visitor
 from app.services.errors import AskExpired, Invalid
@@ -65,11 +65,8 @@ def submit_answers(
     if stored:  # not the replay of an earlier response
         answered = [site.fields[key].id for key in reviewed.values]
         skipped = [site.fields[key].id for key in reviewed.skipped]
-        offer = grant.offer
-        shown = shown_keys(
-            offer.keys, offer.conditions, offer.limit, offer.uncounted, reviewed.values
-        )
-        revealed = [site.fields[key].id for key in shown if key in offer.conditions]
+        conditioned = grant.offer.conditions
+        revealed = [site.fields[key].id for key in reviewed.shown if key in conditioned]
         count_answers(site, form.key, answered, skipped, now, data.ask_token, revealed)
     if any(site.fields[key].rule.identity for key in reviewed.values):
         hold_until(arrived + current_app.config["IDENTITY_SUBMIT_FLOOR_SECONDS"])
