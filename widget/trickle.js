@@ -99,9 +99,11 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       const config = configs.find((candidate) => candidate.formKey == formKey) || configs[0];
       if (config && formKey && !mountElement.querySelector('trickle-form')) mount(mountElement, config, formKey);
     }
-    // A site's page view names its forms on the page: the dashboard's views per form.
+    // A site's page view names its forms on the page: the dashboard's views per form (at most
+    // 50, of keys a form may have: a key no form can have must not cost the page view its 422).
     for (const config of freshConfigs) track('page_view', {site: config.siteKey, stage: config.pageStage},
-      widgets.filter((widget) => widget.config.siteKey == config.siteKey).map((widget) => widget.formKey));
+      widgets.filter((widget) => widget.config.siteKey == config.siteKey && widget.formKey.length < 65)
+        .map((widget) => widget.formKey).slice(0, 50));
     callQueue.splice(0).forEach((call) => Trickle(...call));
   };
 
@@ -243,7 +245,8 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // A failed ask says so in the form's language: as the server's error answer named it, else
   // as the last answer to this ask did (the network failed; see post), else in English.
   const unavailable = (widget) => {
-    const form = JSON.parse(stored('trickle:' + widget.config.siteKey + askPath(widget)) || '{}');
+    let form = {};  // what was kept, unless it is not JSON any more (another script's key)
+    catching(() => form = JSON.parse(stored('trickle:' + widget.config.siteKey + askPath(widget))) || {});
     speak(widget, form);
     setStatus(widget, form.strings?.unavailable || UNAVAILABLE, 'status-line', 'card quiet');
   };

@@ -17,7 +17,10 @@ ERROR_FORM = ErrorForm()
 
 @api_bp.after_request
 def _unavailable_in_language(response: Response) -> Response:
-    if request.endpoint != "api.ask" or response.status_code < 400 or not response.is_json:
+    # Not on a 404: no such site or form (now), so nothing of one (a deleted site's snapshot
+    # may still be in memory).
+    failed = response.status_code >= 400 and response.status_code != 404
+    if request.endpoint != "api.ask" or not failed or not response.is_json:
         return response
     names = request.view_args or {}
     snapshot = remembered_snapshot(names.get("site", ""))

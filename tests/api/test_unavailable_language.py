@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 
 from app.api import routes
+from app.extensions import db
+from app.models import Site
 from app.services.siteconfig import site_snapshot
 from tests.factories import ORIGIN, acme_config, make_site
 
@@ -113,3 +116,12 @@ def test_a_successful_ask_is_unchanged(client, site):
     body = ask(client).get_json()
     assert body["form"]["strings"]["unavailable"] == "Dieses Formular ist gerade nicht verfügbar."
     assert "error" not in body
+
+
+def test_a_site_gone_since_it_was_read_says_nothing_of_its_form(client, site):
+    assert ask(client).status_code == 200  # the process now holds Acme's config in memory
+    db.session.execute(delete(Site).where(Site.key == "acme"))
+    db.session.commit()
+    response = ask(client)
+    assert response.status_code == 404
+    assert list(response.get_json()) == ["error"]

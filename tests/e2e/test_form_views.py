@@ -58,3 +58,20 @@ def test_a_page_with_two_forms_gives_each_one_view_on_the_dashboard(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"]  # the page never scrolls sideways
         console.close()
+
+
+def test_a_form_key_no_form_can_have_does_not_cost_the_page_view(
+    browser: Browser, trickle: LiveServer, host: HostSite, app
+):
+    configure(host)
+    typo = "b" * 65  # longer than any form key: its ask is a 404, the page view still counts
+    host.pages["/"] = f"""<!doctype html><html><head><title>Host</title></head><body>
+<div data-trickle-form="blog"></div><div data-trickle-form="{typo}"></div>
+<script async src="{trickle.url}/widget.js" data-site="acme" data-form="blog"></script>
+</body></html>"""
+    page = browser.new_page()
+    with page.expect_response(is_event("page_view")) as view:
+        page.goto(host.origin + "/")
+    assert view.value.status == 202
+    assert json.loads(view.value.request.post_data or "{}")["forms"] == ["blog"]
+    page.close()

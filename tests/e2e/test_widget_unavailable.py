@@ -99,3 +99,14 @@ def test_with_nothing_said_before_the_network_failing_is_told_in_english(page, t
     expect(page.locator(STATUS)).to_have_text("This form is unavailable right now.")
     expect(page.locator(CARD)).to_have_attribute("lang", "")
     assert page.page_errors == []
+
+
+def test_a_kept_form_that_is_no_longer_json_is_told_in_english(page, trickle, host):
+    """The kept form's key rewritten by another script of the page: still a message."""
+    embed(page, trickle, host, language="de")
+    load(page, host.origin + "/")
+    page.evaluate("localStorage.setItem('trickle:acme/forms/blog/ask', '{not json')")
+    page.route("**/forms/blog/ask", lambda route: route.abort("internetdisconnected"))
+    page.reload()
+    expect(page.locator(STATUS)).to_have_text("This form is unavailable right now.")
+    assert page.page_errors == []

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.domain.interface import AUTOCOMPLETE_TOKENS, LANGUAGES
 from app.extensions import db
 from app.models import ConfigRevision
-from app.services.siteconfig import export_site_config, import_site_config
+from app.services.siteconfig import export_site_config, import_site_config, site_snapshot
 from tests.console import csrf_token, field_errors, post_form
 from tests.factories import acme_config
 
@@ -146,7 +146,8 @@ def test_a_form_in_its_own_language_takes_that_languages_labels(client, german_s
     assert post_form(client, BLOG, {**data, "thank_you": ""}).status_code == 302
     blog = export_site_config("acme")["forms"][0]
     assert (blog["language"], blog["strings"]) == ("fr", {"yes": "Oui !"})
-    assert (blog["submit_label"], blog["thank_you"]) == ("Envoyer", "Merci\u00a0!")
+    assert labels() == ("Envoyer", "Merci\u00a0!")
+    assert ("submit_label" in blog, "thank_you" in blog) == (False, False)  # the language's own
 
     html = client.get(BLOG).get_data(as_text=True)
     assert selected(html, "language") == "fr"
@@ -161,10 +162,30 @@ def test_a_form_in_its_own_language_takes_that_languages_labels(client, german_s
     assert post_form(client, BLOG, FORM).status_code == 302
     blog = export_site_config("acme")["forms"][0]
     assert ("language" in blog, "strings" in blog) == (False, False)
-    assert (blog["submit_label"], blog["thank_you"]) == ("Absenden", "Vielen Dank!")
+    assert labels() == ("Absenden", "Vielen Dank!")
     html = client.get(BLOG).get_data(as_text=True)
     assert selected(html, "language") == ""
     assert attribute(html, "strings-skip", "placeholder") == "Später"
+
+
+def labels() -> tuple[str, str]:
+    """The blog form's submit label and thank-you as visitors get them."""
+    blog = site_snapshot("acme").forms["blog"]
+    return blog.submit_label, blog.thank_you
+
+
+def test_a_form_without_labels_follows_a_change_of_the_sites_language(client, german_site):
+    assert post_form(client, BLOG, FORM).status_code == 302  # no labels of its own
+    assert labels() == ("Absenden", "Vielen Dank!")
+    assert post_form(client, SETTINGS, {**SITE, "language": "fr"}).status_code == 302
+    assert labels() == ("Envoyer", "Merci\u00a0!")
+    # The site's own word for a string counts as the language's own too.
+    data = {**SITE, "language": "fr", "strings-submit": "C'est parti"}
+    assert post_form(client, SETTINGS, data).status_code == 302
+    assert labels() == ("C'est parti", "Merci\u00a0!")
+    assert post_form(client, SETTINGS, {**SITE, "language": "en"}).status_code == 302
+    assert labels() == ("Submit", "Thank you!")
+    assert "submit_label" not in export_site_config("acme")["forms"][0]
 
 
 def test_a_label_of_your_own_stays_whatever_the_language(client, german_site):

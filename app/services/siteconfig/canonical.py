@@ -12,7 +12,9 @@ from typing import Any
 from marshmallow import Schema
 
 from app.domain.engagement import DEFAULT_ENGAGEMENT
+from app.domain.interface import interface_strings
 from app.models import Destination, Field, Form, LifecycleStage, Site, Tier
+from app.services.siteconfig.language import OWN_LABELS
 from app.services.siteconfig.schema import (
     ConsentIn,
     DestinationIn,
@@ -34,7 +36,7 @@ def site_config(site: Site, default_engagement: Mapping[str, float]) -> dict[str
         config["engagement"] = engagement
     config["tiers"] = [_tier(tier) for tier in _active(site.tiers)]
     config["fields"] = [_field(field) for field in _active(site.fields)]
-    config["forms"] = [_form(form) for form in _active(site.forms)]
+    config["forms"] = [_form(form, site) for form in _active(site.forms)]
     stages = [_stage(stage) for stage in _active(site.stages)]
     if stages:
         config["stages"] = stages
@@ -141,8 +143,8 @@ def _options(options: list[dict[str, str]] | None) -> list[Any] | None:
     return [o["value"] if o["label"] == o["value"] else dict(o) for o in options]
 
 
-def _form(form: Form) -> dict[str, Any]:
-    values = {
+def _form(form: Form, site: Site) -> dict[str, Any]:
+    values: dict[str, Any] = {
         "key": form.key,
         "title": form.title,
         "intro": form.intro,
@@ -159,6 +161,14 @@ def _form(form: Form) -> dict[str, Any]:
         "language": form.language,
         "strings": dict(form.strings or {}),
     }
+    # A label that is its language's own word is left out, as the import fills it in
+    # (language.labels_in_language): it follows a later change of the form's or site's language.
+    own = interface_strings(
+        form.language or site.language, site.language, site.strings or {}, form.strings or {}
+    )
+    for name, key in OWN_LABELS:
+        if values[name] == own[key]:
+            del values[name]
     return without_defaults(values, FormIn)
 
 

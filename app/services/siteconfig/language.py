@@ -70,6 +70,10 @@ class Strings(MappingOf):
         return loaded
 
 
+# A form's labels that are interface strings when the config names none: (its key, the string's).
+OWN_LABELS = (("submit_label", "submit"), ("thank_you", "thank_you"))
+
+
 def labels_in_language(
     _schema: object, data: dict[str, Any], original: Any, **_kwargs: Any
 ) -> dict[str, Any]:
@@ -80,7 +84,7 @@ def labels_in_language(
         named = given[index] if index < len(given) else {}
         language = form["language"] or site["language"]
         strings = interface_strings(language, site["language"], site["strings"], form["strings"])
-        for name, key in (("submit_label", "submit"), ("thank_you", "thank_you")):
+        for name, key in OWN_LABELS:
             if name not in named:
                 form[name] = strings[key]
     return data

@@ -178,7 +178,8 @@ def remembered_snapshot(site_key: str) -> SiteSnapshot | None:
     if site_key in memo:
         return memo[site_key]
     cache: dict[int, SiteSnapshot] = current_app.extensions.get("trickle.snapshots", {})
-    return next((snapshot for snapshot in cache.values() if snapshot.key == site_key), None)
+    # A copy: another request's lookup may add a site meanwhile.
+    return next((snapshot for snapshot in tuple(cache.values()) if snapshot.key == site_key), None)
 
 
 def _request_memo() -> dict[str, SiteSnapshot] | None:
