@@ -28,7 +28,7 @@ from tests.databases import postgres_database, settings_for, share_engine
 from tests.factories import PASSWORD, acme_config, make_site
 from tests.scheduling import long_tests_first, worker_count
 from tests.templates_cache import reuse_compiled_templates
-from tests.url_builders import reuse_url_builders
+from tests.url_builders import reuse_parsed_rules, reuse_url_builders
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -39,6 +39,7 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
 
 reuse_url_builders()
+reuse_parsed_rules()
 reuse_compiled_templates()
 
 
