@@ -1,7 +1,8 @@
 """Regenerate the screenshots in README.md and docs/ from the browser tests (issue 22).
 
-The e2e tests save what they see to build/e2e/ as they check it; this runs the tests that take
-the documented pictures (SQLite leg), then copies each picture the docs show into docs/images/.
+The e2e tests save what they see to build/e2e/ as they check it when E2E_SCREENSHOTS=1 (an
+ordinary run takes no pictures); this runs the tests that take the documented pictures (SQLite
+leg) with it set, then copies each picture the docs show into docs/images/.
 A picture the docs show that no test took in this run is an error, so the docs never show a
 screen the tests no longer reach.
 
@@ -10,6 +11,7 @@ screen the tests no longer reach.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -45,6 +47,7 @@ def main() -> int:
     run = subprocess.run(  # noqa: S603 - our own test suite, no shell
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "sqlite", *TESTS],
         cwd=ROOT,
+        env={**os.environ, "E2E_SCREENSHOTS": "1"},  # the tests save their pictures (e2e/pages.py)
         check=False,
     )
     if run.returncode != 0:

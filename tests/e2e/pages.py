@@ -1,8 +1,11 @@
-"""Helpers the browser tests share: a host-allowed site, and waiting for a widget's load."""
+"""Helpers the browser tests share: a host-allowed site, waiting for a widget's load, and the
+pictures the docs show."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -59,3 +62,12 @@ def sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(url + "/admin/")
+
+
+def picture(page: Page, path: Path, full_page: bool = True) -> None:
+    """Save what ``page`` shows to ``path`` (build/e2e/) when ``make screenshots`` asks for the
+    docs' pictures (E2E_SCREENSHOTS=1, scripts/screenshots.py); an ordinary run skips the PNG
+    encoding of full pages, which is a good part of a console test's browser time."""
+    if os.environ.get("E2E_SCREENSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=full_page)

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Contact, Visitor
 from app.services.accounts import create_user
 from app.services.siteconfig import export_site_config
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import picture, sign_in
 from tests.e2e.servers import ARTIFACTS
 from tests.factories import PASSWORD, acme_config, make_site
 
@@ -48,7 +48,7 @@ def test_create_a_tier_and_a_field_add_them_to_a_form_and_preview_it(browser, tr
     page.get_by_role("button", name="Save field").click()
     expect(page.get_by_text('Field "role" saved.')).to_be_visible()
     expect(page.locator("#field-role")).to_contain_text(LABEL)
-    page.screenshot(path=str(ARTIFACTS / "console-questions.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-questions.png")
 
     page.get_by_role("navigation", name="Site").get_by_role("link", name="Forms").click()
     page.get_by_role("link", name="Stay in the loop").click()
@@ -63,7 +63,7 @@ def test_create_a_tier_and_a_field_add_them_to_a_form_and_preview_it(browser, tr
         preview.get_by_role("textbox", name=LABEL)
     ).to_be_visible()  # asked first: its tier ranks 0
     assert export_site_config("acme")["forms"][0]["tiers"] == ["intent", "basics"]
-    page.screenshot(path=str(ARTIFACTS / "console-form.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-form.png")
 
     preview.get_by_role("textbox", name=LABEL).fill("CTO")
     preview.get_by_label("Work email").fill("not-an-email")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from app.services.accounts import create_user
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import picture, sign_in
 from tests.e2e.servers import ARTIFACTS
 from tests.factories import PASSWORD, make_site
 
@@ -32,8 +32,7 @@ def test_sign_in_and_see_the_sites(browser, trickle, app):
         f'<script async src="{trickle.url}/widget.js" data-site="acme" data-form="blog" '
         'data-stage="early"></script>'
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "console-home.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-home.png")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
@@ -64,7 +63,7 @@ def test_find_a_contact_read_its_provenance_and_explain_it(browser, trickle, app
     expect(values).to_contain_text("blog")
     skipped = page.locator("section", has=page.get_by_role("heading", name="Skipped questions"))
     expect(skipped).to_contain_text("Company")
-    page.screenshot(path=str(ARTIFACTS / "console-contact.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-contact.png")
 
     page.get_by_role("link", name="Explain which questions this contact is asked").click()
     page.get_by_role("button", name="Explain").click()
@@ -73,7 +72,7 @@ def test_find_a_contact_read_its_provenance_and_explain_it(browser, trickle, app
     expect(reasons.locator("tr", has_text="Company size")).to_contain_text(
         "Locked: needs a score of 5 (has 2)."
     )
-    page.screenshot(path=str(ARTIFACTS / "console-explain.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-explain.png")
     page.context.close()
 
 
@@ -99,5 +98,5 @@ def test_an_admin_reads_a_destination(browser, trickle, app):
     expect(page.get_by_role("heading", name="Destination crm active")).to_be_visible()
     expect(page.get_by_text("https://crm.example/hooks")).to_be_visible()
     expect(page.get_by_text("company_size → NumberOfEmployees")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "console-destination.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-destination.png")
     page.context.close()

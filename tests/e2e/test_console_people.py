@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from app.services.accounts import create_user
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import picture, sign_in
 from tests.e2e.servers import ARTIFACTS
 from tests.factories import PASSWORD, Widget, acme_config, make_site
 
@@ -54,8 +54,7 @@ def test_the_contact_page_folds_provenance_and_reads_the_rule_in_words(browser, 
     expect(page.locator("table.stage-moves tbody tr").last).to_contain_text(
         "Engagement score ≥ 8Known: Company"
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "console-contact-person.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-contact-person.png")
 
 
 def test_a_keyboard_user_skips_to_the_content(browser, trickle, app):
@@ -90,4 +89,4 @@ def test_every_console_page_fits_a_phone(browser, trickle, app):
             too_wide[path] = width
     assert too_wide == {}
     page.goto(trickle.url + "/admin/sites/acme/contacts/1")
-    page.screenshot(path=str(ARTIFACTS / "console-contact-phone.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-contact-phone.png")

@@ -10,6 +10,7 @@ from app.services.accounts import create_user
 from app.services.people import requalify_due_sites
 from app.services.sales import run_next_whatif
 from app.services.siteconfig import dump_config
+from tests.e2e.pages import picture
 from tests.e2e.servers import ARTIFACTS
 from tests.factories import PASSWORD
 from tests.sales.support import engage, moves, sales_config, sales_site, stricter
@@ -103,8 +104,7 @@ def test_a_stricter_mql_rule_is_proposed_simulated_approved_and_applied(
     ]
     expect(marketer.get_by_text("Would enter: 0 · would leave: 1")).to_be_visible()
     expect(marketer.get_by_role("link", name="ada@corp.example")).to_be_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    marketer.screenshot(path=str(ARTIFACTS / "console-whatif.png"), full_page=True)
+    picture(marketer, ARTIFACTS / "console-whatif.png")
 
     # A sales user approves it with a comment: version 2 is live, re-qualification queued.
     rep = sign_in(browser, trickle.url, REP)
@@ -141,6 +141,6 @@ def test_a_stricter_mql_rule_is_proposed_simulated_approved_and_applied(
         *never,
         [OLD_RULE, "2", "1", "0", "0", "50", "0", "—"],
     ]
-    rep.screenshot(path=str(ARTIFACTS / "console-funnel.png"), full_page=True)
+    picture(rep, ARTIFACTS / "console-funnel.png")
     marketer.context.close()
     rep.context.close()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SalesOutcome
 from app.services.accounts import create_user
+from tests.e2e.pages import picture
 from tests.e2e.servers import ARTIFACTS
 from tests.factories import PASSWORD, make_site
 from tests.sales.support import add_contact, add_handoff, sales_config
@@ -35,13 +36,12 @@ def test_a_rep_reads_a_brief_and_rejects_a_lead(browser, trickle, app, clock):
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("ada@corp.example")
     expect(rows.first).to_contain_text("overdue by 2 h")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-queue.png")
 
     page.get_by_role("link", name="ada@corp.example").click()
     expect(page.get_by_role("heading", name="ada@corp.example")).to_be_visible()
     expect(page.locator("#sla")).to_contain_text("overdue by 2 h")
-    page.screenshot(path=str(ARTIFACTS / "console-brief.png"), full_page=True)
+    picture(page, ARTIFACTS / "console-brief.png")
     page.get_by_role("link", name="Back to the queue").click()
     expect(page).to_have_url(trickle.url + "/admin/sites/acme/queue")
 

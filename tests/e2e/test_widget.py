@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ConsentRecord
-from tests.e2e.pages import configure, load
+from tests.e2e.pages import configure, load, picture
 from tests.e2e.servers import ARTIFACTS, HostSite, LiveServer
 from tests.factories import acme_config, make_site
 
@@ -287,8 +287,7 @@ def test_the_demo_page_screenshot(browser, trickle, app):
     with page.expect_response(lambda r: r.url.endswith("/ask")):
         page.goto(trickle.url + "/demo/")
     expect(page.get_by_role("textbox", name="Work email", exact=True)).to_be_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "widget-demo.png"))
+    picture(page, ARTIFACTS / "widget-demo.png", full_page=False)
     assert re.match(r"Stay in the loop", page.locator("trickle-form h2").inner_text())
     page.close()
 
