@@ -25,37 +25,36 @@
   const STYLE = `:host{all:initial!important;display:block!important}
 *{box-sizing:border-box}[hidden]{display:none!important}
 .card{box-shadow:0 1px 2px rgba(16,24,40,.05),0 12px 32px -12px rgba(16,24,40,.2);
-color:var(--trickle-text,#1f2430);
+color:var(--trickle-text,#1f2430);--accent:var(--trickle-accent,#3b5bdb);--on-accent:#fff;
+--error:var(--trickle-error,#c92a2a);
 font:15px/1.5 var(--trickle-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
-padding:clamp(18px,6%,28px);--accent:var(--trickle-accent,#3b5bdb);--on-accent:#fff;
---error:var(--trickle-error,#c92a2a);--radius:var(--trickle-radius,10px);
---background:var(--trickle-bg,#fff);background:var(--background);
-border:1px solid rgba(120,128,145,.25);--border:rgba(120,128,145,.4);border-radius:var(--radius);
-overflow-wrap:break-word}
+padding:clamp(18px,6%,28px);--radius:var(--trickle-radius,10px);--background:var(--trickle-bg,#fff);
+background:var(--background);border:1px solid rgba(120,128,145,.25);border-radius:var(--radius);
+overflow-wrap:break-word;--border:rgba(120,128,145,.4)}
 .card.quiet{box-shadow:none;border:0;background:none;opacity:.7;font-size:14px;padding:0}
-p,form{margin:0}h2{margin:0 0 4px;font-size:20px;letter-spacing:-.01em;line-height:1.3}
+p,form{margin:0}h2{font-size:20px;letter-spacing:-.01em;margin:0 0 4px;line-height:1.3}
 .intro{margin-bottom:20px;opacity:.75}.question{margin-bottom:18px}
-.question-head{align-items:baseline;margin-bottom:7px;font-weight:600;display:flex;gap:4px;font-size:14px}
+.question-head{font-weight:600;display:flex;gap:4px;font-size:14px;align-items:baseline;margin-bottom:7px}
 .control,.submit{transition:.15s;border-radius:calc(var(--radius)*.7);font:inherit}
-.control{background:var(--background);border:1px solid var(--border);padding:10px 12px;width:100%;display:block;font-size:max(16px,1em);color:inherit}
+.control{font-size:max(16px,1em);background:var(--background);border:1px solid var(--border);padding:10px 12px;width:100%;display:block;color:inherit}
 .control:focus{box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent);border-color:var(--accent);outline:0}
 .choices{flex-wrap:wrap;display:flex;gap:8px}
-.choice{border:1px solid var(--border);padding:7px 14px;padding-inline-start:11px;border-radius:99px;align-items:center;font-size:14px;cursor:pointer;display:flex;gap:8px}
+.choice{border:1px solid var(--border);padding:7px 14px;font-size:14px;align-items:center;border-radius:99px;padding-inline-start:11px;cursor:pointer;display:flex;gap:8px}
 .choice:has(:checked),.choice:hover{border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
-[type=radio],[type=checkbox]{flex:none;height:16px;width:16px;accent-color:var(--accent);margin:0}
+[type=radio],[type=checkbox]{flex:none;height:16px;margin:0;width:16px;accent-color:var(--accent)}
 .consent-label{cursor:pointer;font-weight:400;display:flex;gap:10px}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
 .field-error,.help{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.failed,.required-mark{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
-.skip-button{margin:-4px 0 -12px;color:inherit;min-height:44px;padding:0 4px;font:inherit;min-width:44px;cursor:pointer;border:0;background:none;opacity:.65;display:block;text-decoration:underline;margin-inline-start:auto;font-size:13px}
-.submit{padding:11px 22px;color:var(--trickle-button-text,var(--on-accent));font-weight:600;margin-top:4px;cursor:pointer;border:0;background:var(--accent)}
+.skip-button{text-decoration:underline;min-height:44px;margin:-4px 0 -12px;cursor:pointer;border:0;background:none;opacity:.65;font:inherit;font-size:13px;min-width:44px;padding:0 4px;margin-inline-start:auto;display:block;color:inherit}
+.submit{font-weight:600;margin-top:4px;padding:11px 22px;cursor:pointer;border:0;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
 @supports (color:lch(from red l c h)){.card{--on-accent:lch(from var(--accent) clamp(0,(49.44 - l)*1000,100) 0 0)}}
-.submit:hover{filter:brightness(1.1)}.submit:disabled{cursor:progress;opacity:.6}
+.submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
 :focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
 .honeypot{clip:rect(0 0 0 0);overflow:hidden;height:1px;width:1px;position:absolute}
 .status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
 .next{margin-top:12px}.next a{font-weight:600;color:inherit}
-.thanks{font-weight:500;display:flex;gap:12px;align-items:center;font-size:16px;animation:up .35s}
-.thanks:before{flex:none;height:32px;width:32px;place-items:center;color:var(--trickle-button-text,var(--on-accent));content:"\\2713";border-radius:50%;display:grid;background:var(--accent)}
-@keyframes up{from{transform:translateY(4px);opacity:0}}
+.thanks{font-weight:500;display:flex;gap:12px;font-size:16px;align-items:center;animation:up .35s}
+.thanks:before{flex:none;height:32px;width:32px;content:"\\2713";place-items:center;border-radius:50%;display:grid;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
+@keyframes up{from{opacity:0;transform:translateY(4px)}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}`;
 
   const configs = [], widgets = [], pageViewSent = {}, siteGates = {}, memoryStore = {};
@@ -476,7 +475,7 @@ p,form{margin:0}h2{margin:0 0 4px;font-size:20px;letter-spacing:-.01em;line-heig
       if (tries < RETRY_DELAYS_MS.length) setTimeout(safe(attempt), RETRY_DELAYS_MS[tries++]);
       else sendFailed(widget);
     };
-    function attempt() {
+    const attempt = () => { // retry calls it only after this line has run
       body.visitor = visitorToken(widget.config.siteKey);
       post(widget.config, formPath(widget, '/submit'), body).then((response) => {
         const error = response.body.error || {};
@@ -486,7 +485,7 @@ p,form{margin:0}h2{margin:0 0 4px;font-size:20px;letter-spacing:-.01em;line-heig
         else if (error.code == 'ask_expired' && !widget.askedAgain) askAgain(widget, body, detail);
         else if (!showServerErrors(widget, error.fields || {})) sendFailed(widget);
       }, retry).catch(noop);
-    }
+    };
     setBusy(widget, true);
     attempt();
   };
