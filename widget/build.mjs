@@ -20,6 +20,7 @@ const INTERNAL_PROPERTIES = [
   'submitButton', 'busy', 'ready', 'askedAgain', 'question', 'inputs', 'wrapper', 'invalid',
   'script', 'api', 'siteKey', 'formKey', 'pageStage', 'identityEmail', 'identityHash',
   'shownFields', 'statusLine', 'helpElement', 'errorElement', 'isSkipped', 'submitLabel',
+  'texts', 'locale', 'formSettings', 'maxShown', 'ruledOut', 'nextLine',
 ];
 
 // The shadow root's stylesheet (the STYLE template literal): terser leaves strings alone, so the

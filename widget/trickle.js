@@ -20,37 +20,41 @@
 
   // Only !important shadow rules beat the page's rules on the host (even `* {all: unset
   // !important}`); its selectors never reach inside the shadow root.
+  // A rule's declarations and selectors are in the order that gzips smallest (bench/widget_size.py),
+  // a shorthand always before its longhands (padding, then padding-inline-start).
   const STYLE = `:host{all:initial!important;display:block!important}
 *{box-sizing:border-box}[hidden]{display:none!important}
-.card{--accent:var(--trickle-accent,#3b5bdb);--on-accent:#fff;--error:var(--trickle-error,#c92a2a);--radius:var(--trickle-radius,10px);
---background:var(--trickle-bg,#fff);--border:rgba(120,128,145,.4);color:var(--trickle-text,#1f2430);background:var(--background);
+.card{box-shadow:0 1px 2px rgba(16,24,40,.05),0 12px 32px -12px rgba(16,24,40,.2);
+color:var(--trickle-text,#1f2430);--accent:var(--trickle-accent,#3b5bdb);--on-accent:#fff;
+--error:var(--trickle-error,#c92a2a);
 font:15px/1.5 var(--trickle-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
-border:1px solid rgba(120,128,145,.25);border-radius:var(--radius);padding:clamp(18px,6%,28px);
-box-shadow:0 1px 2px rgba(16,24,40,.05),0 12px 32px -12px rgba(16,24,40,.2);overflow-wrap:break-word}
-.card.quiet{border:0;box-shadow:none;background:none;padding:0;font-size:14px;opacity:.7}
-form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:-.01em}
+padding:clamp(18px,6%,28px);--radius:var(--trickle-radius,10px);--background:var(--trickle-bg,#fff);
+background:var(--background);border:1px solid rgba(120,128,145,.25);border-radius:var(--radius);
+overflow-wrap:break-word;--border:rgba(120,128,145,.4)}
+.card.quiet{box-shadow:none;border:0;background:none;opacity:.7;font-size:14px;padding:0}
+p,form{margin:0}h2{font-size:20px;letter-spacing:-.01em;margin:0 0 4px;line-height:1.3}
 .intro{margin-bottom:20px;opacity:.75}.question{margin-bottom:18px}
-.question-head{display:flex;align-items:baseline;gap:4px;margin-bottom:7px;font-size:14px;font-weight:600}
-.control,.submit{font:inherit;border-radius:calc(var(--radius)*.7);transition:.15s}
-.control{display:block;width:100%;color:inherit;background:var(--background);border:1px solid var(--border);padding:10px 12px;font-size:max(16px,1em)}
-.control:focus{outline:0;border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent)}
-.choices{display:flex;flex-wrap:wrap;gap:8px}
-.choice{display:flex;align-items:center;gap:8px;padding:7px 14px;padding-inline-start:11px;border:1px solid var(--border);border-radius:99px;font-size:14px;cursor:pointer}
-.choice:hover,.choice:has(:checked){border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
-[type=radio],[type=checkbox]{width:16px;height:16px;margin:0;flex:none;accent-color:var(--accent)}
-.consent-label{display:flex;gap:10px;font-weight:400;cursor:pointer}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
-.help,.field-error{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.required-mark,.failed{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
-.skip-button{display:block;min-width:44px;min-height:44px;margin:-4px 0 -12px;margin-inline-start:auto;padding:0 4px;border:0;background:none;font:inherit;font-size:13px;color:inherit;opacity:.65;cursor:pointer;text-decoration:underline}
-.submit{margin-top:4px;padding:11px 22px;border:0;font-weight:600;color:var(--trickle-button-text,var(--on-accent));background:var(--accent);cursor:pointer}
+.question-head{font-weight:600;display:flex;gap:4px;font-size:14px;align-items:baseline;margin-bottom:7px}
+.control,.submit{transition:.15s;border-radius:calc(var(--radius)*.7);font:inherit}
+.control{font-size:max(16px,1em);background:var(--background);border:1px solid var(--border);padding:10px 12px;width:100%;display:block;color:inherit}
+.control:focus{box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent);border-color:var(--accent);outline:0}
+.choices{flex-wrap:wrap;display:flex;gap:8px}
+.choice{border:1px solid var(--border);padding:7px 14px;font-size:14px;align-items:center;border-radius:99px;padding-inline-start:11px;cursor:pointer;display:flex;gap:8px}
+.choice:has(:checked),.choice:hover{border-color:var(--accent)}.choice:has(:checked){background:color-mix(in srgb,var(--accent) 9%,var(--background))}
+[type=radio],[type=checkbox]{flex:none;height:16px;margin:0;width:16px;accent-color:var(--accent)}
+.consent-label{cursor:pointer;font-weight:400;display:flex;gap:10px}.consent-label input{margin-top:2px}.consent-label+.required-mark{align-self:start}
+.field-error,.help{margin-top:6px;font-size:13px}.help{opacity:.7}.field-error,.failed,.required-mark{color:var(--error)}.invalid .control,.invalid .choice{border-color:var(--error)}
+.skip-button{text-decoration:underline;min-height:44px;margin:-4px 0 -12px;cursor:pointer;border:0;background:none;opacity:.65;font:inherit;font-size:13px;min-width:44px;padding:0 4px;margin-inline-start:auto;display:block;color:inherit}
+.submit{font-weight:600;margin-top:4px;padding:11px 22px;cursor:pointer;border:0;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
 @supports (color:lch(from red l c h)){.card{--on-accent:lch(from var(--accent) clamp(0,(49.44 - l)*1000,100) 0 0)}}
 .submit:hover{filter:brightness(1.1)}.submit:disabled{opacity:.6;cursor:progress}
 :focus-visible{outline:2px solid var(--accent);outline-offset:2px}.control:focus-visible,.status-line:focus{outline:0}
-.honeypot{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.honeypot{clip:rect(0 0 0 0);overflow:hidden;height:1px;width:1px;position:absolute}
 .status-line:empty{display:none}.failed{margin-top:14px;font-size:14px}
-.next{margin-top:12px}.next a{color:inherit;font-weight:600}
-.thanks{display:flex;gap:12px;align-items:center;font-size:16px;font-weight:500;animation:appear .35s}
-.thanks:before{content:"\\2713";flex:none;display:grid;place-items:center;width:32px;height:32px;border-radius:50%;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
-@keyframes appear{from{opacity:0;transform:translateY(4px)}}
+.next{margin-top:12px}.next a{font-weight:600;color:inherit}
+.thanks{font-weight:500;display:flex;gap:12px;font-size:16px;align-items:center;animation:up .35s}
+.thanks:before{flex:none;height:32px;width:32px;content:"\\2713";place-items:center;border-radius:50%;display:grid;background:var(--accent);color:var(--trickle-button-text,var(--on-accent))}
+@keyframes up{from{opacity:0;transform:translateY(4px)}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}`;
 
   const configs = [], widgets = [], pageViewSent = {}, siteGates = {}, memoryStore = {};
@@ -122,7 +126,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   let refused;
   const post = async (config, path, body, keepalive) => {
     const response = await fetch(config.api + '/api/v1/sites/' + encodeURIComponent(config.siteKey) + path, {
-      method: 'POST', mode: 'cors', credentials: 'omit', keepalive: !!keepalive,
+      method: 'POST', credentials: 'omit', keepalive, // mode: 'cors', fetch's default
       headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
     const json = (await response.json().catch(noop)) || {};
     if (json.visitor) store('trickle:visitor:' + config.siteKey, json.visitor);
@@ -226,7 +230,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // A widget: one form in one mount element, inside its own shadow root.
   const mount = (mountElement, config, formKey) => {
     const host = createElement('trickle-form'), shadowRoot = host.attachShadow({mode: 'open'});
-    const widget = {mountElement, config, formKey, idPrefix: 'tk' + ++widgetCount + '-', shownFields: [], strings: {},
+    const widget = {mountElement, config, formKey, idPrefix: 'tk' + ++widgetCount + '-', shownFields: [], texts: {},
       pageStage: mountElement.getAttribute('data-stage') || config.pageStage,
       card: createElement('div', {hidden: true}),
       statusLine: createElement('p', {role: 'status', 'aria-live': 'polite'})};
@@ -238,7 +242,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   };
 
   const speak = (widget, form) => {
-    widget.card.lang = widget.language = form.language || '';
+    widget.card.lang = widget.locale = form.language || '';
     widget.card.dir = form.dir || '';
   };
 
@@ -246,17 +250,17 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // as the last answer to this ask did (the network failed; see post), else in English.
   const unavailable = (widget) => {
     let form = {};  // what was kept, unless it is not JSON any more (another script's key)
-    catching(() => form = JSON.parse(stored('trickle:' + widget.config.siteKey + askPath(widget))) || {});
+    catching(() => form = JSON.parse(stored('trickle:' + widget.config.siteKey + formPath(widget, '/ask'))) || {});
     speak(widget, form);
     setStatus(widget, form.strings?.unavailable || UNAVAILABLE, 'status-line', 'card quiet');
   };
 
-  const askPath = (widget) => '/forms/' + encodeURIComponent(widget.formKey) + '/ask';
+  const formPath = (widget, action) => '/forms/' + encodeURIComponent(widget.formKey) + action;
 
   const ask = async (widget) => {
     const page = {url: location.href.slice(0, 2000)};
     if (STAGES.includes(widget.pageStage)) page.stage = widget.pageStage;
-    const response = await request(widget.config, askPath(widget), {page});
+    const response = await request(widget.config, formPath(widget, '/ask'), {page});
     if (response.status != 200) throw response;
     return response.body;
   };
@@ -277,17 +281,17 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   // A string of the form's interface text, its {placeholders} filled in.
   const say = (widget, key, values = {}) =>
-    (widget.strings[key] || '').replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
+    (widget.texts[key] || '').replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
 
   // Shows the server's answer to an ask: its questions, or the complete message.
   const show = (widget, answer) => {
     const form = answer.form || {}, questions = answer.questions || [], card = widget.card;
-    widget.strings = form.strings || {};
+    widget.texts = form.strings || {};
     speak(widget, form);
     widget.askToken = answer.ask_token;
-    widget.form = form;
+    widget.formSettings = form;
     widget.shownFields = [];
-    widget.max = form.max_questions;
+    widget.maxShown = form.max_questions;
     setFormElement(widget, !answer.complete && questions.length ? buildForm(widget, form, questions) : null);
     setStatus(widget, widget.formElement ? '' : form.complete_message || '', 'status-line thanks');
     // Native controls (checkboxes, a select's list) drawn dark on a card with light text.
@@ -319,15 +323,15 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // A question with `when` is shown while its shown parent's answer meets it; then the first
   // max_questions shown (the consent line besides): the rule the server checks at submit.
   const reveal = (widget) => {
-    let room = widget.max;
+    let room = widget.maxShown;
     const shown = {};
     for (const field of widget.shownFields) {
       const {key, when, line} = field.question, parent = when && shown[when.field];
       const value = parent && !parent.isSkipped ? valueOf(parent) : null, known = !isBlank(value);
-      field.off = when && !(parent && ('known' in when ? known == when.known : known && [].concat(value)
+      field.ruledOut = when && !(parent && ('known' in when ? known == when.known : known && [].concat(value)
         .some((item) => (when.in || [when.equals]).includes(parent.question.kind == 'number' ? +item : item)))) || !line && room-- < 1;
-      if (!field.off) shown[key] = field;
-      field.wrapper.hidden = field.off || field.isSkipped;
+      if (!field.ruledOut) shown[key] = field;
+      field.wrapper.hidden = field.ruledOut || field.isSkipped;
     }
   };
 
@@ -407,7 +411,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
 
   // The error message for a value in the form's language (numbers as it writes them), '' when valid.
   const validate = (widget, question, value) => {
-    const key = problemOf(question, value), {format} = new Intl.NumberFormat(widget.language);
+    const key = problemOf(question, value), {format} = new Intl.NumberFormat(widget.locale);
     return key && say(widget, key, {min: format(-1e15), max: format(key == 'too_long' ? question.max_length || MAX_LENGTH[question.kind] : 1e15)});
   };
 
@@ -435,7 +439,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
     const answers = {}, answeredKeys = [], skippedKeys = [];
     let firstInvalid;
     if (widget.busy) return;
-    for (const field of widget.shownFields.filter((shown) => !shown.off)) {
+    for (const field of widget.shownFields.filter((shown) => !shown.ruledOut)) {
       const key = field.question.key, value = valueOf(field);
       const message = !field.isSkipped && validate(widget, field.question, value);
       if (field.isSkipped) skippedKeys.push(key);
@@ -471,9 +475,9 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
       if (tries < RETRY_DELAYS_MS.length) setTimeout(safe(attempt), RETRY_DELAYS_MS[tries++]);
       else sendFailed(widget);
     };
-    function attempt() {
+    const attempt = () => { // retry calls it only after this line has run
       body.visitor = visitorToken(widget.config.siteKey);
-      post(widget.config, '/forms/' + encodeURIComponent(widget.formKey) + '/submit', body).then((response) => {
+      post(widget.config, formPath(widget, '/submit'), body).then((response) => {
         const error = response.body.error || {};
         if (response.status > 499 || response.status == 429) return retry();
         setBusy(widget, false);
@@ -481,7 +485,7 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
         else if (error.code == 'ask_expired' && !widget.askedAgain) askAgain(widget, body, detail);
         else if (!showServerErrors(widget, error.fields || {})) sendFailed(widget);
       }, retry).catch(noop);
-    }
+    };
     setBusy(widget, true);
     attempt();
   };
@@ -499,12 +503,12 @@ form,p{margin:0}h2{margin:0 0 4px;font-size:20px;line-height:1.3;letter-spacing:
   // The form's on_complete: a message, or a link to a page or a file. A download starts at once;
   // a page opens after a submit (a returning visitor gets the link, never sent away on load).
   const finish = (widget, sent) => {
-    const next = widget.form.on_complete, url = next && (next.open || next.download);
-    widget.next?.remove();
+    const next = widget.formSettings.on_complete, url = next && (next.open || next.download);
+    widget.nextLine?.remove();
     if (!next || url && !/^(https?:\/\/|\/[^/\\])/i.test(url)) return; // http(s), or a path on this site
     const link = url && createElement('a', {href: url, download: !!next.download, target: next.download && '_blank',
       text: next.label || say(widget, next.download ? 'download_link' : 'open_link')}); // _blank: noopener
-    widget.card.append(widget.next = createElement('p', {class: 'next'}, [link || next.message]));
+    widget.card.append(widget.nextLine = createElement('p', {class: 'next'}, [link || next.message]));
     widget.card.hidden = false;
     if (next.download) link.click();
     else if (sent && url) location.assign(url);

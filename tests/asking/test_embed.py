@@ -20,10 +20,12 @@ from tests.databases import settings_for
 # the console and a form's on_complete: 6505 bytes. A failed ask in the form's language (the
 # last ask's form kept per site and form, for a network failure) brought it to 6567, and
 # dropped Object.assign for spreads; with the page view naming the page's forms (item 9, views
-# per form) the merge is 6594. The test holds it there, rounded up to 64 bytes, until the
+# per form) the merge is 6594. Each stylesheet rule's declarations put in the order that gzips
+# smallest, six more internal properties shortened and fetch's default mode left out made it
+# 6518 (from 6610). The test holds it there, rounded up to 64 bytes, until the
 # target is met (then BUDGET_GZIP_BYTES = TARGET_GZIP_BYTES).
 TARGET_GZIP_BYTES = 5120
-BUDGET_GZIP_BYTES = 6656
+BUDGET_GZIP_BYTES = 6528
 
 
 @pytest.fixture
