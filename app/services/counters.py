@@ -8,9 +8,8 @@ the counters, and when the process exits. A flush that fails keeps the tally for
 a visitor's request never fails because of a counter.
 
 Two tables use it: ``question_stats`` (``insights.question_stats``: shown, answered, skipped per
-question, form and day) and ``form_stats``, whose counters are here (``FORM_COUNTERS``): per form
-and UTC day, how many page views placed it (``people`` counts a counted ``page_view`` naming the
-page's forms) and how many asks for it returned questions (``asking``); ``insights`` reads them.
+question, form and day) and ``form_stats`` (``people.form_counts``: per form and UTC day, the
+page views that placed it and the asks for it that returned questions).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -30,7 +29,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import current_time
 from app.extensions import db
-from app.models import FormStat, Site
 
 _CREATE_LOCK = threading.Lock()
 
@@ -178,42 +176,3 @@ class DailyCounters:
                 self.flush()
         except Exception:  # noqa: S110 - nothing useful to do with an error at exit
             pass
-
-
-VIEWS, ASKS = 0, 1  # the counters' places in a tally
-
-
-FORM_COUNTERS = DailyCounters(
-    name="form_stats",
-    what="form counters",
-    table=FormStat.__table__,
-    keys=("site_id", "form_key", "day"),
-    unique=("site_id", "form_key", "day"),
-    counters=("views", "asks"),
-    owned_by="site_id",
-    owner=Site.id,
-)
-
-
-def count_form_views(site_id: int, form_keys: Iterable[str], now: datetime) -> None:
-    """Count one page view for each of ``form_keys`` (each key once)."""
-    _count(site_id, set(form_keys), VIEWS, now)
-
-
-def count_form_ask(site_id: int, form_key: str, now: datetime) -> None:
-    """Count one ask of ``form_key`` that returned questions."""
-    _count(site_id, {form_key}, ASKS, now)
-
-
-def flush_form_counts() -> int:
-    """Add the form tallies to ``form_stats``; return how many rows it touched."""
-    return FORM_COUNTERS.flush()
-
-
-def _count(site_id: int, form_keys: set[str], counter: int, now: datetime) -> None:
-    if not form_keys:
-        return
-    day = now.astimezone(UTC).date()
-    tally = FORM_COUNTERS.tally(now)
-    tally.add(((site_id, key, day) for key in sorted(form_keys)), counter)
-    FORM_COUNTERS.flush_when_due(tally, now)

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import FormStat
 from app.services.asking import PreviewVisitor, preview_token
-from app.services.counters import FORM_COUNTERS, flush_form_counts
 from app.services.insights import site_headlines
+from app.services.people import FORM_COUNTERS, flush_form_counts
 from tests.factories import Widget, acme_config, make_site
 
 

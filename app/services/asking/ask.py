@@ -8,9 +8,8 @@ from datetime import datetime
 
 from app.domain.selection import Selection, select_questions
 from app.domain.specs import ContactState, Dependency
-from app.services.counters import count_form_ask
 from app.services.insights import count_shown
-from app.services.people import ask_view
+from app.services.people import ask_view, count_form_ask
 from app.services.siteconfig import FieldView, FormView, SiteSnapshot, site_snapshot
 from app.services.tokens import (
     AskGrant,

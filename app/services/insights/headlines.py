@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from app.domain.engagement import PAGE_VIEW
 from app.extensions import db
 from app.models import BROWSER, EngagementEvent, FormStat, QuestionStat, Submission
-from app.services.counters import flush_form_counts
 from app.services.insights.dashboard import _percent
 from app.services.insights.period import Period
 from app.services.insights.question_stats import flush
+from app.services.people import flush_form_counts
 from app.services.siteconfig import SiteSnapshot, site_snapshot
 
 Counts = dict[str, tuple[int, ...]]

@@ -22,6 +22,11 @@ from app.services.people.contacts import (
     stored_visitor,
 )
 from app.services.people.engagement import EventInput, add_event, record_engagement
+from app.services.people.form_counts import (
+    FORM_COUNTERS,
+    count_form_ask,
+    flush_form_counts,
+)
 from app.services.people.handoffs import marketing_window, open_handoff, sales_window
 from app.services.people.identity import settle_identity, verify_link
 from app.services.people.imports import (
@@ -71,6 +76,7 @@ from app.services.people.views import ask_view
 __all__ = [
     "CRM",
     "DEFAULT_OVERLAP_HOURS",
+    "FORM_COUNTERS",
     "IMPORT",
     "LINK_PARAMETER",
     "MAX_BULK",
@@ -92,8 +98,10 @@ __all__ = [
     "check_origin",
     "contact_payload",
     "contact_values",
+    "count_form_ask",
     "email_key",
     "find_visitor",
+    "flush_form_counts",
     "identify_visitor",
     "import_contacts",
     "latest_consents",

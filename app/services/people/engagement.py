@@ -15,9 +15,9 @@ from app.domain.qualification import engagement_may_move
 from app.domain.specs import EventRecord
 from app.extensions import db
 from app.models import EngagementEvent, Visitor
-from app.services.counters import count_form_views
 from app.services.errors import Invalid
 from app.services.people.contacts import resolve_visitor
+from app.services.people.form_counts import count_form_views
 from app.services.people.hot_activity import report_hot_activity
 from app.services.people.qualification import qualify
 from app.services.people.state import ContactRows
